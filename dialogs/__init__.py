@@ -1,0 +1,1 @@
+"""Conversation state machines (transitions). No Telegram and no SQL in here."""

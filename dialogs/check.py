@@ -1,0 +1,156 @@
+"""/check: can this server back an ICP filing through Alibaba Cloud?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dialogs.screens import Button, Reply
+from dialogs.spec import (
+    YES_NO,
+    Answers,
+    Conversation,
+    Dialog,
+    InvalidTypedAnswer,
+    Move,
+    Question,
+    option_label,
+    parse_months,
+    yes_no_label,
+)
+from dialogs import actions
+from knowledge.domain import (
+    MAX_SUBSCRIPTION_MONTHS,
+    SERVER_PRODUCTS,
+    Billing,
+    Language,
+    Location,
+    Product,
+    Provider,
+)
+from knowledge.eligibility import ServerFacts, Verdict, assess
+from knowledge.texts import t
+
+MONTH_CHOICES = ("1", "2", "3", "6", "12", "24", "36")
+
+
+class CheckAnswers(Answers):
+    location: Location | None = None
+    provider: Provider | None = None
+    product: Product | None = None
+    billing: Billing | None = None
+    months: int | None = None
+    bandwidth: bool | None = None
+
+
+def outside_mainland(a: CheckAnswers) -> bool:
+    return a.location is not Location.MAINLAND
+
+
+def other_vendor(a: CheckAnswers) -> bool:
+    return a.provider is Provider.OTHER
+
+
+def no_service_code_product(a: CheckAnswers) -> bool:
+    return a.product not in SERVER_PRODUCTS
+
+
+def pay_as_you_go(a: CheckAnswers) -> bool:
+    return a.billing is Billing.PAY_AS_YOU_GO
+
+
+def simple_application_server(a: CheckAnswers) -> bool:
+    return a.product is Product.SAS
+
+
+def _months_label(lang: Language, option: str) -> str:
+    return t(lang, "opt.months.one") if option == "1" else t(lang, "opt.months", n=option)
+
+
+def _typed_months(text: str) -> int | None:
+    return parse_months(text, MAX_SUBSCRIPTION_MONTHS)
+
+
+class CheckDialog(Dialog):
+    name = "check"
+    title_key = "menu.check"
+    answers_type = CheckAnswers
+    questions = (
+        Question("location", "check.q.location", tuple(x.value for x in Location), option_label("location"), 1),
+        Question("provider", "check.q.provider", tuple(x.value for x in Provider), option_label("provider"), 1),
+        Question("product", "check.q.product", tuple(x.value for x in Product), option_label("product"), 3),
+        Question("billing", "check.q.billing", tuple(x.value for x in Billing), option_label("billing"), 2),
+        Question("months", "check.q.months", MONTH_CHOICES, _months_label, 4, _typed_months,
+                 "check.months_invalid"),
+        Question("bandwidth", "check.q.bandwidth", YES_NO, yes_no_label, 2),
+    )
+    screens = ("verdict",)
+    # Order matters: for one source the first move whose condition holds is taken.
+    moves = (
+        Move("location", "verdict", outside_mainland),
+        Move("location", "provider"),
+        Move("provider", "verdict", other_vendor),
+        Move("provider", "product"),
+        Move("product", "verdict", no_service_code_product),
+        Move("product", "billing"),
+        Move("billing", "verdict", pay_as_you_go),
+        Move("billing", "months"),
+        Move("months", "verdict", simple_application_server),
+        Move("months", "bandwidth"),
+        Move("bandwidth", "verdict"),
+    )
+
+    def verdict(self, conv: Conversation) -> Verdict:
+        given = self.visited(conv)
+        return assess(ServerFacts(
+            location=given["location"],
+            provider=given.get("provider"),
+            product=given.get("product"),
+            billing=given.get("billing"),
+            months=given.get("months"),
+            public_bandwidth=given.get("bandwidth"),
+        ))
+
+    def summary(self, conv: Conversation, lang: Language) -> str:
+        labels = []
+        for name, value in self.visited(conv).items():
+            question = self.by_name[name]
+            option = ("yes" if value else "no") if isinstance(value, bool) else str(getattr(value, "value", value))
+            labels.append(question.option_label(lang, option))
+        return " · ".join(labels)
+
+    def render_screen(self, conv: Conversation, lang: Language, edit: bool) -> Reply:
+        verdict = self.verdict(conv)
+        if not verdict.filing_required:
+            title = "ℹ️ " + t(lang, "verdict.not_required")
+        elif verdict.eligible:
+            title = "✅ " + t(lang, "verdict.eligible")
+        elif "vendor.other" in verdict.rules:
+            title = "ℹ️ " + t(lang, "verdict.not_eligible_vendor")
+        else:
+            title = "❌ " + t(lang, "verdict.not_eligible")
+        lines = [title, "", f"{t(lang, 'verdict.answers')} {self.summary(conv, lang)}", "", t(lang, "verdict.why")]
+        lines += [f"• {f.text(lang)}" for f in verdict.reasons]
+        lines += ["", t(lang, "verdict.next")] + [f"• {f.text(lang)}" for f in verdict.next_steps]
+        if verdict.free_service_codes:
+            lines += ["", t(lang, "verdict.free_codes", n=verdict.free_service_codes)]
+        keyboard: list[tuple[Button, ...]] = []
+        if verdict.eligible:
+            keyboard.append((Button(t(lang, "btn.filingtype"), actions.menu("ftype")),))
+        keyboard.append((
+            Button(t(lang, "btn.back"), actions.dialog(self.name, conv.state, "back")),
+            Button(t(lang, "btn.restart"), actions.dialog(self.name, conv.state, "restart")),
+            Button(t(lang, "btn.menu"), actions.menu("menu")),
+        ))
+        return Reply("\n".join(lines), tuple(keyboard), edit, "check.verdict")
+
+    def result_log(self, conv: Conversation) -> dict[str, Any] | None:
+        verdict = self.verdict(conv)
+        return {
+            "filing_required": verdict.filing_required,
+            "eligible": verdict.eligible,
+            "free_service_codes": verdict.free_service_codes,
+            "rules": verdict.rules,
+        }
+
+
+__all__ = ["CheckAnswers", "CheckDialog", "InvalidTypedAnswer"]

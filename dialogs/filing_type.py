@@ -1,0 +1,86 @@
+"""/filingtype: which of the seed's filing types applies, and whether a service code is needed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dialogs import actions
+from dialogs.screens import Button, Reply
+from dialogs.spec import YES_NO, Answers, Conversation, Dialog, Move, Question, yes_no_label
+from knowledge.domain import Language
+from knowledge.filing_type import FilingTypeResult, determine_filing_type, service_code_situation
+from knowledge.texts import t
+
+
+class FilingTypeAnswers(Answers):
+    entity_alibaba: bool | None = None
+    entity_miit: bool | None = None
+    site_miit: bool | None = None
+    same_account: bool | None = None
+
+
+def entity_with_alibaba(a: FilingTypeAnswers) -> bool:
+    # Filed with Alibaba Cloud implies an MIIT record: that question is skipped.
+    return bool(a.entity_alibaba)
+
+
+def entity_without_miit_record(a: FilingTypeAnswers) -> bool:
+    # No MIIT record for the entity means none for its sites either: skip that question.
+    return a.entity_miit is False
+
+
+class FilingTypeDialog(Dialog):
+    name = "ftype"
+    title_key = "menu.filingtype"
+    answers_type = FilingTypeAnswers
+    questions = (
+        Question("entity_alibaba", "ftype.q.entity_alibaba", YES_NO, yes_no_label),
+        Question("entity_miit", "ftype.q.entity_miit", YES_NO, yes_no_label),
+        Question("site_miit", "ftype.q.site_miit", YES_NO, yes_no_label),
+        Question("same_account", "ftype.q.same_account", YES_NO, yes_no_label),
+    )
+    screens = ("result",)
+    moves = (
+        Move("entity_alibaba", "site_miit", entity_with_alibaba),
+        Move("entity_alibaba", "entity_miit"),
+        Move("entity_miit", "same_account", entity_without_miit_record),
+        Move("entity_miit", "site_miit"),
+        Move("site_miit", "same_account"),
+        Move("same_account", "result"),
+    )
+
+    def result(self, conv: Conversation) -> FilingTypeResult:
+        given = self.visited(conv)
+        with_alibaba = given["entity_alibaba"]
+        has_miit = True if with_alibaba else given["entity_miit"]
+        site_filed = given.get("site_miit", False) if has_miit else False
+        return determine_filing_type(with_alibaba, has_miit, site_filed)
+
+    def render_screen(self, conv: Conversation, lang: Language, edit: bool) -> Reply:
+        result = self.result(conv)
+        same_account = bool(self.visited(conv)["same_account"])
+        lines = [
+            "📋 " + t(lang, "ftype.result", name=t(lang, f"ftype.name.{result.filing_type.value}")),
+            "",
+            *[f"• {f.text(lang)}" for f in result.findings],
+            f"• {service_code_situation(same_account).text(lang)}",
+        ]
+        keyboard = (
+            (Button(t(lang, "btn.steps"), actions.menu("steps")),),
+            (
+                Button(t(lang, "btn.back"), actions.dialog(self.name, conv.state, "back")),
+                Button(t(lang, "btn.restart"), actions.dialog(self.name, conv.state, "restart")),
+                Button(t(lang, "btn.menu"), actions.menu("menu")),
+            ),
+        )
+        return Reply("\n".join(lines), keyboard, edit, "ftype.result")
+
+    def result_log(self, conv: Conversation) -> dict[str, Any] | None:
+        result = self.result(conv)
+        same_account = bool(self.visited(conv)["same_account"])
+        return {
+            "filing_type": result.filing_type.value,
+            "entity_with_alibaba": result.entity_with_alibaba,
+            "same_account": same_account,
+            "rules": [*result.rules, service_code_situation(same_account).key],
+        }

@@ -1,0 +1,19 @@
+"""The dialogs, built once per process (lazily: nothing is built at import time)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from dialogs.check import CheckDialog
+from dialogs.filing_type import FilingTypeDialog
+from dialogs.spec import Dialog
+from dialogs.steps import StepsDialog
+
+
+@cache
+def dialogs() -> dict[str, Dialog]:
+    return {d.name: d for d in (CheckDialog(), FilingTypeDialog(), StepsDialog())}
+
+
+def get(name: str) -> Dialog | None:
+    return dialogs().get(name)

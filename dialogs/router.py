@@ -1,0 +1,263 @@
+"""One turn of a user's conversation: (session, event) -> outcome. Pure: no I/O.
+
+The caller loads the `Session` from storage, calls `Router.handle`, persists what changed
+(the records flagged `changed`, the log entries) and then shows the replies. The same router
+serves Telegram, the terminal chat and the tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dialogs import actions
+from dialogs.registry import dialogs, get
+from dialogs.screens import Button, LogEntry, Outcome, Reply
+from dialogs.spec import Conversation, Dialog, InvalidTypedAnswer
+from knowledge.domain import LANGUAGES, MAX_SUBSCRIPTION_MONTHS, Language
+from knowledge.texts import t
+
+# Commands a user can send; also the order of the Telegram command menu.
+COMMANDS = ("start", "check", "filingtype", "steps", "language", "cancel", "reset", "help")
+COMMAND_DIALOG = {"check": "check", "filingtype": "ftype", "steps": "steps"}
+MENU_DIALOG = {"check": "check", "ftype": "ftype", "steps": "steps"}
+
+
+@dataclass
+class DialogRecord:
+    state: str
+    answers: dict[str, Any]
+    history: list[str]
+    version: int = 0
+    changed: bool = False
+
+
+@dataclass
+class Session:
+    user_id: int
+    language: Language
+    active: str | None = None  # the dialog that typed answers go to
+    last: str | None = None  # the dialog used last, for "Continue where I was" after /cancel
+    records: dict[str, DialogRecord] = field(default_factory=dict)
+    changed: bool = False  # language or active dialog changed
+    cleared: bool = False  # every dialog record is to be deleted (/reset)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    args: str = ""
+
+
+@dataclass(frozen=True)
+class Press:
+    data: str
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+Event = Command | Press | Text
+# Called with free text that answers no question; returns an outcome, or None to fall back
+# to the hint. The FAQ plugs in here.
+FreeTextHook = Callable[[Session, str], Outcome | None]
+
+
+class Router:
+    def __init__(self, free_text_hook: FreeTextHook | None = None) -> None:
+        self.free_text_hook = free_text_hook
+        self.dialogs = dialogs()
+
+    # --- entry point ------------------------------------------------------------------------
+    def handle(self, session: Session, event: Event) -> Outcome:
+        out = Outcome()
+        match event:
+            case Command(name=name):
+                out.log.append(LogEntry("user", session.active, {"command": name}))
+                self._command(session, name, out)
+            case Press(data=data):
+                out.log.append(LogEntry("user", session.active, {"press": data}))
+                self._press(session, data, out)
+            case Text(text=text):
+                out.log.append(LogEntry("user", session.active, {"text": text}))
+                self._text(session, text, out)
+        for reply in out.replies:
+            out.log.append(LogEntry("bot", session.active, {"screen": reply.screen}))
+        return out
+
+    # --- conversations ------------------------------------------------------------------------
+    def conversation(self, session: Session, dialog: Dialog) -> Conversation | None:
+        rec = session.records.get(dialog.name)
+        return None if rec is None else dialog.load(rec.state, rec.answers, rec.history)
+
+    def save(self, session: Session, dialog: Dialog, conv: Conversation) -> None:
+        rec = session.records.get(dialog.name)
+        answers = conv.answers.model_dump(mode="json")
+        if rec is None:
+            session.records[dialog.name] = DialogRecord(conv.state, answers, list(conv.history), 0, True)
+        else:
+            rec.state, rec.answers, rec.history, rec.changed = conv.state, answers, list(conv.history), True
+
+    def activate(self, session: Session, name: str | None) -> None:
+        if session.active != name:
+            session.active, session.changed = name, True
+        if name is not None and session.last != name:
+            session.last, session.changed = name, True
+
+    def start_dialog(self, session: Session, dialog: Dialog, out: Outcome, edit: bool) -> None:
+        """Begin at the first question; earlier answers stay as marked defaults."""
+        conv = self.conversation(session, dialog) or dialog.new()
+        conv.state, conv.history = dialog.initial, []
+        self.save(session, dialog, conv)
+        self.activate(session, dialog.name)
+        out.replies.append(dialog.render(conv, session.language, edit))
+
+    def current_screen(self, session: Session, edit: bool = False) -> Reply:
+        dialog = get(session.active) if session.active else None
+        conv = self.conversation(session, dialog) if dialog else None
+        if dialog is None or conv is None:
+            return self.menu(session, edit=edit)
+        return dialog.render(conv, session.language, edit)
+
+    def menu(self, session: Session, text: str | None = None, edit: bool = False) -> Reply:
+        lang = session.language
+        keyboard: list[tuple[Button, ...]] = []
+        if session.last and session.last in session.records:
+            keyboard.append((Button(t(lang, "menu.resume"), actions.menu("resume")),))
+        keyboard += [
+            (Button(t(lang, "menu.check"), actions.menu("check")),),
+            (Button(t(lang, "menu.filingtype"), actions.menu("ftype")),),
+            (Button(t(lang, "menu.steps"), actions.menu("steps")),),
+            (Button(t(lang, "menu.language"), actions.menu("lang")), Button(t(lang, "menu.help"), actions.menu("help"))),
+        ]
+        return Reply(text or t(lang, "menu.title"), tuple(keyboard), edit, "menu")
+
+    def language_chooser(self, session: Session, edit: bool = False) -> Reply:
+        buttons = (Button("English", actions.language("en")), Button("中文", actions.language("zh")))
+        return Reply(t(session.language, "language.choose"), (buttons,), edit, "language")
+
+    # --- commands -----------------------------------------------------------------------------
+    def _command(self, session: Session, name: str, out: Outcome) -> None:
+        lang = session.language
+        if name in COMMAND_DIALOG:
+            self.start_dialog(session, self.dialogs[COMMAND_DIALOG[name]], out, edit=False)
+        elif name == "start":
+            out.replies.append(self.menu(session))
+        elif name == "help":
+            out.replies.append(self.menu(session, t(lang, "help.text")))
+        elif name == "language":
+            out.replies.append(self.language_chooser(session))
+        elif name == "cancel":
+            if session.active:
+                self.activate(session, None)
+                out.replies.append(self.menu(session, t(lang, "cancelled")))
+            else:
+                out.replies.append(self.menu(session, t(lang, "nothing_to_cancel")))
+        elif name == "reset":
+            session.records.clear()
+            session.cleared = True
+            self.activate(session, None)
+            session.last = None
+            out.replies.append(self.menu(session, t(lang, "reset.done")))
+        else:
+            out.replies.append(self.menu(session, t(lang, "unknown_command")))
+
+    # --- buttons ----------------------------------------------------------------------------
+    def _press(self, session: Session, data: str, out: Outcome) -> None:
+        action = actions.parse(data)
+        match action:
+            case actions.MenuAction(target=target):
+                self._menu_action(session, target, out)
+            case actions.LanguageAction(language=lang) if lang in LANGUAGES:
+                if session.language != lang:
+                    session.language, session.changed = lang, True  # type: ignore[assignment]
+                out.replies.append(Reply(t(session.language, "language.set"), (), True, "language.set"))
+                out.replies.append(self.current_screen(session))
+            case actions.DialogAction() as act if act.dialog in self.dialogs:
+                self._dialog_action(session, self.dialogs[act.dialog], act, out)
+            case _:
+                out.toast = t(session.language, "stale.gone")
+                out.replies.append(self.menu(session))
+
+    def _menu_action(self, session: Session, target: str, out: Outcome) -> None:
+        if target in MENU_DIALOG:
+            self.start_dialog(session, self.dialogs[MENU_DIALOG[target]], out, edit=True)
+        elif target == "menu":
+            out.replies.append(self.menu(session, edit=True))
+        elif target == "help":
+            out.replies.append(self.menu(session, t(session.language, "help.text"), edit=True))
+        elif target == "lang":
+            out.replies.append(self.language_chooser(session, edit=True))
+        elif target == "resume":
+            if session.last in session.records:
+                self.activate(session, session.last)
+            out.replies.append(self.current_screen(session, edit=True))
+        else:
+            out.toast = t(session.language, "stale.gone")
+            out.replies.append(self.menu(session))
+
+    def _dialog_action(self, session: Session, dialog: Dialog, act: actions.DialogAction, out: Outcome) -> None:
+        conv = self.conversation(session, dialog)
+        if conv is None or conv.state != act.state:
+            # A button from an older message: say so, and show where the user really is.
+            out.toast = t(session.language, "stale.button")
+            out.replies.append(self.current_screen(session))
+            return
+        if act.verb == "answer":
+            question = dialog.by_name.get(conv.state)
+            if question is None or act.value not in question.options:
+                out.toast = t(session.language, "stale.gone")
+                out.replies.append(self.current_screen(session))
+                return
+            self._answer(session, dialog, conv, act.value, out, edit=True)
+            return
+        if act.verb == "restart":
+            conv.state, conv.history = dialog.initial, []
+        else:
+            dialog.fire(conv, act.verb)  # back / next; a move that does not apply leaves the state
+        self.save(session, dialog, conv)
+        self.activate(session, dialog.name)
+        out.replies.append(dialog.render(conv, session.language, edit=True))
+
+    def _answer(self, session: Session, dialog: Dialog, conv: Conversation, value: Any, out: Outcome,
+                edit: bool) -> None:
+        question = conv.state
+        dialog.answer(conv, value)
+        self.save(session, dialog, conv)
+        self.activate(session, dialog.name)
+        out.log.append(LogEntry("answer", dialog.name, {"question": question, "value": value}))
+        result = dialog.result_log(conv) if conv.state not in dialog.by_name else None
+        if result is not None:
+            out.log.append(LogEntry("verdict", dialog.name, result))
+        out.replies.append(dialog.render(conv, session.language, edit))
+
+    # --- free text -----------------------------------------------------------------------------
+    def _text(self, session: Session, text: str, out: Outcome) -> None:
+        lang = session.language
+        dialog = get(session.active) if session.active else None
+        conv = self.conversation(session, dialog) if dialog else None
+        if dialog is not None and conv is not None:
+            question = dialog.by_name.get(conv.state)
+            try:
+                value = dialog.match_typed(conv, text)
+            except InvalidTypedAnswer:
+                key = question.invalid_typed if question and question.invalid_typed else "hint.use_buttons"
+                out.replies.append(Reply(t(lang, key, max=MAX_SUBSCRIPTION_MONTHS), (), False, "hint.invalid"))
+                out.replies.append(dialog.render(conv, lang))
+                return
+            if value is not None:
+                self._answer(session, dialog, conv, value, out, edit=False)
+                return
+        hooked = self.free_text_hook(session, text) if self.free_text_hook else None
+        if hooked is not None:
+            out.replies.extend(hooked.replies)
+            out.log.extend(hooked.log)
+            return
+        if dialog is not None and conv is not None:
+            out.replies.append(Reply(t(lang, "hint.use_buttons"), (), False, "hint.use_buttons"))
+            out.replies.append(dialog.render(conv, lang))
+        else:
+            out.replies.append(self.menu(session, t(lang, "hint.no_dialog")))

@@ -1,0 +1,41 @@
+"""What a turn shows: messages with buttons, independent of Telegram or the terminal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str  # the action, see dialogs/actions.py; at most 64 bytes (Telegram's callback_data limit)
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: Keyboard = ()
+    edit: bool = False  # replace the message whose button was pressed, rather than send a new one
+    screen: str = ""  # a stable id of what is shown ("check.q.location"), for logs and tests
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    kind: str  # "user", "answer", "verdict", "bot"
+    dialog: str | None
+    data: dict[str, Any]
+
+
+@dataclass
+class Outcome:
+    replies: list[Reply] = field(default_factory=list)
+    toast: str | None = None  # short notice on a pressed button (answerCallbackQuery text)
+    log: list[LogEntry] = field(default_factory=list)
+
+
+def rows(buttons: list[Button], columns: int) -> Keyboard:
+    return tuple(tuple(buttons[i : i + columns]) for i in range(0, len(buttons), columns))

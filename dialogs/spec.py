@@ -1,0 +1,219 @@
+"""A dialog as data: its questions, its forward transitions, and one shared transitions Machine.
+
+A dialog is declared as a table (questions and forward moves with named conditions). Back
+moves are derived from the table, one per forward edge, guarded by where the user came from,
+so the machine (and its generated diagram) holds every move a user can make.
+
+Per update the caller attaches the user's `Conversation` to the shared machine, fires one
+trigger and detaches it again (`Dialog.fire`); no Machine is ever built per user.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+from transitions import Machine, MachineError
+
+from dialogs import actions
+from dialogs.screens import Button, Reply, rows
+from knowledge.domain import Language
+from knowledge.domain import LANGUAGES
+from knowledge.texts import t
+
+
+class Answers(BaseModel):
+    """Base of a dialog's typed answers; assignment validates ("yes" -> True, "3" -> 3)."""
+
+    model_config = ConfigDict(validate_assignment=True, use_enum_values=False)
+
+
+Predicate = Callable[[Any], bool]
+
+
+@dataclass(frozen=True)
+class Move:
+    """A forward move: `trigger` from `source` to `dest`, taken when `when(answers)` holds."""
+
+    source: str
+    dest: str
+    when: Predicate | None = None
+    trigger: str = "answer"
+
+
+@dataclass(frozen=True)
+class Question:
+    name: str  # the state and the answers field
+    prompt: str  # text key
+    options: tuple[str, ...]
+    option_label: Callable[[Language, str], str]
+    columns: int = 2
+    parse_typed: Callable[[str], Any] | None = None  # for questions that also take a typed value
+    invalid_typed: str | None = None  # text key shown when a typed value does not parse
+
+
+@dataclass(eq=False)  # eq=False: transitions refuses to add a model equal to one it holds
+class Conversation:
+    state: str
+    answers: Answers
+    history: list[str] = field(default_factory=list)
+
+
+class InvalidTypedAnswer(ValueError):
+    pass
+
+
+def _named(fn: Callable[[Any], bool], name: str) -> Callable[[Any], bool]:
+    fn.__name__ = name
+    return fn
+
+
+class Dialog:
+    """Base for the three dialogs. Subclasses set the class attributes and render the end screen."""
+
+    name: ClassVar[str]
+    title_key: ClassVar[str]
+    answers_type: ClassVar[type[Answers]]
+    questions: ClassVar[Sequence[Question]] = ()
+    screens: ClassVar[Sequence[str]] = ()  # information screens (states without a question)
+    moves: ClassVar[Sequence[Move]]
+
+    def __init__(self) -> None:
+        self.by_name = {q.name: q for q in self.questions}
+        states = [q.name for q in self.questions] + list(self.screens)
+        self.initial = states[0]
+        transitions: list[dict[str, Any]] = []
+        for m in self.moves:
+            spec: dict[str, Any] = {"trigger": m.trigger, "source": m.source, "dest": m.dest}
+            if m.when is not None:
+                when = m.when
+                spec["conditions"] = [_named(lambda ev, w=when: w(ev.model.answers), when.__name__)]
+            transitions.append(spec)
+        for source, dest in dict.fromkeys((m.source, m.dest) for m in self.moves):
+            came_from = _named(lambda ev, s=source: bool(ev.model.history) and ev.model.history[-1] == s,
+                               f"came_from_{source}")
+            transitions.append({"trigger": "back", "source": dest, "dest": source, "conditions": [came_from]})
+        self.machine = Machine(
+            model=None,
+            states=states,
+            initial=self.initial,
+            transitions=transitions,
+            auto_transitions=False,
+            send_event=True,
+            name=self.name,
+        )
+
+    # --- state handling -----------------------------------------------------------------
+    def new(self) -> Conversation:
+        return Conversation(self.initial, self.answers_type())
+
+    def load(self, state: str, answers: dict[str, Any], history: list[str]) -> Conversation:
+        if state not in self.machine.states:  # a state from an older version of the dialog
+            return self.new()
+        return Conversation(state, self.answers_type.model_validate(answers), list(history))
+
+    def fire(self, conv: Conversation, trigger: str) -> bool:
+        """Run one trigger on the shared machine; True when the state changed."""
+        source = conv.state
+        self.machine.add_model(conv, initial=conv.state)
+        try:
+            moved = bool(conv.trigger(trigger))  # type: ignore[attr-defined]
+        except MachineError:
+            moved = False
+        finally:
+            self.machine.remove_model(conv)
+        if moved:
+            if trigger == "back":
+                conv.history.pop()
+            else:
+                conv.history.append(source)
+        return moved
+
+    def answer(self, conv: Conversation, value: Any) -> bool:
+        question = self.by_name[conv.state]
+        setattr(conv.answers, question.name, value)
+        return self.fire(conv, "answer")
+
+    def visited(self, conv: Conversation) -> dict[str, Any]:
+        """The answers on the user's current path; answers left on abandoned branches do not count."""
+        asked = set(conv.history) | {conv.state}
+        return {k: v for k, v in conv.answers if k in asked and v is not None}
+
+    # --- input -------------------------------------------------------------------------------
+    def match_typed(self, conv: Conversation, text: str) -> Any | None:
+        """A typed reply to the current question: an option's label or value, or a typed value.
+
+        Returns the value, None when the text is no answer at all, and raises InvalidTypedAnswer
+        when it looks like an answer of the right kind but is out of range.
+        """
+        question = self.by_name.get(conv.state)
+        if question is None:
+            return None
+        folded = text.strip().casefold()
+        for option in question.options:
+            labels = {option} | {question.option_label(lang, option) for lang in LANGUAGES}
+            if folded in {label.casefold() for label in labels}:
+                return option
+        if question.parse_typed is not None:
+            return question.parse_typed(text)
+        return None
+
+    # --- rendering ------------------------------------------------------------------------------
+    def render(self, conv: Conversation, lang: Language, edit: bool = False) -> Reply:
+        question = self.by_name.get(conv.state)
+        if question is None:
+            return self.render_screen(conv, lang, edit)
+        current = getattr(conv.answers, question.name)
+        current_value = current.value if hasattr(current, "value") else current
+        if isinstance(current_value, bool):
+            current_value = "yes" if current_value else "no"
+        buttons = []
+        for option in question.options:
+            label = question.option_label(lang, option)
+            if str(current_value) == option:
+                label = t(lang, "selected", label=label)
+            buttons.append(Button(label, actions.dialog(self.name, conv.state, "answer", option)))
+        keyboard = (*rows(buttons, question.columns), (self.back_button(conv, lang),))
+        progress = t(lang, "question.progress", k=len(conv.history) + 1)
+        return Reply(f"{progress}\n{t(lang, question.prompt)}", keyboard, edit, f"{self.name}.q.{conv.state}")
+
+    def back_button(self, conv: Conversation, lang: Language) -> Button:
+        if not conv.history:  # Back from the first question leaves the dialog for the menu
+            return Button(t(lang, "btn.back"), actions.menu("menu"))
+        return Button(t(lang, "btn.back"), actions.dialog(self.name, conv.state, "back"))
+
+    def render_screen(self, conv: Conversation, lang: Language, edit: bool) -> Reply:
+        raise NotImplementedError
+
+    def result_log(self, conv: Conversation) -> dict[str, Any] | None:
+        """What the end screen concluded, for the turn log (None for screens that conclude nothing)."""
+        return None
+
+
+def yes_no_label(lang: Language, option: str) -> str:
+    return t(lang, f"opt.{option}")
+
+
+def option_label(prefix: str) -> Callable[[Language, str], str]:
+    return lambda lang, option: t(lang, f"opt.{prefix}.{option}")
+
+
+YES_NO = ("yes", "no")
+
+_NUMBER = re.compile(r"^\s*(\d{1,6})\s*(months?|mos?|个月|月)?\s*$", re.IGNORECASE)
+
+
+def parse_months(text: str, maximum: int) -> int | None:
+    """A typed month count ('6', '6 months', '６个月'); None if it is not a number at all."""
+    match = _NUMBER.match(text)
+    if match is None:
+        return None
+    months = int(match.group(1))
+    if not 1 <= months <= maximum:
+        raise InvalidTypedAnswer(str(months))
+    return months
+
+

@@ -1,0 +1,1 @@
+"""The ICP-filing domain: rules as pure functions, bilingual texts, traced to the seed documents."""

@@ -1,0 +1,152 @@
+"""Can this server back an ICP filing through Alibaba Cloud? (seed: server-eligibility.txt)
+
+One pure function, `assess`, used alike by the chat, the terminal and the command line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from knowledge.domain import (
+    FREE_SERVICE_CODES_PER_INSTANCE,
+    MAX_SUBSCRIPTION_MONTHS,
+    MIN_SUBSCRIPTION_MONTHS,
+    Billing,
+    Language,
+    Location,
+    Product,
+    Provider,
+)
+from knowledge.findings import Finding, render
+
+T = TypeVar("T")
+
+DOMAIN_PRODUCTS = {
+    Product.OSS: "oss.reason",
+    Product.CDN: "cdn.reason",
+    Product.WAF: "waf.reason",
+    Product.ANTI_DDOS: "antiddos.reason",
+}
+
+
+class MissingFact(ValueError):
+    """A fact the verdict depends on was not given."""
+
+    def __init__(self, fact: str) -> None:
+        super().__init__(fact)
+        self.fact = fact
+
+
+@dataclass(frozen=True)
+class ServerFacts:
+    location: Location
+    provider: Provider | None = None
+    product: Product | None = None
+    billing: Billing | None = None
+    months: int | None = None
+    public_bandwidth: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.months is not None and not (1 <= self.months <= MAX_SUBSCRIPTION_MONTHS):
+            raise ValueError(f"months must be a whole number from 1 to {MAX_SUBSCRIPTION_MONTHS}")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    filing_required: bool
+    eligible: bool | None  # None: no filing is needed, so the question does not arise
+    reasons: list[Finding]
+    next_steps: list[Finding]
+    free_service_codes: int | None = None
+    rules: list[str] = field(default_factory=list)
+
+    def as_dict(self, lang: Language) -> dict[str, object]:
+        return {
+            "filing_required": self.filing_required,
+            "eligible": self.eligible,
+            "reasons": render(self.reasons, lang),
+            "next_steps": render(self.next_steps, lang),
+            "free_service_codes": self.free_service_codes,
+            "rules": self.rules,
+        }
+
+
+def _verdict(
+    filing_required: bool,
+    eligible: bool | None,
+    reasons: list[Finding],
+    next_steps: list[Finding],
+    free_codes: int | None = None,
+) -> Verdict:
+    rules = list(dict.fromkeys(f.key for f in [*reasons, *next_steps]))
+    return Verdict(filing_required, eligible, reasons, next_steps, free_codes, rules)
+
+
+def _require(value: T | None, fact: str) -> T:
+    if value is None:
+        raise MissingFact(fact)
+    return value
+
+
+def assess(facts: ServerFacts) -> Verdict:
+    if facts.location is not Location.MAINLAND:
+        return _verdict(False, None, [Finding("loc.outside_mainland")], [Finding("next.no_filing")])
+
+    reasons = [Finding("loc.mainland_needs_filing")]
+    if _require(facts.provider, "provider") is Provider.OTHER:
+        return _verdict(True, False, [*reasons, Finding("vendor.other")], [Finding("next.file_with_vendor")])
+
+    product = _require(facts.product, "product")
+    if product in DOMAIN_PRODUCTS:
+        steps = [Finding("next.get_miit_number")]
+        if product is Product.CDN:
+            steps.append(Finding("cdn.origin_warning"))
+        return _verdict(True, False, [*reasons, Finding(DOMAIN_PRODUCTS[product]), Finding("domain.any_provider")], steps)
+    if product is Product.SLB:
+        return _verdict(True, False, [*reasons, Finding("slb.reason"), Finding("product.only_ecs_sas")],
+                        [Finding("slb.next")])
+    if product in (Product.ACK, Product.ACS):
+        return _verdict(True, False, [*reasons, Finding("ack_acs.reason"), Finding("product.only_ecs_sas")],
+                        [Finding("ack_acs.next")])
+    return _assess_server(facts, product, reasons)
+
+
+def _assess_server(facts: ServerFacts, product: Product, reasons: list[Finding]) -> Verdict:
+    """ECS or Simple Application Server: every requirement of the seed's table, each reported."""
+    steps: list[Finding] = []
+    reasons = [*reasons, Finding("req.region_ok")]
+    ok = True
+    if _require(facts.billing, "billing") is Billing.PAY_AS_YOU_GO:
+        ok = False
+        reasons.append(Finding("req.pay_as_you_go"))
+        steps.append(Finding("next.buy_subscription"))
+    else:
+        months = _require(facts.months, "months")
+        reasons.append(Finding("req.subscription_ok"))
+        if months >= MIN_SUBSCRIPTION_MONTHS:
+            reasons.append(Finding("req.months_ok", {"months": months}))
+        else:
+            ok = False
+            reasons.append(Finding("req.months_short", {"months": months}))
+            steps.append(Finding("next.renew"))
+
+    if product is Product.ECS:
+        # Asked only when it can still change the verdict; judged whenever it is known.
+        bandwidth = facts.public_bandwidth
+        if bandwidth is None and ok:
+            raise MissingFact("public_bandwidth")
+        if bandwidth is True:
+            reasons.append(Finding("req.bandwidth_ok"))
+        elif bandwidth is False:
+            ok = False
+            reasons.append(Finding("req.bandwidth_missing"))
+            steps.append(Finding("next.buy_bandwidth"))
+    else:
+        reasons.append(Finding("req.sas_instance_ok"))
+
+    if not ok:
+        return _verdict(True, False, reasons, steps)
+    reasons.append(Finding("codes.ecs_free" if product is Product.ECS else "codes.sas_free"))
+    return _verdict(True, True, reasons, [Finding("next.ready_to_file"), Finding("next.check_in_console")],
+                    FREE_SERVICE_CODES_PER_INSTANCE)
