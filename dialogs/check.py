@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dialogs import actions
 from dialogs.screens import Button, Reply
 from dialogs.spec import (
     YES_NO,
@@ -17,7 +18,6 @@ from dialogs.spec import (
     parse_months,
     yes_no_label,
 )
-from dialogs import actions
 from knowledge.domain import (
     MAX_SUBSCRIPTION_MONTHS,
     SERVER_PRODUCTS,
@@ -79,8 +79,7 @@ class CheckDialog(Dialog):
         Question("provider", "check.q.provider", tuple(x.value for x in Provider), option_label("provider"), 1),
         Question("product", "check.q.product", tuple(x.value for x in Product), option_label("product"), 3),
         Question("billing", "check.q.billing", tuple(x.value for x in Billing), option_label("billing"), 2),
-        Question("months", "check.q.months", MONTH_CHOICES, _months_label, 4, _typed_months,
-                 "check.months_invalid"),
+        Question("months", "check.q.months", MONTH_CHOICES, _months_label, 4, _typed_months, "check.months_invalid"),
         Question("bandwidth", "check.q.bandwidth", YES_NO, yes_no_label, 2),
     )
     screens = ("verdict",)
@@ -101,14 +100,16 @@ class CheckDialog(Dialog):
 
     def verdict(self, conv: Conversation) -> Verdict:
         given = self.visited(conv)
-        return assess(ServerFacts(
-            location=given["location"],
-            provider=given.get("provider"),
-            product=given.get("product"),
-            billing=given.get("billing"),
-            months=given.get("months"),
-            public_bandwidth=given.get("bandwidth"),
-        ))
+        return assess(
+            ServerFacts(
+                location=given["location"],
+                provider=given.get("provider"),
+                product=given.get("product"),
+                billing=given.get("billing"),
+                months=given.get("months"),
+                public_bandwidth=given.get("bandwidth"),
+            )
+        )
 
     def summary(self, conv: Conversation, lang: Language) -> str:
         labels = []
@@ -136,11 +137,13 @@ class CheckDialog(Dialog):
         keyboard: list[tuple[Button, ...]] = []
         if verdict.eligible:
             keyboard.append((Button(t(lang, "btn.filingtype"), actions.menu("ftype")),))
-        keyboard.append((
-            Button(t(lang, "btn.back"), actions.dialog(self.name, conv.state, "back")),
-            Button(t(lang, "btn.restart"), actions.dialog(self.name, conv.state, "restart")),
-            Button(t(lang, "btn.menu"), actions.menu("menu")),
-        ))
+        keyboard.append(
+            (
+                Button(t(lang, "btn.back"), actions.dialog(self.name, conv.state, "back")),
+                Button(t(lang, "btn.restart"), actions.dialog(self.name, conv.state, "restart")),
+                Button(t(lang, "btn.menu"), actions.menu("menu")),
+            )
+        )
         return Reply("\n".join(lines), tuple(keyboard), edit, "check.verdict")
 
     def result_log(self, conv: Conversation) -> dict[str, Any] | None:

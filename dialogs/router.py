@@ -60,7 +60,14 @@ class Text:
     text: str
 
 
-Event = Command | Press | Text
+@dataclass(frozen=True)
+class Unsupported:
+    """Something other than text or a button where one is expected (a sticker, a photo...)."""
+
+    kind: str
+
+
+Event = Command | Press | Text | Unsupported
 # Called with free text that answers no question; returns an outcome, or None to fall back
 # to the hint. The FAQ plugs in here.
 FreeTextHook = Callable[[Session, str], Outcome | None]
@@ -84,6 +91,10 @@ class Router:
             case Text(text=text):
                 out.log.append(LogEntry("user", session.active, {"text": text}))
                 self._text(session, text, out)
+            case Unsupported(kind=kind):
+                out.log.append(LogEntry("user", session.active, {"unsupported": kind}))
+                out.replies.append(Reply(t(session.language, "unsupported.message"), (), False, "unsupported"))
+                out.replies.append(self.current_screen(session))
         for reply in out.replies:
             out.log.append(LogEntry("bot", session.active, {"screen": reply.screen}))
         return out
@@ -131,7 +142,10 @@ class Router:
             (Button(t(lang, "menu.check"), actions.menu("check")),),
             (Button(t(lang, "menu.filingtype"), actions.menu("ftype")),),
             (Button(t(lang, "menu.steps"), actions.menu("steps")),),
-            (Button(t(lang, "menu.language"), actions.menu("lang")), Button(t(lang, "menu.help"), actions.menu("help"))),
+            (
+                Button(t(lang, "menu.language"), actions.menu("lang")),
+                Button(t(lang, "menu.help"), actions.menu("help")),
+            ),
         ]
         return Reply(text or t(lang, "menu.title"), tuple(keyboard), edit, "menu")
 
@@ -222,8 +236,9 @@ class Router:
         self.activate(session, dialog.name)
         out.replies.append(dialog.render(conv, session.language, edit=True))
 
-    def _answer(self, session: Session, dialog: Dialog, conv: Conversation, value: Any, out: Outcome,
-                edit: bool) -> None:
+    def _answer(
+        self, session: Session, dialog: Dialog, conv: Conversation, value: Any, out: Outcome, edit: bool
+    ) -> None:
         question = conv.state
         dialog.answer(conv, value)
         self.save(session, dialog, conv)

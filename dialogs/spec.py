@@ -20,8 +20,7 @@ from transitions import Machine, MachineError
 
 from dialogs import actions
 from dialogs.screens import Button, Reply, rows
-from knowledge.domain import Language
-from knowledge.domain import LANGUAGES
+from knowledge.domain import LANGUAGES, Language
 from knowledge.texts import t
 
 
@@ -93,8 +92,9 @@ class Dialog:
                 spec["conditions"] = [_named(lambda ev, w=when: w(ev.model.answers), when.__name__)]
             transitions.append(spec)
         for source, dest in dict.fromkeys((m.source, m.dest) for m in self.moves):
-            came_from = _named(lambda ev, s=source: bool(ev.model.history) and ev.model.history[-1] == s,
-                               f"came_from_{source}")
+            came_from = _named(
+                lambda ev, s=source: bool(ev.model.history) and ev.model.history[-1] == s, f"came_from_{source}"
+            )
             transitions.append({"trigger": "back", "source": dest, "dest": source, "conditions": [came_from]})
         self.machine = Machine(
             model=None,
@@ -178,7 +178,13 @@ class Dialog:
             buttons.append(Button(label, actions.dialog(self.name, conv.state, "answer", option)))
         keyboard = (*rows(buttons, question.columns), (self.back_button(conv, lang),))
         progress = t(lang, "question.progress", k=len(conv.history) + 1)
-        return Reply(f"{progress}\n{t(lang, question.prompt)}", keyboard, edit, f"{self.name}.q.{conv.state}")
+        return Reply(
+            f"{progress}\n{t(lang, question.prompt)}",
+            keyboard,
+            edit,
+            f"{self.name}.q.{conv.state}",
+            takes_number=question.parse_typed is not None,
+        )
 
     def back_button(self, conv: Conversation, lang: Language) -> Button:
         if not conv.history:  # Back from the first question leaves the dialog for the menu
@@ -215,5 +221,3 @@ def parse_months(text: str, maximum: int) -> int | None:
     if not 1 <= months <= maximum:
         raise InvalidTypedAnswer(str(months))
     return months
-
-

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from dialogs import actions
 from dialogs.screens import Button, Reply
 from dialogs.spec import Answers, Conversation, Dialog, Move
@@ -11,8 +13,15 @@ from knowledge.texts import t
 
 # Which statements each screen shows (all traced to filing-process.txt).
 CONTENT: dict[str, tuple[str, ...]] = {
-    "prep": ("steps.prep.account", "steps.prep.chinese", "steps.prep.domain", "steps.prep.server",
-             "steps.prep.documents", "steps.prep.preapproval", "steps.prep.local_rules"),
+    "prep": (
+        "steps.prep.account",
+        "steps.prep.chinese",
+        "steps.prep.domain",
+        "steps.prep.server",
+        "steps.prep.documents",
+        "steps.prep.preapproval",
+        "steps.prep.local_rules",
+    ),
     "step1": ("steps.1",),
     "step2": ("steps.2",),
     "step3": ("steps.3",),
@@ -31,7 +40,7 @@ class StepsDialog(Dialog):
     title_key = "menu.steps"
     answers_type = StepsAnswers
     screens = SCREENS
-    moves = tuple(Move(a, b, trigger="next") for a, b in zip(SCREENS, SCREENS[1:], strict=False))
+    moves = tuple(Move(a, b, trigger="next") for a, b in itertools.pairwise(SCREENS))
 
     def render_screen(self, conv: Conversation, lang: Language, edit: bool) -> Reply:
         state = conv.state

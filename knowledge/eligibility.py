@@ -102,13 +102,20 @@ def assess(facts: ServerFacts) -> Verdict:
         steps = [Finding("next.get_miit_number")]
         if product is Product.CDN:
             steps.append(Finding("cdn.origin_warning"))
-        return _verdict(True, False, [*reasons, Finding(DOMAIN_PRODUCTS[product]), Finding("domain.any_provider")], steps)
+        return _verdict(
+            True, False, [*reasons, Finding(DOMAIN_PRODUCTS[product]), Finding("domain.any_provider")], steps
+        )
     if product is Product.SLB:
-        return _verdict(True, False, [*reasons, Finding("slb.reason"), Finding("product.only_ecs_sas")],
-                        [Finding("slb.next")])
+        return _verdict(
+            True, False, [*reasons, Finding("slb.reason"), Finding("product.only_ecs_sas")], [Finding("slb.next")]
+        )
     if product in (Product.ACK, Product.ACS):
-        return _verdict(True, False, [*reasons, Finding("ack_acs.reason"), Finding("product.only_ecs_sas")],
-                        [Finding("ack_acs.next")])
+        return _verdict(
+            True,
+            False,
+            [*reasons, Finding("ack_acs.reason"), Finding("product.only_ecs_sas")],
+            [Finding("ack_acs.next")],
+        )
     return _assess_server(facts, product, reasons)
 
 
@@ -148,5 +155,10 @@ def _assess_server(facts: ServerFacts, product: Product, reasons: list[Finding])
     if not ok:
         return _verdict(True, False, reasons, steps)
     reasons.append(Finding("codes.ecs_free" if product is Product.ECS else "codes.sas_free"))
-    return _verdict(True, True, reasons, [Finding("next.ready_to_file"), Finding("next.check_in_console")],
-                    FREE_SERVICE_CODES_PER_INSTANCE)
+    return _verdict(
+        True,
+        True,
+        reasons,
+        [Finding("next.ready_to_file"), Finding("next.check_in_console")],
+        FREE_SERVICE_CODES_PER_INSTANCE,
+    )

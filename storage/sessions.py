@@ -42,8 +42,9 @@ def load_session(conn: Connection, user_id: int, language_hint: Language) -> Ses
     records = {
         r.dialog: DialogRecord(r.state, r.answers, r.history, r.version)
         for r in conn.execute(
-            select(DialogState.dialog, DialogState.state, DialogState.answers, DialogState.history,
-                   DialogState.version).where(DialogState.user_id == user_id)
+            select(
+                DialogState.dialog, DialogState.state, DialogState.answers, DialogState.history, DialogState.version
+            ).where(DialogState.user_id == user_id)
         )
     }
     return Session(user_id, normalize_language(row.language), row.active_dialog, row.last_dialog, records)
@@ -55,8 +56,7 @@ def save_session(conn: Connection, session: Session, log: Sequence[LogEntry] = (
         conn.execute(
             update(User)
             .where(User.id == session.user_id)
-            .values(language=session.language, active_dialog=session.active, last_dialog=session.last,
-                    updated_at=now)
+            .values(language=session.language, active_dialog=session.active, last_dialog=session.last, updated_at=now)
         )
     if session.cleared:
         conn.execute(delete(DialogState).where(DialogState.user_id == session.user_id))
@@ -65,20 +65,26 @@ def save_session(conn: Connection, session: Session, log: Sequence[LogEntry] = (
             continue
         values = {"state": rec.state, "answers": rec.answers, "history": rec.history, "updated_at": now}
         stmt = upsert(conn, DialogState).values(user_id=session.user_id, dialog=name, version=1, **values)
-        conn.execute(stmt.on_conflict_do_update(
-            index_elements=["user_id", "dialog"], set_={**values, "version": DialogState.version + 1}
-        ))
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["user_id", "dialog"], set_={**values, "version": DialogState.version + 1}
+            )
+        )
     if log:
         conn.execute(
             Turn.__table__.insert(),
-            [{"user_id": session.user_id, "dialog": e.dialog, "kind": e.kind, "data": e.data, "created_at": now}
-             for e in log],
+            [
+                {"user_id": session.user_id, "dialog": e.dialog, "kind": e.kind, "data": e.data, "created_at": now}
+                for e in log
+            ],
         )
 
 
 def recent_turns(conn: Connection, user_id: int, limit: int = 20) -> list[dict[str, Any]]:
     rows = conn.execute(
         select(Turn.kind, Turn.dialog, Turn.data, Turn.created_at)
-        .where(Turn.user_id == user_id).order_by(Turn.id.desc()).limit(limit)
+        .where(Turn.user_id == user_id)
+        .order_by(Turn.id.desc())
+        .limit(limit)
     ).all()
     return [dict(r._mapping) for r in reversed(rows)]

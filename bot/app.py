@@ -1,0 +1,94 @@
+"""The one place where the Telegram Application is assembled (production, tests, benchmarks)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.config import Settings
+from bot.handlers import TelegramHandlers
+from bot.service import ConversationService
+from dialogs.router import COMMANDS, Router
+from knowledge.domain import LANGUAGES
+from knowledge.texts import t
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def build_service(settings: Settings, db: Database | None = None) -> ConversationService:
+    database = db or Database(settings.database_url, settings.sqlite_synchronous)
+    return ConversationService(database, Router(), settings.default_language)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    service: ConversationService | None = None,
+) -> Application:
+    """The bot. `request` replaces the HTTP transport (tests and benchmarks record calls with it)."""
+    if settings.telegram_bot_token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is required to build the Telegram application")
+    service = service or build_service(settings)
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.bot_api_url)
+        .base_file_url(settings.bot_file_url)
+    )
+    # Lifecycle hooks close over the service: migrations and the command menu at start,
+    # the database pool at shutdown. (run_polling/run_webhook call them; tests call post_init.)
+
+    async def post_init(app: Application) -> None:
+        await service.db.upgrade()
+        await set_commands(app)
+
+    async def post_shutdown(_app: Application) -> None:
+        await service.db.dispose()
+
+    builder = builder.post_init(post_init).post_shutdown(post_shutdown)
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if settings.telegram_max_rate > 0:
+        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3))
+    app = builder.build()
+    register_handlers(app, TelegramHandlers(service))
+    return app
+
+
+def register_handlers(app: Application, handlers: TelegramHandlers) -> None:
+    private = filters.ChatType.PRIVATE
+    # Order matters: within group 0 the first matching handler wins. Commands come before text
+    # (a command is text too), and the catch-all for stickers, photos... comes last.
+    app.add_handler(MessageHandler(private & filters.COMMAND, handlers.on_command))
+    app.add_handler(CallbackQueryHandler(handlers.on_button))
+    app.add_handler(MessageHandler(private & filters.TEXT & ~filters.UpdateType.EDITED, handlers.on_text))
+    app.add_handler(
+        MessageHandler(private & ~filters.UpdateType.EDITED & ~filters.StatusUpdate.ALL, handlers.on_unsupported)
+    )
+    app.add_error_handler(handlers.on_error)
+
+
+async def set_commands(app: Application) -> None:
+    """Publish the command menu in both languages; a failure here must not stop the bot."""
+    try:
+        for lang in LANGUAGES:
+            commands = [BotCommand(name, t(lang, f"cmd.{name}")) for name in COMMANDS]
+            await app.bot.set_my_commands(commands, language_code=None if lang == "en" else lang)
+    except TelegramError as exc:
+        log.warning("setMyCommands failed, continuing without a command menu: %s", exc)
+
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]

@@ -1,0 +1,237 @@
+"""The command line: run the bot, chat in the terminal, answer rule questions, manage the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from bot.config import ConfigError, Settings, load_settings
+from knowledge.domain import MAX_SUBSCRIPTION_MONTHS, Billing, Language, Location, Product, Provider
+from knowledge.eligibility import MissingFact, ServerFacts, assess
+from knowledge.filing_type import ContradictoryAnswers, determine_filing_type
+from knowledge.texts import t
+
+FACT_OPTION = {
+    "provider": "--provider",
+    "product": "--product",
+    "billing": "--billing",
+    "months": "--months",
+    "public_bandwidth": "--public-bandwidth",
+}
+
+
+class UsageError(Exception):
+    """Bad arguments: one line for the user, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, no usage block
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _yes_no(value: str) -> bool:
+    lowered = value.lower()
+    if lowered not in ("yes", "no"):
+        raise argparse.ArgumentTypeError(f"expected yes or no, got {value!r}")
+    return lowered == "yes"
+
+
+def _months(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= MAX_SUBSCRIPTION_MONTHS:
+        raise argparse.ArgumentTypeError(f"expected a whole number of months from 1 to {MAX_SUBSCRIPTION_MONTHS}")
+    return int(value)
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="python -m bot", description="ICP-filing assistant for Telegram")
+    sub = parser.add_subparsers(dest="command", parser_class=Parser)
+    sub.add_parser("run", help="serve the bot on Telegram (long polling)")
+    chat = sub.add_parser("chat", help="talk to the bot in this terminal")
+    chat.add_argument("--user", type=int, default=1, help="the user id to chat as (default 1)")
+    chat.add_argument("--lang", choices=["en", "zh"], help="language for a new user")
+
+    check = sub.add_parser("check", help="can a server back an ICP filing through Alibaba Cloud?")
+    check.add_argument("--location", required=True, choices=[x.value for x in Location])
+    check.add_argument("--provider", choices=[x.value for x in Provider])
+    check.add_argument("--product", choices=[x.value for x in Product])
+    check.add_argument("--billing", choices=[x.value for x in Billing])
+    check.add_argument("--months", type=_months, help="total subscription months, renewals included")
+    check.add_argument("--public-bandwidth", type=_yes_no, metavar="yes|no", help="ECS only")
+    check.add_argument("--lang", choices=["en", "zh"], default="en")
+    check.add_argument("--json", action="store_true")
+
+    ftype = sub.add_parser("filing-type", help="which filing type applies?")
+    ftype.add_argument("--entity-filed-with-alibaba", type=_yes_no, required=True, metavar="yes|no")
+    ftype.add_argument("--entity-has-miit-record", type=_yes_no, required=True, metavar="yes|no")
+    ftype.add_argument("--website-filed-with-miit", type=_yes_no, required=True, metavar="yes|no")
+    ftype.add_argument("--lang", choices=["en", "zh"], default="en")
+    ftype.add_argument("--json", action="store_true")
+
+    sub.add_parser("diagram", help="print the dialogs as Mermaid state diagrams")
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"])
+    return parser
+
+
+# --- rule commands (no database, no Telegram) ---------------------------------------------------
+def cmd_check(args: argparse.Namespace) -> int:
+    facts = ServerFacts(
+        location=Location(args.location),
+        provider=Provider(args.provider) if args.provider else None,
+        product=Product(args.product) if args.product else None,
+        billing=Billing(args.billing) if args.billing else None,
+        months=args.months,
+        public_bandwidth=args.public_bandwidth,
+    )
+    try:
+        verdict = assess(facts)
+    except MissingFact as exc:
+        raise UsageError(f"python -m bot check: {FACT_OPTION[exc.fact]} is required for these answers") from None
+    lang: Language = args.lang
+    result = verdict.as_dict(lang)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    if not verdict.filing_required:
+        print(t(lang, "verdict.not_required"))
+    else:
+        print(t(lang, "verdict.eligible") if verdict.eligible else t(lang, "verdict.not_eligible"))
+    print(t(lang, "verdict.why"))
+    for line in result["reasons"]:  # type: ignore[union-attr]
+        print(f"  - {line}")
+    print(t(lang, "verdict.next"))
+    for line in result["next_steps"]:  # type: ignore[union-attr]
+        print(f"  - {line}")
+    if verdict.free_service_codes:
+        print(t(lang, "verdict.free_codes", n=verdict.free_service_codes))
+    return 0
+
+
+def cmd_filing_type(args: argparse.Namespace) -> int:
+    lang: Language = args.lang
+    try:
+        result = determine_filing_type(
+            args.entity_filed_with_alibaba, args.entity_has_miit_record, args.website_filed_with_miit
+        )
+    except ContradictoryAnswers as exc:
+        raise UsageError(f"python -m bot filing-type: {exc.finding.text(lang)}") from None
+    data = result.as_dict(lang)
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False))
+    else:
+        print(t(lang, "ftype.result", name=t(lang, f"ftype.name.{result.filing_type.value}")))
+        print(data["explanation"])
+    return 0
+
+
+def cmd_diagram() -> int:
+    from dialogs.diagram import all_diagrams
+
+    print(all_diagrams())
+    return 0
+
+
+# --- commands that use the database and/or Telegram -------------------------------------------------
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO, and the Bot API URL contains the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # transitions logs every state change at INFO: noise, and a cost on every turn.
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+
+
+async def _prepare_database(settings: Settings) -> None:
+    from storage.db import Database
+
+    db = Database(settings.database_url, settings.sqlite_synchronous)
+    try:
+        await db.upgrade()
+    finally:
+        await db.dispose()
+
+
+def cmd_db_upgrade(settings: Settings) -> int:
+    asyncio.run(_prepare_database(settings))
+    print("database is up to date")
+    return 0
+
+
+def cmd_run(settings: Settings) -> int:
+    from bot.app import ALLOWED_UPDATES, build_application
+
+    if settings.telegram_bot_token is None:
+        raise ConfigError(
+            "configuration error: TELEGRAM_BOT_TOKEN: not set (or run `python -m bot chat` "
+            "to use the bot in this terminal)"
+        )
+    asyncio.run(_prepare_database(settings))  # fail fast, with one line, if the database is unreachable
+    build_application(settings).run_polling(allowed_updates=ALLOWED_UPDATES)
+    return 0
+
+
+def cmd_chat(settings: Settings, user: int, lang: str | None) -> int:
+    from bot.app import build_service
+    from bot.terminal import TerminalChat
+
+    async def chat() -> None:
+        service = build_service(settings)
+        try:
+            await service.db.upgrade()
+            await TerminalChat(service, user, lang).run()
+        finally:
+            await service.db.dispose()
+
+    asyncio.run(chat())
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "check":
+            return cmd_check(args)
+        if args.command == "filing-type":
+            return cmd_filing_type(args)
+        if args.command == "diagram":
+            return cmd_diagram()
+        settings = load_settings()
+        configure_logging(settings)
+        if args.command == "run":
+            return cmd_run(settings)
+        if args.command == "db":
+            return cmd_db_upgrade(settings)
+        if args.command == "chat":
+            return cmd_chat(settings, args.user, args.lang)
+        # No command: serve Telegram when a token is set, otherwise chat in the terminal.
+        if settings.telegram_bot_token is not None:
+            return cmd_run(settings)
+        return cmd_chat(settings, 1, None)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a database that cannot be reached, a file that cannot be opened...
+        if _is_database_error(exc):
+            print(f"database error: {_one_line(exc)} (check DATABASE_URL)", file=sys.stderr)
+            return 1
+        raise
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    return isinstance(exc, SQLAlchemyError | OSError | ConnectionError) or type(exc).__module__.startswith("asyncpg")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,89 @@
+"""Configuration from the environment and an optional .env file."""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.db import SQLITE_SYNCHRONOUS, DatabaseUrlError, normalize_url
+
+
+class ConfigError(Exception):
+    """Bad configuration: the message is one line naming the setting."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org"
+    database_url: str = "sqlite+aiosqlite:///./icpbot.db"
+    sqlite_synchronous: str = "NORMAL"
+    log_level: str = "INFO"
+    default_language: Literal["en", "zh"] = "en"
+    # Telegram's flood limits; 0 turns the limiter off (benchmarks against the recording request).
+    telegram_max_rate: float = Field(30.0, ge=0)
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        token = value.get_secret_value().strip()
+        head, _, tail = token.partition(":")
+        if not head.isdigit() or len(tail) < 10 or any(c.isspace() for c in token):
+            raise ValueError("does not look like a bot token from @BotFather (digits:secret)")
+        return SecretStr(token)
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.removesuffix("/bot")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            normalize_url(value)
+        except DatabaseUrlError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("sqlite_synchronous")
+    @classmethod
+    def _synchronous(cls, value: str) -> str:
+        if value.upper() not in SQLITE_SYNCHRONOUS:
+            raise ValueError(f"must be one of {', '.join(SQLITE_SYNCHRONOUS)}")
+        return value.upper()
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in logging.getLevelNamesMapping():
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return value.upper()
+
+    @property
+    def bot_api_url(self) -> str:
+        return f"{self.telegram_api_base_url}/bot"
+
+    @property
+    def bot_file_url(self) -> str:
+        return f"{self.telegram_api_base_url}/file/bot"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, or ConfigError with one line naming the bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "configuration"
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"configuration error: {name}: {message}") from None

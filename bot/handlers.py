@@ -1,0 +1,103 @@
+"""Telegram updates in, dialog events to the service, replies out."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import traceback
+
+from telegram import Update
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.render import markup, split_text
+from bot.service import ConversationService
+from dialogs.router import COMMANDS, Command, Event, Press, Text, Unsupported
+from dialogs.screens import Outcome
+from knowledge.domain import normalize_language
+from knowledge.texts import t
+
+log = logging.getLogger(__name__)
+
+
+def command_name(text: str) -> str:
+    """'/Check@icp_bot extra' -> 'check'."""
+    return text.split(maxsplit=1)[0].lstrip("/").split("@", 1)[0].lower()
+
+
+class TelegramHandlers:
+    def __init__(self, service: ConversationService) -> None:
+        self.service = service
+
+    # --- entry points registered in bot/app.py ------------------------------------------------
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        name = command_name(message.text)
+        await self._turn(update, context, Command(name if name in COMMANDS else f"unknown:{name}"[:40]))
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        await self._turn(update, context, Press(query.data or ""))
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        await self._turn(update, context, Text(message.text or ""))
+
+    async def on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stickers, photos, voice... where text or a button is expected."""
+        message = update.effective_message
+        kind = message.effective_attachment.__class__.__name__ if message and message.effective_attachment else "other"
+        await self._turn(update, context, Unsupported(kind.lower()))
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log the traceback and tell the user, who keeps their place (the turn was not committed)."""
+        error = context.error
+        log.error("update failed: %s", "".join(traceback.format_exception(error)) if error else "unknown error")
+        if not isinstance(update, Update) or update.effective_chat is None:
+            return
+        user = update.effective_user
+        lang = normalize_language(user.language_code if user else None, self.service.default_language)
+        if update.callback_query is not None:
+            with contextlib.suppress(TelegramError):  # it may have been answered before the failure
+                await update.callback_query.answer()
+        try:
+            await context.bot.send_message(update.effective_chat.id, t(lang, "error.generic"))
+        except TelegramError:
+            log.warning("could not tell chat %s about the error", update.effective_chat.id)
+
+    # --- the turn ---------------------------------------------------------------------------
+    async def _turn(self, update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event) -> None:
+        user = update.effective_user
+        chat = update.effective_chat
+        if user is None or chat is None:
+            return
+        outcome = await self.service.handle(user.id, user.language_code, event)
+        await self.deliver(update, context, chat.id, outcome)
+
+    async def deliver(self, update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int, outcome: Outcome) -> None:
+        query = update.callback_query
+        if query is not None:
+            # Always answer a callback query, or the user's client shows a spinner for a while.
+            await query.answer(text=outcome.toast)
+        for reply in outcome.replies:
+            pieces = split_text(reply.text)
+            keyboard = markup(reply.buttons)
+            if reply.edit and query is not None and query.message is not None and len(pieces) == 1:
+                try:
+                    await query.edit_message_text(pieces[0], reply_markup=keyboard)
+                    continue
+                except BadRequest as exc:
+                    if "not modified" in str(exc).lower():
+                        continue
+                    # Too old to edit, or gone: send the screen as a new message instead.
+                    log.info("edit failed (%s); sending a new message", exc)
+            for i, piece in enumerate(pieces):
+                last = i == len(pieces) - 1
+                try:
+                    await context.bot.send_message(chat_id, piece, reply_markup=keyboard if last else None)
+                except Forbidden:
+                    log.info("chat %s blocked the bot", chat_id)
+                    return

@@ -1,0 +1,32 @@
+"""A turn, end to end minus the rendering: load the session, route the event, persist, return."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from dialogs.router import Event, Router
+from dialogs.screens import Outcome
+from knowledge.domain import Language, normalize_language
+from storage.db import Database
+from storage.sessions import load_session, save_session
+
+
+def _turn(conn: Connection, router: Router, user_id: int, language_hint: Language, event: Event) -> Outcome:
+    session = load_session(conn, user_id, language_hint)
+    outcome = router.handle(session, event)
+    save_session(conn, session, outcome.log)
+    return outcome
+
+
+class ConversationService:
+    """Shared by Telegram and the terminal chat. Every turn is committed before it returns, so a
+    reply the user sees is already on disk."""
+
+    def __init__(self, db: Database, router: Router, default_language: Language = "en") -> None:
+        self.db = db
+        self.router = router
+        self.default_language = default_language
+
+    async def handle(self, user_id: int, language_code: str | None, event: Event) -> Outcome:
+        hint = normalize_language(language_code, self.default_language)
+        return await self.db.run(_turn, self.router, user_id, hint, event)

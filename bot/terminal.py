@@ -1,0 +1,79 @@
+"""`python -m bot chat`: the same dialogs in a terminal, against the same database."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TextIO
+
+from bot.service import ConversationService
+from dialogs.router import COMMANDS, Command, Event, Press, Text
+from dialogs.screens import Button, Outcome
+from knowledge.domain import normalize_language
+from knowledge.texts import t
+
+QUIT = {"quit", "exit", "q", "退出"}
+
+
+class TerminalChat:
+    def __init__(
+        self, service: ConversationService, user_id: int, language: str | None, out: TextIO = sys.stdout
+    ) -> None:
+        self.service = service
+        self.user_id = user_id
+        self.language_code = language
+        self.out = out
+        self.choices: list[Button] = []
+        self.takes_number = False
+
+    def show(self, outcome: Outcome) -> None:
+        if outcome.toast:
+            self.out.write(f"({outcome.toast})\n")
+        self.choices, self.takes_number = [], False
+        for reply in outcome.replies:
+            self.out.write("\n" + reply.text + "\n")
+            if reply.buttons:
+                self.choices = [b for row in reply.buttons for b in row]
+                self.takes_number = reply.takes_number
+        for i, button in enumerate(self.choices, 1):
+            self.out.write(f"  [{i}] {button.label}\n")
+        self.out.flush()
+
+    def event_for(self, line: str) -> Event:
+        """A typed line: a /command, a choice (by number or label), or free text."""
+        if line.startswith("/"):
+            name = line[1:].split(maxsplit=1)[0].lower() if len(line) > 1 else ""
+            return Command(name if name in COMMANDS else f"unknown:{name}"[:40])
+        # "#3" always picks choice 3; a bare number does too, unless the question takes a number.
+        number = line.removeprefix("#")
+        if number.isdigit() and (line.startswith("#") or not self.takes_number):
+            index = int(number) - 1
+            if 0 <= index < len(self.choices):
+                return Press(self.choices[index].data)
+        folded = line.casefold()
+        for button in self.choices:
+            if button.label.casefold().lstrip("✓ ").strip("«» ") == folded.strip("«» "):
+                return Press(button.data)
+        return Text(line)
+
+    async def turn(self, event: Event) -> None:
+        self.show(await self.service.handle(self.user_id, self.language_code, event))
+
+    async def run(self, lines: TextIO = sys.stdin) -> None:
+        lang = normalize_language(self.language_code, self.service.default_language)
+        self.out.write(t(lang, "chat.welcome") + "\n")
+        await self.turn(Command("start"))
+        loop = asyncio.get_running_loop()
+        while True:
+            self.out.write("> ")
+            self.out.flush()
+            raw = await loop.run_in_executor(None, lines.readline)
+            if not raw:  # end of input
+                self.out.write("\n")
+                return
+            line = raw.strip()
+            if not line:
+                continue
+            if line.casefold() in QUIT:
+                return
+            await self.turn(self.event_for(line))

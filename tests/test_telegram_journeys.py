@@ -1,0 +1,270 @@
+"""User journeys through the real Application, asserting on the Bot API calls it makes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.harness import BotHarness
+
+ALICE, BO = 1001, 2002
+
+
+def texts(calls: list) -> str:
+    return "\n".join(c.text for c in calls if c.method in ("sendMessage", "editMessageText"))
+
+
+async def test_start_shows_menu_with_buttons(bot: BotHarness) -> None:
+    calls = await bot.send(ALICE, "/start")
+    [reply] = [c for c in calls if c.method == "sendMessage"]
+    assert reply.chat_id == ALICE
+    assert "ICP filing" in reply.text
+    assert [b["callback_data"] for b in reply.buttons][:3] == ["m:check", "m:ftype", "m:steps"]
+
+
+async def test_english_eligibility_journey_by_buttons(bot: BotHarness) -> None:
+    await bot.send(ALICE, "/check")
+    assert "Where is your server?" in bot.last_screen(ALICE).text
+    for label in ("Chinese mainland", "Alibaba Cloud", "ECS", "Subscription", "3 months"):
+        calls = await bot.tap(ALICE, label)
+        # each press is answered and the question message is edited in place
+        assert [c.method for c in calls] == ["answerCallbackQuery", "editMessageText"]
+    assert "public network bandwidth" in bot.last_screen(ALICE).text
+    calls = await bot.tap(ALICE, "Yes")
+    verdict = calls[-1].text
+    assert verdict.startswith("✅ Yes: this server can back an ICP filing")
+    assert "3 months" in verdict and "Free service codes: 5" in verdict
+    assert "m:ftype" in [b["callback_data"] for b in calls[-1].buttons]
+
+
+async def test_chinese_journey_follows_telegram_language(bot: BotHarness) -> None:
+    await bot.send(BO, "/check", lang="zh-hans")
+    assert "您的服务器在哪里？" in bot.last_screen(BO).text
+    await bot.tap(BO, "中国内地", lang="zh-hans")
+    await bot.tap(BO, "阿里云", lang="zh-hans")
+    await bot.tap(BO, "云服务器 ECS", lang="zh-hans")
+    await bot.tap(BO, "包年包月", lang="zh-hans")
+    await bot.tap(BO, "2 个月", lang="zh-hans")
+    calls = await bot.tap(BO, "否", lang="zh-hans")
+    verdict = calls[-1].text
+    assert verdict.startswith("❌ 需要办理 ICP 备案")
+    assert "累计购买时长只有 2 个月" in verdict and "尚未购买公网带宽" in verdict
+    assert "请续费至累计 3 个月或以上" in verdict
+
+
+async def test_outside_mainland_is_answered_at_once(bot: BotHarness) -> None:
+    await bot.send(ALICE, "/check")
+    calls = await bot.tap(ALICE, "Hong Kong (China)")
+    assert "No ICP filing needed" in calls[-1].text
+
+
+async def test_back_returns_to_previous_question_with_answer_marked(bot: BotHarness) -> None:
+    await bot.send(ALICE, "/check")
+    await bot.tap(ALICE, "Chinese mainland")
+    await bot.tap(ALICE, "Alibaba Cloud")
+    calls = await bot.tap(ALICE, "« Back")
+    screen = calls[-1]
+    assert "Who provides the server?" in screen.text
+    assert "✓ Alibaba Cloud" in [b["text"] for b in screen.buttons]
+    # change the answer: another vendor ends the check with the vendor verdict
+    calls = await bot.tap(ALICE, "Another vendor / on-premises")
+    assert "not through Alibaba Cloud" in calls[-1].text
+    assert "Contact your server vendor" in calls[-1].text
+
+
+async def test_back_from_verdict_then_change_answer(bot: BotHarness) -> None:
+    await bot.send(ALICE, "/check")
+    for label in ("Chinese mainland", "Alibaba Cloud", "Simple Application Server", "Subscription"):
+        await bot.tap(ALICE, label)
+    calls = await bot.tap(ALICE, "12 months")
+    assert "Simple Application Server instance comes with 5 free" in calls[-1].text
+    await bot.tap(ALICE, "« Back")
+    calls = await bot.tap(ALICE, "1 month")
+    assert "only 1 months" in calls[-1].text or "only 1 month" in calls[-1].text
+    assert calls[-1].text.startswith("❌")
+
+
+async def test_stale_button_is_answered_and_state_kept(bot: BotHarness) -> None:
+    await bot.send(ALICE, "/check")
+    first_question = bot.last_screen(ALICE)
+    old_data = bot.button(ALICE, "Chinese mainland")
+    await bot.tap(ALICE, "Chinese mainland")
+    await bot.tap(ALICE, "Alibaba Cloud")
+    # the same location button pressed again on the old message
+    calls = await bot.press(ALICE, old_data.replace("mainland", "overseas"), message_id=first_question.message_id)
+    answer = next(c for c in calls if c.method == "answerCallbackQuery")
+    assert "earlier question" in answer.params["text"]
+    assert "Which Alibaba Cloud product" in calls[-1].text  # still at the product question
+    calls = await bot.tap(ALICE, "SLB")
+    assert "backend" in calls[-1].text or "behind the SLB" in calls[-1].text
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["", "garbage", "d:check:location:a:moon", "d:nope:x:a", "m:nothing", "l:fr", "d:check:location:z:1", "x" * 64],
+)
+async def test_forged_callback_data_never_crashes(bot: BotHarness, data: str) -> None:
+    await bot.send(ALICE, "/check")
+    calls = await bot.press(ALICE, data)
+    assert calls[0].method == "answerCallbackQuery"
+    assert any(c.method == "sendMessage" and c.buttons for c in calls)
+
+
+async def test_every_callback_query_is_answered(bot: BotHarness) -> None:
+    await bot.send(ALICE, "/steps")
+    presses = 0
+    for _ in range(5):
+        await bot.tap(ALICE, "Next »")
+        presses += 1
+    assert "Step 5 of 5" in bot.last_screen(ALICE).text
+    await bot.tap(ALICE, "« Back")
+    presses += 1
+    assert "Step 4 of 5" in bot.last_screen(ALICE).text
+    assert len(bot.request.named("answerCallbackQuery")) == presses
+
+
+async def test_free_text_at_a_button_question_hints_and_repeats(bot: BotHarness) -> None:
+    await bot.send(ALICE, "/check")
+    calls = await bot.send(ALICE, "what is this?")
+    sent = [c for c in calls if c.method == "sendMessage"]
+    assert "answer with one of the buttons" in sent[0].text
+    assert "Where is your server?" in sent[1].text and sent[1].buttons
+
+
+async def test_typed_label_and_typed_months_are_accepted(bot: BotHarness) -> None:
+    await bot.send(ALICE, "/check")
+    await bot.send(ALICE, "chinese mainland")
+    await bot.send(ALICE, "alibaba cloud")
+    await bot.send(ALICE, "ecs")
+    await bot.send(ALICE, "subscription")
+    calls = await bot.send(ALICE, "0")
+    assert "from 1 to 999" in calls[0].text
+    calls = await bot.send(ALICE, "18")
+    assert "public network bandwidth" in calls[-1].text
+    calls = await bot.send(ALICE, "yes")
+    assert "18 months" in calls[-1].text and calls[-1].text.startswith("✅")
+
+
+async def test_filing_type_journey(bot: BotHarness) -> None:
+    await bot.send(ALICE, "/filingtype")
+    await bot.tap(ALICE, "No")  # not with Alibaba Cloud
+    await bot.tap(ALICE, "Yes")  # has an MIIT record
+    await bot.tap(ALICE, "Yes")  # site filed with MIIT
+    calls = await bot.tap(ALICE, "No")  # server in another account
+    result = calls[-1].text
+    assert "Your filing type: add access" in result
+    assert "enterprise account" in result and "does not change your domain registrar" in result
+
+
+async def test_filing_type_chinese_first_filing_skips_questions(bot: BotHarness) -> None:
+    await bot.send(BO, "/filingtype", lang="zh")
+    await bot.tap(BO, "否", lang="zh")
+    calls = await bot.tap(BO, "否", lang="zh")  # no MIIT record: the site question is skipped
+    assert "同一个账号" in calls[-1].text
+    calls = await bot.tap(BO, "是", lang="zh")
+    assert "您的备案类型：首次备案" in calls[-1].text and "无需提前获取服务码" in calls[-1].text
+
+
+async def test_language_switch_rerenders_current_question(bot: BotHarness) -> None:
+    await bot.send(ALICE, "/check")
+    await bot.send(ALICE, "/language")
+    calls = await bot.tap(ALICE, "中文")
+    assert "从现在起我将使用中文" in texts(calls)
+    assert "您的服务器在哪里？" in calls[-1].text
+
+
+async def test_cancel_keeps_answers_and_resume_continues(bot: BotHarness) -> None:
+    await bot.send(ALICE, "/check")
+    await bot.tap(ALICE, "Chinese mainland")
+    calls = await bot.send(ALICE, "/cancel")
+    assert "Stopped" in calls[-1].text
+    calls = await bot.tap(ALICE, "Continue where I was")
+    assert "Who provides the server?" in calls[-1].text
+
+
+async def test_reset_clears_answers(bot: BotHarness) -> None:
+    await bot.send(ALICE, "/check")
+    await bot.tap(ALICE, "Chinese mainland")
+    await bot.send(ALICE, "/reset")
+    calls = await bot.send(ALICE, "/check")
+    assert not any(b["text"].startswith("✓") for b in calls[-1].buttons)
+
+
+async def test_unknown_command_and_sticker_get_polite_answers(bot: BotHarness) -> None:
+    calls = await bot.send(ALICE, "/frobnicate")
+    assert "don't know that command" in calls[-1].text
+    sticker = {
+        "sticker": {
+            "file_id": "x",
+            "file_unique_id": "y",
+            "width": 1,
+            "height": 1,
+            "is_animated": False,
+            "is_video": False,
+            "type": "regular",
+        }
+    }
+    calls = await bot.feed(bot.updates.message(ALICE, None, extra=sticker))
+    assert "only read text" in calls[0].text
+
+
+async def test_group_messages_are_ignored(bot: BotHarness) -> None:
+    group = {"id": -100123, "type": "supergroup", "title": "somewhere"}
+    calls = await bot.feed(bot.updates.message(ALICE, "/check", chat=group))
+    assert calls == []
+
+
+async def test_second_application_continues_the_conversation(sqlite_url: str) -> None:
+    """A restart loses nothing: a new Application over the same database picks up mid-dialog."""
+    async with BotHarness(sqlite_url) as first:
+        await first.send(ALICE, "/check")
+        await first.tap(ALICE, "Chinese mainland")
+        await first.tap(ALICE, "Alibaba Cloud")
+        product_screen = first.last_screen(ALICE)
+    async with BotHarness(sqlite_url) as second:
+        ecs = next(b["callback_data"] for b in product_screen.buttons if b["text"] == "ECS")
+        calls = await second.press(ALICE, ecs, message_id=product_screen.message_id)
+        assert "How is the server billed?" in calls[-1].text
+        calls = await second.send(ALICE, "/start")
+        assert "Continue where I was" in [b["text"] for b in calls[-1].buttons]
+
+
+async def test_handler_error_tells_user_and_keeps_their_place(bot: BotHarness) -> None:
+    await bot.send(ALICE, "/check")
+    await bot.tap(ALICE, "Chinese mainland")
+    bot.request.fail_next("editMessageText", 500, "Internal Server Error")
+    calls = await bot.tap(ALICE, "Alibaba Cloud")
+    assert calls[-1].method == "sendMessage" and calls[-1].result is not None
+    assert "something went wrong" in calls[-1].text
+    # the answer was committed before the reply failed: the user continues from the product question
+    calls = await bot.send(ALICE, "/start")
+    calls = await bot.tap(ALICE, "Continue where I was")
+    assert "Which Alibaba Cloud product" in calls[-1].text
+
+
+async def test_edit_not_possible_falls_back_to_a_new_message(bot: BotHarness) -> None:
+    await bot.send(ALICE, "/check")
+    bot.request.fail_next("editMessageText", 400, "Bad Request: message can't be edited")
+    calls = await bot.tap(ALICE, "Chinese mainland")
+    assert calls[-1].method == "sendMessage" and "Who provides the server?" in calls[-1].text
+
+
+async def test_set_my_commands_failure_is_not_fatal(sqlite_url: str) -> None:
+    harness = BotHarness(sqlite_url)
+    harness.request.fail_next("setMyCommands", 400, "Bad Request: commands are broken")
+    async with harness:
+        calls = await harness.send(ALICE, "/start")
+        assert calls[-1].method == "sendMessage"
+
+
+async def test_commands_published_in_both_languages(bot: BotHarness) -> None:
+    published = bot.request.named("setMyCommands")
+    assert {c.params.get("language_code") for c in published} == {None, "zh"}
+    zh = next(c for c in published if c.params.get("language_code") == "zh")
+    assert {"command": "check", "description": "我的服务器能用于备案吗？"} in zh.params["commands"]
+
+
+async def test_rate_limiter_is_installed_by_default(sqlite_url: str) -> None:
+    from telegram.ext import AIORateLimiter
+
+    harness = BotHarness(sqlite_url, telegram_max_rate=30)
+    assert isinstance(harness.app.bot.rate_limiter, AIORateLimiter)
