@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.logs import configure_logging
 from knowledge.domain import MAX_SUBSCRIPTION_MONTHS, Billing, Language, Location, Product, Provider
 from knowledge.eligibility import MissingFact, ServerFacts, assess
 from knowledge.filing_type import ContradictoryAnswers, determine_filing_type
@@ -137,14 +137,6 @@ def cmd_diagram() -> int:
 
 
 # --- commands that use the database and/or Telegram -------------------------------------------------
-def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL at INFO, and the Bot API URL contains the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # transitions logs every state change at INFO: noise, and a cost on every turn.
-    logging.getLogger("transitions").setLevel(logging.WARNING)
-
-
 async def _prepare_database(settings: Settings) -> None:
     from storage.db import Database
 
@@ -219,7 +211,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # a database that cannot be reached, a file that cannot be opened...
+    except Exception as exc:  # a database or Bot API that cannot be reached...
+        from telegram.error import InvalidToken, NetworkError
+
+        if isinstance(exc, InvalidToken):
+            print("configuration error: TELEGRAM_BOT_TOKEN: rejected by the Bot API", file=sys.stderr)
+            return 2
+        if isinstance(exc, NetworkError):
+            print(
+                f"telegram error: cannot reach the Bot API ({_one_line(exc)}); check TELEGRAM_API_BASE_URL",
+                file=sys.stderr,
+            )
+            return 1
         if _is_database_error(exc):
             print(f"database error: {_one_line(exc)} (check DATABASE_URL)", file=sys.stderr)
             return 1

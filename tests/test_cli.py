@@ -1,0 +1,227 @@
+"""The command line: the seeds' scenarios answered right, bad input refused in one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
+    assert main([*argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+ECS_OK = [
+    "check",
+    "--location",
+    "mainland",
+    "--provider",
+    "alibaba",
+    "--product",
+    "ecs",
+    "--billing",
+    "subscription",
+    "--months",
+    "3",
+    "--public-bandwidth",
+    "yes",
+]
+
+
+def test_eligible_ecs(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_json(capsys, *ECS_OK)
+    assert out["filing_required"] is True and out["eligible"] is True and out["free_service_codes"] == 5
+    assert "req.months_ok" in out["rules"] and all(isinstance(r, str) for r in out["reasons"] + out["next_steps"])
+
+
+def test_two_months_is_too_short(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [a if a != "3" else "2" for a in ECS_OK]
+    out = run_json(capsys, *argv)
+    assert out["eligible"] is False and "req.months_short" in out["rules"] and out["free_service_codes"] is None
+
+
+def test_hong_kong_needs_no_filing(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_json(
+        capsys,
+        "check",
+        "--location",
+        "hong-kong",
+        "--provider",
+        "alibaba",
+        "--product",
+        "ecs",
+        "--billing",
+        "pay-as-you-go",
+        "--months",
+        "1",
+        "--public-bandwidth",
+        "no",
+    )
+    assert out["filing_required"] is False and out["eligible"] is None and out["free_service_codes"] is None
+
+
+@pytest.mark.parametrize(
+    ("product", "rule"),
+    [
+        ("slb", "slb.next"),
+        ("ack", "ack_acs.next"),
+        ("acs", "ack_acs.next"),
+        ("oss", "next.get_miit_number"),
+        ("cdn", "cdn.origin_warning"),
+        ("waf", "waf.reason"),
+        ("anti-ddos", "antiddos.reason"),
+    ],
+)
+def test_products_without_service_codes(capsys: pytest.CaptureFixture[str], product: str, rule: str) -> None:
+    out = run_json(capsys, "check", "--location", "mainland", "--provider", "alibaba", "--product", product)
+    assert out["eligible"] is False and rule in out["rules"]
+
+
+def test_public_bandwidth_only_matters_for_ecs(capsys: pytest.CaptureFixture[str]) -> None:
+    base = [
+        "check",
+        "--location",
+        "mainland",
+        "--provider",
+        "alibaba",
+        "--product",
+        "sas",
+        "--billing",
+        "subscription",
+        "--months",
+        "12",
+    ]
+    assert run_json(capsys, *base, "--public-bandwidth", "no")["eligible"] is True
+
+
+def test_chinese_output(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_json(capsys, *ECS_OK, "--lang", "zh")
+    assert "累计购买时长为 3 个月" in " ".join(out["reasons"])
+
+
+@pytest.mark.parametrize(
+    ("flags", "kind", "with_alibaba"),
+    [
+        (["no", "no", "no"], "first_filing", False),
+        (["no", "yes", "no"], "add_service", False),
+        (["no", "yes", "yes"], "add_access", False),
+        (["yes", "yes", "no"], "add_service", True),
+        (["yes", "yes", "yes"], "add_access", True),
+    ],
+)
+def test_filing_type(capsys: pytest.CaptureFixture[str], flags: list[str], kind: str, with_alibaba: bool) -> None:
+    out = run_json(
+        capsys,
+        "filing-type",
+        "--entity-filed-with-alibaba",
+        flags[0],
+        "--entity-has-miit-record",
+        flags[1],
+        "--website-filed-with-miit",
+        flags[2],
+    )
+    assert out["filing_type"] == kind and out["entity_with_alibaba"] is with_alibaba and out["explanation"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", "--location", "moon"],
+        ["check", "--location", "mainland", "--provider", "alibaba", "--product", "ecs", "--billing", "subscription"],
+        ["check", "--location", "mainland", "--months", "0"],
+        ["check", "--location", "mainland", "--months", "three"],
+        ["check", "--location", "mainland", "--public-bandwidth", "maybe"],
+        [
+            "filing-type",
+            "--entity-filed-with-alibaba",
+            "yes",
+            "--entity-has-miit-record",
+            "no",
+            "--website-filed-with-miit",
+            "no",
+        ],
+        [
+            "filing-type",
+            "--entity-filed-with-alibaba",
+            "no",
+            "--entity-has-miit-record",
+            "no",
+            "--website-filed-with-miit",
+            "yes",
+        ],
+        ["frobnicate"],
+    ],
+)
+def test_bad_arguments_exit_nonzero_with_one_line(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def run_module(*argv: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_", "LOG_"))}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=full_env,
+        cwd=cwd or ROOT,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "setting"),
+    [
+        ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+        ({"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL"),
+        ({"TELEGRAM_BOT_TOKEN": "not-a-token"}, "TELEGRAM_BOT_TOKEN"),
+        ({"TELEGRAM_API_BASE_URL": "ftp://x"}, "TELEGRAM_API_BASE_URL"),
+        ({"DEFAULT_LANGUAGE": "fr"}, "DEFAULT_LANGUAGE"),
+        ({}, "TELEGRAM_BOT_TOKEN"),
+    ],
+)
+def test_bad_configuration_stops_with_one_line_naming_the_setting(
+    tmp_path: Path, env: dict[str, str], setting: str
+) -> None:
+    result = run_module("run", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and setting in result.stderr, result.stderr
+
+
+def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    result = run_module("db", "upgrade", env={"DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none"}, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "database error" in result.stderr
+
+
+def test_terminal_chat_runs_on_the_default_database(tmp_path: Path) -> None:
+    script = "1\n1\n1\n1\n1\n#5\n1\nquit\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat"],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Yes: this server can back an ICP filing" in result.stdout
+    assert (tmp_path / "icpbot.db").exists()
+
+
+def test_diagram_prints_mermaid() -> None:
+    result = run_module("diagram")
+    assert result.returncode == 0 and result.stdout.count("stateDiagram-v2") == 3

@@ -1,0 +1,153 @@
+"""The dialogs on their own: machines, skips, Back, stale and typed input, with no Telegram or SQL."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from pathlib import Path
+
+import pytest
+
+from dialogs import actions
+from dialogs.diagram import all_diagrams
+from dialogs.registry import dialogs
+from dialogs.router import Command, Press, Router, Session, Text
+from dialogs.screens import Outcome
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def play(dialog_name: str, answers: list[str]):
+    d = dialogs()[dialog_name]
+    conv = d.new()
+    for value in answers:
+        assert d.answer(conv, value), f"no move from {conv.state} on {value}"
+    return d, conv
+
+
+@pytest.mark.parametrize(
+    ("answers", "path"),
+    [
+        (["overseas"], ["location"]),
+        (["mainland", "other"], ["location", "provider"]),
+        (["mainland", "alibaba", "cdn"], ["location", "provider", "product"]),
+        (["mainland", "alibaba", "ecs", "pay-as-you-go"], ["location", "provider", "product", "billing"]),
+        (["mainland", "alibaba", "sas", "subscription", "6"], ["location", "provider", "product", "billing", "months"]),
+        (
+            ["mainland", "alibaba", "ecs", "subscription", "6", "yes"],
+            ["location", "provider", "product", "billing", "months", "bandwidth"],
+        ),
+    ],
+)
+def test_check_asks_only_what_still_matters(answers: list[str], path: list[str]) -> None:
+    _, conv = play("check", answers)
+    assert conv.state == "verdict" and conv.history == path
+
+
+def test_back_walks_the_path_in_reverse_and_keeps_answers() -> None:
+    d, conv = play("check", ["mainland", "alibaba", "ecs", "subscription", "2", "no"])
+    for expected in ["bandwidth", "months", "billing", "product", "provider", "location"]:
+        assert d.fire(conv, "back")
+        assert conv.state == expected
+    assert conv.answers.months == 2 and conv.history == []
+    assert not d.fire(conv, "back")  # nothing before the first question
+
+
+def test_abandoned_branch_answers_do_not_count() -> None:
+    d, conv = play("check", ["mainland", "alibaba", "ecs", "subscription", "6", "no"])
+    for _ in range(4):
+        d.fire(conv, "back")
+    assert conv.state == "product"
+    d.answer(conv, "sas")
+    d.answer(conv, "subscription")
+    d.answer(conv, "6")
+    assert conv.state == "verdict"
+    assert d.verdict(conv).eligible is True  # the old "no bandwidth" answer is off the path
+
+
+def test_filing_type_skips_implied_questions() -> None:
+    _, conv = play("ftype", ["yes", "yes", "no"])
+    assert conv.history == ["entity_alibaba", "site_miit", "same_account"]
+    d, conv = play("ftype", ["no", "no", "yes"])
+    assert conv.history == ["entity_alibaba", "entity_miit", "same_account"]
+    assert d.result(conv).filing_type.value == "first_filing"
+
+
+def test_steps_are_linear_with_five_numbered_steps() -> None:
+    d = dialogs()["steps"]
+    conv = d.new()
+    seen = [d.render(conv, "en").text.splitlines()[0]]
+    while d.fire(conv, "next"):
+        seen.append(d.render(conv, "en").text.splitlines()[0])
+    assert [s.split(":")[0].removeprefix("🔹 ") for s in seen[1:]] == [f"Step {k} of 5" for k in range(1, 6)]
+    assert "第 5 步（共 5 步）" in d.render(conv, "zh").text
+
+
+def test_machines_are_shared_and_hold_no_user_after_a_turn() -> None:
+    d, _conv = play("check", ["mainland", "alibaba"])
+    assert d.machine.models == []
+    assert dialogs()["check"] is d  # one dialog (one Machine) per process
+
+
+def test_conversations_are_not_kept_alive_by_the_machine() -> None:
+    _d, conv = play("check", ["mainland"])
+    ref = weakref.ref(conv)
+    del conv
+    gc.collect()
+    assert ref() is None
+
+
+def test_every_callback_fits_telegram_limit() -> None:
+    for d in dialogs().values():
+        for q in d.questions:
+            for option in q.options:
+                assert len(actions.dialog(d.name, q.name, "answer", option).encode()) <= 64
+
+
+def test_docs_diagrams_are_generated_from_the_machines() -> None:
+    assert (ROOT / "docs" / "dialogs.md").read_text() == all_diagrams() + "\n"
+
+
+# --- the router, with a session in memory -----------------------------------------------------------
+def fresh(lang: str = "en") -> Session:
+    return Session(user_id=1, language=lang)  # type: ignore[arg-type]
+
+
+def test_router_stale_press_keeps_state() -> None:
+    router, s = Router(), fresh()
+    router.handle(s, Command("check"))
+    router.handle(s, Press("d:check:location:a:mainland"))
+    out = router.handle(s, Press("d:check:location:a:overseas"))
+    assert out.toast and s.records["check"].state == "provider"
+
+
+def test_router_free_text_hook_is_called_when_text_is_no_answer() -> None:
+    seen: list[str] = []
+
+    def hook(session: Session, text: str) -> Outcome:
+        seen.append(text)
+        return Outcome()
+
+    router, s = Router(free_text_hook=hook), fresh()
+    router.handle(s, Command("check"))
+    router.handle(s, Text("Hong Kong (China)"))  # an answer: not the hook's
+    router.handle(s, Text("how long does review take?"))
+    assert seen == ["how long does review take?"]
+    assert s.records["check"].state == "verdict"
+
+
+def test_router_chinese_labels_are_accepted_as_typed_answers() -> None:
+    router, s = Router(), fresh("zh")
+    router.handle(s, Command("check"))
+    router.handle(s, Text("中国内地"))
+    router.handle(s, Text("阿里云"))
+    assert s.records["check"].state == "product"
+
+
+@pytest.mark.parametrize("text", ["", " ", "\x00\x01", "🙂" * 1000, "1" * 5000, "/", "六个月"])
+def test_router_odd_text_never_raises(text: str) -> None:
+    router, s = Router(), fresh()
+    router.handle(s, Command("check"))
+    for _ in range(4):
+        router.handle(s, Text(text))
+    assert s.records["check"].state == "location"
