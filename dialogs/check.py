@@ -137,13 +137,7 @@ class CheckDialog(Dialog):
         keyboard: list[tuple[Button, ...]] = []
         if verdict.eligible:
             keyboard.append((Button(t(lang, "btn.filingtype"), actions.menu("ftype")),))
-        keyboard.append(
-            (
-                Button(t(lang, "btn.back"), actions.dialog(self.name, conv.state, "back")),
-                Button(t(lang, "btn.restart"), actions.dialog(self.name, conv.state, "restart")),
-                Button(t(lang, "btn.menu"), actions.menu("menu")),
-            )
-        )
+        keyboard.append(self.end_row(conv, lang))
         return Reply("\n".join(lines), tuple(keyboard), edit, "check.verdict")
 
     def result_log(self, conv: Conversation) -> dict[str, Any] | None:

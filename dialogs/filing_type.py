@@ -67,11 +67,7 @@ class FilingTypeDialog(Dialog):
         ]
         keyboard = (
             (Button(t(lang, "btn.steps"), actions.menu("steps")),),
-            (
-                Button(t(lang, "btn.back"), actions.dialog(self.name, conv.state, "back")),
-                Button(t(lang, "btn.restart"), actions.dialog(self.name, conv.state, "restart")),
-                Button(t(lang, "btn.menu"), actions.menu("menu")),
-            ),
+            self.end_row(conv, lang),
         )
         return Reply("\n".join(lines), keyboard, edit, "ftype.result")
 

@@ -191,6 +191,14 @@ class Dialog:
             return Button(t(lang, "btn.back"), actions.menu("menu"))
         return Button(t(lang, "btn.back"), actions.dialog(self.name, conv.state, "back"))
 
+    def end_row(self, conv: Conversation, lang: Language) -> tuple[Button, ...]:
+        """Back, Start again and Menu: the way out of a dialog's result screen."""
+        return (
+            Button(t(lang, "btn.back"), actions.dialog(self.name, conv.state, "back")),
+            Button(t(lang, "btn.restart"), actions.dialog(self.name, conv.state, "restart")),
+            Button(t(lang, "btn.menu"), actions.menu("menu")),
+        )
+
     def render_screen(self, conv: Conversation, lang: Language, edit: bool) -> Reply:
         raise NotImplementedError
 
