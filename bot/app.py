@@ -18,6 +18,7 @@ from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.handlers import TelegramHandlers
+from bot.reminders import ReminderDispatcher
 from bot.service import ConversationService
 from dialogs.router import COMMANDS, Router
 from knowledge.domain import LANGUAGES
@@ -65,6 +66,11 @@ def build_application(
         builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3))
     app = builder.build()
     register_handlers(app, TelegramHandlers(service))
+    if app.job_queue is not None and settings.reminder_interval_seconds > 0:
+        dispatcher = ReminderDispatcher(service.db)
+        app.job_queue.run_repeating(
+            dispatcher.job, interval=settings.reminder_interval_seconds, first=5, name="reminders"
+        )
     return app
 
 

@@ -72,6 +72,10 @@ def build_parser() -> Parser:
     ftype.add_argument("--lang", choices=["en", "zh"], default="en")
     ftype.add_argument("--json", action="store_true")
 
+    codes = sub.add_parser("codes", help="a user's service codes, masked (for support staff)")
+    codes.add_argument("--user", type=int, required=True, help="the user's Telegram id")
+    codes.add_argument("--json", action="store_true")
+
     sub.add_parser("diagram", help="print the dialogs as Mermaid state diagrams")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
@@ -153,6 +157,32 @@ def cmd_db_upgrade(settings: Settings) -> int:
     return 0
 
 
+def cmd_codes(settings: Settings, user_id: int, as_json: bool) -> int:
+    from storage.db import Database
+    from storage.staff_views import masked_codes
+
+    async def fetch() -> list[dict[str, object]]:
+        db = Database(settings.database_url, settings.sqlite_synchronous)
+        try:
+            await db.upgrade()
+            return await db.run(masked_codes, user_id)
+        finally:
+            await db.dispose()
+
+    codes = asyncio.run(fetch())
+    if as_json:
+        print(json.dumps({"user": user_id, "codes": codes}, ensure_ascii=False, default=str))
+        return 0
+    if not codes:
+        print(f"user {user_id}: no service codes")
+    for c in codes:
+        source = f"{c['product']} {c['instance'] or ''}".strip()
+        print(f"{c['code']}  {c['status']:<12} {source}  {'paid' if c['paid'] else 'free'}  {c['origin']}")
+        for h in c["history"]:  # type: ignore[attr-defined]
+            print(f"    {h['at']}  {h['from'] or '-'} -> {h['to']}")
+    return 0
+
+
 def cmd_run(settings: Settings) -> int:
     from bot.app import ALLOWED_UPDATES, build_application
 
@@ -197,6 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(settings)
         if args.command == "db":
             return cmd_db_upgrade(settings)
+        if args.command == "codes":
+            return cmd_codes(settings, args.user, args.json)
         if args.command == "chat":
             return cmd_chat(settings, args.user, args.lang)
         # No command: serve Telegram when a token is set, otherwise chat in the terminal.

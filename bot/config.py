@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     default_language: Literal["en", "zh"] = "en"
     # Telegram's flood limits; 0 turns the limiter off (benchmarks against the recording request).
     telegram_max_rate: float = Field(30.0, ge=0)
+    # How often due reminders are looked for; 0 turns the reminder job off in this process.
+    reminder_interval_seconds: float = Field(60.0, ge=0)
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -39,3 +39,6 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # transitions logs every state change at INFO: noise, and a cost on every turn.
     logging.getLogger("transitions").setLevel(logging.WARNING)
+    # At DEBUG python-telegram-bot logs every update and Bot API call with its contents: users'
+    # messages, service codes included. Message contents never go to our logs.
+    logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLevelName(settings.log_level)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import Connection
 
 from dialogs.router import Event, Router
@@ -9,6 +11,8 @@ from dialogs.screens import Outcome
 from knowledge.domain import Language, normalize_language
 from storage.db import Database
 from storage.sessions import load_session, save_session
+
+log = logging.getLogger(__name__)
 
 
 def _turn(conn: Connection, router: Router, user_id: int, language_hint: Language, event: Event) -> Outcome:
@@ -29,4 +33,6 @@ class ConversationService:
 
     async def handle(self, user_id: int, language_code: str | None, event: Event) -> Outcome:
         hint = normalize_language(language_code, self.default_language)
+        # The event's kind only: what users type (service codes among it) stays out of logs.
+        log.debug("turn for user %s: %s", user_id, type(event).__name__)
         return await self.db.run(_turn, self.router, user_id, hint, event)

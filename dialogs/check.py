@@ -79,7 +79,7 @@ class CheckDialog(Dialog):
         Question("provider", "check.q.provider", tuple(x.value for x in Provider), option_label("provider"), 1),
         Question("product", "check.q.product", tuple(x.value for x in Product), option_label("product"), 3),
         Question("billing", "check.q.billing", tuple(x.value for x in Billing), option_label("billing"), 2),
-        Question("months", "check.q.months", MONTH_CHOICES, _months_label, 4, _typed_months, "check.months_invalid"),
+        Question("months", "check.q.months", MONTH_CHOICES, _months_label, 4, _typed_months),
         Question("bandwidth", "check.q.bandwidth", YES_NO, yes_no_label, 2),
     )
     screens = ("verdict",)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from dialogs.check import CheckDialog
+from dialogs.codes import AddCodeDialog
 from dialogs.filing_type import FilingTypeDialog
 from dialogs.spec import Dialog
 from dialogs.steps import StepsDialog
@@ -12,7 +13,7 @@ from dialogs.steps import StepsDialog
 
 @cache
 def dialogs() -> dict[str, Dialog]:
-    return {d.name: d for d in (CheckDialog(), FilingTypeDialog(), StepsDialog())}
+    return {d.name: d for d in (CheckDialog(), FilingTypeDialog(), StepsDialog(), AddCodeDialog())}
 
 
 def get(name: str) -> Dialog | None:

@@ -9,17 +9,32 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from dialogs import actions
+from dialogs import actions, codes, progress
+from dialogs.ports import UserData
 from dialogs.registry import dialogs, get
 from dialogs.screens import Button, LogEntry, Outcome, Reply
 from dialogs.spec import Conversation, Dialog, InvalidTypedAnswer
-from knowledge.domain import LANGUAGES, MAX_SUBSCRIPTION_MONTHS, Language
+from knowledge.domain import LANGUAGES, Language
+from knowledge.service_codes import mask
 from knowledge.texts import t
 
 # Commands a user can send; also the order of the Telegram command menu.
-COMMANDS = ("start", "check", "filingtype", "steps", "language", "cancel", "reset", "help")
+COMMANDS = (
+    "start",
+    "check",
+    "filingtype",
+    "steps",
+    "codes",
+    "progress",
+    "language",
+    "cancel",
+    "reset",
+    "forget",
+    "help",
+)
 COMMAND_DIALOG = {"check": "check", "filingtype": "ftype", "steps": "steps"}
 MENU_DIALOG = {"check": "check", "ftype": "ftype", "steps": "steps"}
 
@@ -42,6 +57,9 @@ class Session:
     records: dict[str, DialogRecord] = field(default_factory=dict)
     changed: bool = False  # language or active dialog changed
     cleared: bool = False  # every dialog record is to be deleted (/reset)
+    forgotten: bool = False  # the user and all their data were deleted (/forget): nothing to save
+    data: UserData | None = None  # codes, progress, reminders: read only when a feature needs them
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass(frozen=True)
@@ -89,7 +107,8 @@ class Router:
                 out.log.append(LogEntry("user", session.active, {"press": data}))
                 self._press(session, data, out)
             case Text(text=text):
-                out.log.append(LogEntry("user", session.active, {"text": text}))
+                shown = mask(text.strip()) if self._sensitive_question(session) else text
+                out.log.append(LogEntry("user", session.active, {"text": shown}))
                 self._text(session, text, out)
             case Unsupported(kind=kind):
                 out.log.append(LogEntry("user", session.active, {"unsupported": kind}))
@@ -100,6 +119,11 @@ class Router:
         return out
 
     # --- conversations ------------------------------------------------------------------------
+    def _sensitive_question(self, session: Session) -> bool:
+        dialog = get(session.active) if session.active else None
+        rec = session.records.get(session.active or "")
+        return bool(dialog and rec and dialog.is_sensitive(rec.state))
+
     def conversation(self, session: Session, dialog: Dialog) -> Conversation | None:
         rec = session.records.get(dialog.name)
         return None if rec is None else dialog.load(rec.state, rec.answers, rec.history)
@@ -118,9 +142,9 @@ class Router:
         if name is not None and session.last != name:
             session.last, session.changed = name, True
 
-    def start_dialog(self, session: Session, dialog: Dialog, out: Outcome, edit: bool) -> None:
-        """Begin at the first question; earlier answers stay as marked defaults."""
-        conv = self.conversation(session, dialog) or dialog.new()
+    def start_dialog(self, session: Session, dialog: Dialog, out: Outcome, edit: bool, fresh: bool = False) -> None:
+        """Begin at the first question; earlier answers stay as marked defaults unless `fresh`."""
+        conv = (None if fresh else self.conversation(session, dialog)) or dialog.new()
         conv.state, conv.history = dialog.initial, []
         self.save(session, dialog, conv)
         self.activate(session, dialog.name)
@@ -149,6 +173,17 @@ class Router:
         ]
         return Reply(text or t(lang, "menu.title"), tuple(keyboard), edit, "menu")
 
+    def forget_confirm(self, session: Session) -> Reply:
+        lang = session.language
+        buttons = ((Button(t(lang, "forget.yes"), "f:yes"), Button(t(lang, "forget.no"), "f:no")),)
+        return Reply(t(lang, "forget.confirm"), buttons, False, "forget.confirm")
+
+    @staticmethod
+    def _data(session: Session) -> UserData:
+        if session.data is None:
+            raise RuntimeError("this feature needs the session's UserData")
+        return session.data
+
     def language_chooser(self, session: Session, edit: bool = False) -> Reply:
         buttons = (Button("English", actions.language("en")), Button("中文", actions.language("zh")))
         return Reply(t(session.language, "language.choose"), (buttons,), edit, "language")
@@ -160,6 +195,12 @@ class Router:
             self.start_dialog(session, self.dialogs[COMMAND_DIALOG[name]], out, edit=False)
         elif name == "start":
             out.replies.append(self.menu(session))
+        elif name == "codes":
+            out.replies.append(codes.list_screen(self._data(session), lang))
+        elif name == "progress":
+            out.replies.append(progress.screen(self._data(session), lang))
+        elif name == "forget":
+            out.replies.append(self.forget_confirm(session))
         elif name == "help":
             out.replies.append(self.menu(session, t(lang, "help.text")))
         elif name == "language":
@@ -181,6 +222,10 @@ class Router:
 
     # --- buttons ----------------------------------------------------------------------------
     def _press(self, session: Session, data: str, out: Outcome) -> None:
+        prefix, _, rest = data.partition(":")
+        if prefix in ("c", "p", "f") and rest and len(data.encode()) <= actions.MAX_CALLBACK_BYTES:
+            self._feature_press(session, prefix, rest.split(":"), out)
+            return
         action = actions.parse(data)
         match action:
             case actions.MenuAction(target=target):
@@ -194,6 +239,41 @@ class Router:
                 self._dialog_action(session, self.dialogs[act.dialog], act, out)
             case _:
                 out.toast = t(session.language, "stale.gone")
+                out.replies.append(self.menu(session))
+
+    def _feature_press(self, session: Session, prefix: str, parts: list[str], out: Outcome) -> None:
+        """Buttons of /codes (c:), /progress (p:) and /forget (f:)."""
+        lang, data, verb = session.language, self._data(session), parts[0]
+        match prefix, verb:
+            case "c", "list":
+                out.replies.append(codes.list_screen(data, lang, edit=True))
+            case "c", "add":
+                self.start_dialog(session, self.dialogs["addcode"], out, edit=True, fresh=True)
+            case "c", "show" if len(parts) == 2 and parts[1].isdigit():
+                code = data.get_code(int(parts[1]))
+                if code is None:
+                    out.toast = t(lang, "codes.gone")
+                    out.replies.append(codes.list_screen(data, lang))
+                else:
+                    out.replies.append(codes.detail_screen(data, code, lang))
+            case "c", "set":
+                codes.change_status(data, lang, parts[1:], session.now, out)
+            case "p", "show":
+                out.replies.append(progress.screen(data, lang))
+            case "p", "go":
+                progress.move(data, lang, parts[1:], session.now, out)
+            case "p", "rem" if len(parts) == 2 and parts[1] in ("on", "off"):
+                progress.switch_reminders(data, lang, parts[1], out)
+            case "p", "nyet":
+                out.replies.append(Reply(t(lang, "remind.not_yet.reply"), (), False, "remind.not_yet"))
+            case "f", "yes":
+                data.forget()
+                session.forgotten = True
+                out.replies.append(Reply(t(lang, "forget.done"), (), True, "forget.done"))
+            case "f", "no":
+                out.replies.append(self.menu(session, t(lang, "forget.kept"), edit=True))
+            case _:
+                out.toast = t(lang, "stale.gone")
                 out.replies.append(self.menu(session))
 
     def _menu_action(self, session: Session, target: str, out: Outcome) -> None:
@@ -240,11 +320,15 @@ class Router:
         self, session: Session, dialog: Dialog, conv: Conversation, value: Any, out: Outcome, edit: bool
     ) -> None:
         question = conv.state
+        logged = mask(str(value)) if dialog.is_sensitive(question) else value
         dialog.answer(conv, value)
+        at_screen = conv.state not in dialog.by_name
+        if at_screen:
+            dialog.finish(conv, session.data, session.now)
         self.save(session, dialog, conv)
         self.activate(session, dialog.name)
-        out.log.append(LogEntry("answer", dialog.name, {"question": question, "value": value}))
-        result = dialog.result_log(conv) if conv.state not in dialog.by_name else None
+        out.log.append(LogEntry("answer", dialog.name, {"question": question, "value": logged}))
+        result = dialog.result_log(conv) if at_screen else None
         if result is not None:
             out.log.append(LogEntry("verdict", dialog.name, result))
         out.replies.append(dialog.render(conv, session.language, edit))
@@ -255,12 +339,10 @@ class Router:
         dialog = get(session.active) if session.active else None
         conv = self.conversation(session, dialog) if dialog else None
         if dialog is not None and conv is not None:
-            question = dialog.by_name.get(conv.state)
             try:
                 value = dialog.match_typed(conv, text)
-            except InvalidTypedAnswer:
-                key = question.invalid_typed if question and question.invalid_typed else "hint.use_buttons"
-                out.replies.append(Reply(t(lang, key, max=MAX_SUBSCRIPTION_MONTHS), (), False, "hint.invalid"))
+            except InvalidTypedAnswer as exc:
+                out.replies.append(Reply(t(lang, exc.key, **exc.params), (), False, "hint.invalid"))
                 out.replies.append(dialog.render(conv, lang))
                 return
             if value is not None:

@@ -21,6 +21,7 @@ from transitions import Machine, MachineError
 from dialogs import actions
 from dialogs.screens import Button, Reply, rows
 from knowledge.domain import LANGUAGES, Language
+from knowledge.inputs import InvalidInput
 from knowledge.texts import t
 
 
@@ -51,7 +52,7 @@ class Question:
     option_label: Callable[[Language, str], str]
     columns: int = 2
     parse_typed: Callable[[str], Any] | None = None  # for questions that also take a typed value
-    invalid_typed: str | None = None  # text key shown when a typed value does not parse
+    sensitive: bool = False  # masked in the turn log and in staff views (service codes)
 
 
 @dataclass(eq=False)  # eq=False: transitions refuses to add a model equal to one it holds
@@ -61,8 +62,8 @@ class Conversation:
     history: list[str] = field(default_factory=list)
 
 
-class InvalidTypedAnswer(ValueError):
-    pass
+# A typed value of the right kind that cannot be accepted; carries the text key explaining why.
+InvalidTypedAnswer = InvalidInput
 
 
 def _named(fn: Callable[[Any], bool], name: str) -> Callable[[Any], bool]:
@@ -147,7 +148,7 @@ class Dialog:
         """A typed reply to the current question: an option's label or value, or a typed value.
 
         Returns the value, None when the text is no answer at all, and raises InvalidTypedAnswer
-        when it looks like an answer of the right kind but is out of range.
+        when it looks like an answer of the right kind but cannot be accepted.
         """
         question = self.by_name.get(conv.state)
         if question is None:
@@ -206,6 +207,15 @@ class Dialog:
         """What the end screen concluded, for the turn log (None for screens that conclude nothing)."""
         return None
 
+    def finish(self, conv: Conversation, data: Any, now: Any) -> None:
+        """Called once when an answer leads to a screen state: the place for a dialog's side effect
+        (storing a service code). `data` is the turn's UserData."""
+        return None
+
+    def is_sensitive(self, state: str) -> bool:
+        question = self.by_name.get(state)
+        return bool(question and question.sensitive)
+
 
 def yes_no_label(lang: Language, option: str) -> str:
     return t(lang, f"opt.{option}")
@@ -227,5 +237,5 @@ def parse_months(text: str, maximum: int) -> int | None:
         return None
     months = int(match.group(1))
     if not 1 <= months <= maximum:
-        raise InvalidTypedAnswer(str(months))
+        raise InvalidTypedAnswer("check.months_invalid", max=maximum)
     return months

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
@@ -31,6 +31,8 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(8))
     active_dialog: Mapped[str | None] = mapped_column(String(32))
     last_dialog: Mapped[str | None] = mapped_column(String(32))
+    reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    blocked_at: Mapped[datetime | None]  # the user blocked the bot: no more reminders
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -61,3 +63,65 @@ class Turn(Base):
     kind: Mapped[str] = mapped_column(String(16))
     data: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ServiceCode(Base):
+    """A service code the user recorded. The code itself is shown in full only to its owner."""
+
+    __tablename__ = "service_codes"
+    __table_args__ = (UniqueConstraint("user_id", "code", name="uq_service_codes_user_code"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    product: Mapped[str] = mapped_column(String(16))
+    instance: Mapped[str | None] = mapped_column(String(128))
+    paid: Mapped[bool] = mapped_column(Boolean)
+    origin: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ServiceCodeChange(Base):
+    """Every status a code took, with its time (from_status is None for the first)."""
+
+    __tablename__ = "service_code_changes"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    code_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("service_codes.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FilingStage(Base):
+    """When the user reached each stage of their filing; the latest row is where they stand."""
+
+    __tablename__ = "filing_stages"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(24), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    reached_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Reminder(Base):
+    """A planned reminder. One row per user and kind; sent_at set once it went out."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("user_id", "kind", name="uq_reminders_user_kind"),
+        Index("ix_reminders_due", "sent_at", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(24))
+    stage: Mapped[str] = mapped_column(String(24))
+    due_at: Mapped[datetime]
+    params: Mapped[dict[str, Any]]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None]

@@ -6,21 +6,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from dialogs.router import DialogRecord, Session
 from dialogs.screens import LogEntry
 from knowledge.domain import Language, normalize_language
 from storage.models import DialogState, Turn, User, utcnow
-
-
-def upsert(conn: Connection, table: Any) -> Any:
-    """The dialect's INSERT, which has on_conflict_do_nothing / on_conflict_do_update."""
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+from storage.sql import upsert
+from storage.user_data import SqlUserData
 
 
 def _lock_user(conn: Connection, user_id: int) -> Any:
-    stmt = select(User.language, User.active_dialog, User.last_dialog).where(User.id == user_id)
+    stmt = select(User.language, User.active_dialog, User.last_dialog, User.blocked_at).where(User.id == user_id)
     # PostgreSQL: the row lock serialises one user's turns across processes. SQLite's
     # BEGIN IMMEDIATE already serialises every write transaction.
     if conn.dialect.name == "postgresql":
@@ -39,6 +35,8 @@ def load_session(conn: Connection, user_id: int, language_hint: Language) -> Ses
             .on_conflict_do_nothing(index_elements=["id"])
         )
         row = _lock_user(conn, user_id)
+    elif row.blocked_at is not None:  # they write to us again: they unblocked the bot
+        conn.execute(update(User).where(User.id == user_id).values(blocked_at=None))
     records = {
         r.dialog: DialogRecord(r.state, r.answers, r.history, r.version)
         for r in conn.execute(
@@ -47,11 +45,16 @@ def load_session(conn: Connection, user_id: int, language_hint: Language) -> Ses
             ).where(DialogState.user_id == user_id)
         )
     }
-    return Session(user_id, normalize_language(row.language), row.active_dialog, row.last_dialog, records)
+    session = Session(user_id, normalize_language(row.language), row.active_dialog, row.last_dialog, records)
+    session.data = SqlUserData(conn, user_id)
+    session.now = utcnow()
+    return session
 
 
 def save_session(conn: Connection, session: Session, log: Sequence[LogEntry] = ()) -> None:
-    now = utcnow()
+    if session.forgotten:  # the user's rows are gone, turn log included: keep it that way
+        return
+    now = session.now
     if session.changed:
         conn.execute(
             update(User)

@@ -18,7 +18,7 @@ from telegram import Update
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
-from bot.app import build_application
+from bot.app import build_application, build_service
 from bot.config import Settings
 
 TOKEN = "123456789:TEST-token-abcdefghijklmnop"
@@ -203,7 +203,8 @@ class BotHarness:
         )
         self.request = request or RecordingRequest()
         self.updates = UpdateFactory()
-        self.app: Application = build_application(self.settings, request=self.request)
+        self.service = build_service(self.settings)
+        self.app: Application = build_application(self.settings, request=self.request, service=self.service)
 
     async def __aenter__(self) -> BotHarness:
         await self.app.initialize()
@@ -215,6 +216,10 @@ class BotHarness:
         await self.app.shutdown()
         if self.app.post_shutdown is not None:
             await self.app.post_shutdown(self.app)
+
+    async def app_service_db_run(self, fn: Any, *args: Any) -> Any:
+        """Run `fn(connection, *args)` on the bot's own database."""
+        return await self.service.db.run(fn, *args)
 
     async def feed(self, data: dict[str, Any]) -> list[Call]:
         """Process one update; return the Bot API calls it caused."""

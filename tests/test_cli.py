@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from dialogs.registry import dialogs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -224,4 +225,4 @@ def test_terminal_chat_runs_on_the_default_database(tmp_path: Path) -> None:
 
 def test_diagram_prints_mermaid() -> None:
     result = run_module("diagram")
-    assert result.returncode == 0 and result.stdout.count("stateDiagram-v2") == 3
+    assert result.returncode == 0 and result.stdout.count("stateDiagram-v2") == len(dialogs()) + 1

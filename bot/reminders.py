@@ -1,0 +1,59 @@
+"""The periodic job that sends due reminders, at least once and, barring a crash between the
+send and its record, exactly once, across restarts and processes."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from datetime import UTC, datetime
+
+from telegram import Bot
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.render import markup
+from dialogs.reminder_messages import render
+from knowledge.domain import normalize_language
+from storage.db import Database
+from storage.reminders import claim_due, mark_blocked, mark_sent, release
+
+log = logging.getLogger(__name__)
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class ReminderDispatcher:
+    def __init__(self, db: Database, worker: str | None = None) -> None:
+        self.db = db
+        self.worker = worker or worker_id()
+
+    async def run_once(self, bot: Bot, now: datetime | None = None) -> int:
+        """Send what is due; returns how many were sent."""
+        now = now or datetime.now(UTC)
+        sent = 0
+        for reminder in await self.db.run(claim_due, now, self.worker):
+            reply = render(reminder.kind, reminder.params, normalize_language(reminder.language), now)
+            try:
+                await bot.send_message(reminder.user_id, reply.text, reply_markup=markup(reply.buttons))
+            except Forbidden:
+                log.info("user %s blocked the bot: no more reminders", reminder.user_id)
+                await self.db.run(mark_blocked, reminder.user_id, now)
+                await self.db.run(release, reminder.id, self.worker)
+                continue
+            except TelegramError as exc:
+                log.warning("reminder %s not sent (%s); it will be retried", reminder.id, exc)
+                await self.db.run(release, reminder.id, self.worker)
+                continue
+            await self.db.run(mark_sent, reminder.id, self.worker, now)
+            sent += 1
+        return sent
+
+    async def job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await self.run_once(context.bot)
+        except Exception:
+            log.exception("reminder run failed; the next run tries again")

@@ -1,0 +1,212 @@
+"""/codes: the user's service codes. Adding one is a dialog; listing and status changes are screens.
+
+Codes are the owner's: shown in full only here, in the owner's own chat. Everything that leaves
+this chat (turn log, staff views, CLI) uses `mask`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from dialogs import actions
+from dialogs.code_lifecycle import ASSUMED, allowed_targets, change, trigger_for
+from dialogs.ports import CodeRecord, UserData
+from dialogs.screens import Button, LogEntry, Outcome, Reply, rows
+from dialogs.spec import Answers, Conversation, Dialog, Move, Question, option_label
+from knowledge.domain import Language
+from knowledge.inputs import clean_text
+from knowledge.progress import CHINA
+from knowledge.service_codes import (
+    MAX_CODE_LENGTH,
+    MAX_INSTANCE_LENGTH,
+    CodeOrigin,
+    CodeStatus,
+    mask,
+)
+from knowledge.statements import statement
+from knowledge.texts import t
+
+SERVER_SOURCES = ("ecs", "sas")
+FREE_CODES_PER_INSTANCE = 5
+
+
+class AddCodeAnswers(Answers):
+    code: str | None = None
+    product: Literal["ecs", "sas", "other"] | None = None
+    instance: str | None = None
+    paid: Literal["free", "paid"] | None = None
+    origin: CodeOrigin | None = None
+    # filled in by `finish`
+    result: Literal["saved", "duplicate"] | None = None
+    saved_mask: str | None = None
+    free_number: int | None = None  # set when this is more than the 5 free codes of an instance
+
+
+def from_server(a: AddCodeAnswers) -> bool:
+    return a.product in SERVER_SOURCES
+
+
+def _typed_code(text: str) -> str:
+    return clean_text(text, MAX_CODE_LENGTH)
+
+
+def _typed_instance(text: str) -> str:
+    return clean_text(text, MAX_INSTANCE_LENGTH)
+
+
+def _no_label(lang: Language, option: str) -> str:
+    return option
+
+
+class AddCodeDialog(Dialog):
+    name = "addcode"
+    title_key = "codes.add"
+    answers_type = AddCodeAnswers
+    questions = (
+        Question("code", "addcode.q.code", (), _no_label, parse_typed=_typed_code, sensitive=True),
+        Question("product", "addcode.q.product", ("ecs", "sas", "other"), option_label("codeproduct"), 1),
+        Question("instance", "addcode.q.instance", (), _no_label, parse_typed=_typed_instance),
+        Question("paid", "addcode.q.paid", ("free", "paid"), option_label("paid")),
+        Question("origin", "addcode.q.origin", tuple(o.value for o in CodeOrigin), option_label("origin"), 1),
+    )
+    screens = ("saved",)
+    moves = (
+        Move("code", "product"),
+        Move("product", "instance", from_server),
+        Move("product", "paid"),
+        Move("instance", "paid"),
+        Move("paid", "origin"),
+        Move("origin", "saved"),
+    )
+
+    def finish(self, conv: Conversation, data: UserData, now: datetime) -> None:
+        a: AddCodeAnswers = conv.answers  # type: ignore[assignment]
+        if a.code is None:  # already stored on an earlier pass through this screen
+            return
+        given = self.visited(conv)
+        instance = given.get("instance") if from_server(a) else None
+        a.saved_mask = mask(a.code)
+        if data.find_code(a.code) is not None:
+            a.result = "duplicate"
+        else:
+            free = a.paid == "free"
+            before = data.count_free_codes(instance) if (free and instance) else 0
+            data.add_code(a.code, str(a.product), instance, not free, CodeOrigin(a.origin or "generated"), now)
+            a.result = "saved"
+            a.free_number = before + 1 if before >= FREE_CODES_PER_INSTANCE else None
+        # The code now lives in service_codes only; the dialog keeps the masked form.
+        a.code = None
+
+    def render_screen(self, conv: Conversation, lang: Language, edit: bool) -> Reply:
+        a: AddCodeAnswers = conv.answers  # type: ignore[assignment]
+        if a.result == "duplicate":
+            lines = ["ℹ️ " + t(lang, "addcode.duplicate", code=a.saved_mask)]
+        else:
+            lines = ["✅ " + t(lang, "addcode.saved", code=a.saved_mask, status=t(lang, "status.available"))]
+            if a.free_number:
+                lines += ["", "⚠️ " + statement("codes.sixth_free").text(lang, n=a.free_number, instance=a.instance)]
+        keyboard = (
+            (Button(t(lang, "codes.list"), "c:list"), Button(t(lang, "addcode.another"), "c:add")),
+            (Button(t(lang, "btn.menu"), actions.menu("menu")),),
+        )
+        return Reply("\n".join(lines), keyboard, edit, "addcode.saved")
+
+    def result_log(self, conv: Conversation) -> dict[str, Any] | None:
+        a: AddCodeAnswers = conv.answers  # type: ignore[assignment]
+        return {"code": a.saved_mask, "result": a.result, "sixth_free": a.free_number}
+
+
+# --- screens ----------------------------------------------------------------------------------
+def describe(code: CodeRecord, lang: Language, shown: str) -> str:
+    parts = [shown, t(lang, f"status.{code.status.value}")]
+    source = t(lang, f"opt.codeproduct.{code.product}") + (f" {code.instance}" if code.instance else "")
+    parts.append(t(lang, "codes.from", source=source))
+    parts.append(t(lang, "codes.paid" if code.paid else "codes.free"))
+    parts.append(t(lang, f"codes.origin.{code.origin.value}"))
+    return " · ".join(parts)
+
+
+def list_screen(data: UserData, lang: Language, edit: bool = False, notice: str | None = None) -> Reply:
+    codes = data.list_codes()
+    lines = [notice, ""] if notice else []
+    if not codes:
+        lines += [t(lang, "codes.empty"), "", statement("codes.same_account_hint").text(lang)]
+    else:
+        lines.append(t(lang, "codes.title"))
+        lines += [f"{i}. {describe(c, lang, c.code)}" for i, c in enumerate(codes, 1)]
+    buttons = [Button(f"{c.code} · {t(lang, f'status.{c.status.value}')}", f"c:show:{c.id}") for c in codes[:40]]
+    keyboard = (*rows(buttons, 1), (Button(t(lang, "codes.add"), "c:add"), Button(t(lang, "btn.menu"), "m:menu")))
+    return Reply("\n".join(lines), keyboard, edit, "codes.list")
+
+
+def detail_screen(
+    data: UserData, code: CodeRecord, lang: Language, edit: bool = True, notice: str | None = None
+) -> Reply:
+    lines = [notice, ""] if notice else []
+    lines += [describe(code, lang, code.code), "", statement(f"codestatus.{code.status.value}").text(lang)]
+    targets = allowed_targets(code.status, code.paid)
+    if not targets:
+        lines.append(t(lang, "codes.final"))
+    if any((code.status, target) in ASSUMED for target in targets):
+        lines.append(statement("codeassume.withdraw").text(lang))
+    lines += ["", t(lang, "codes.history")]
+    for ch in data.code_history(code.id):
+        date = ch.at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+        if ch.from_status is None:
+            lines.append(
+                "• " + t(lang, "codes.history.first", date=date, status=t(lang, f"status.{ch.to_status.value}"))
+            )
+        else:
+            lines.append(
+                "• "
+                + t(
+                    lang,
+                    "codes.history.change",
+                    date=date,
+                    old=t(lang, f"status.{ch.from_status.value}"),
+                    new=t(lang, f"status.{ch.to_status.value}"),
+                )
+            )
+    buttons = [
+        Button(
+            t(lang, f"codes.action.{trigger_for(code.status, target)}"),
+            f"c:set:{code.id}:{code.status.value}:{target.value}",
+        )
+        for target in targets
+    ]
+    keyboard = (*rows(buttons, 2), (Button(t(lang, "codes.list"), "c:list"), Button(t(lang, "btn.menu"), "m:menu")))
+    return Reply("\n".join(lines), keyboard, edit, "codes.detail")
+
+
+def change_status(data: UserData, lang: Language, parts: list[str], now: datetime, out: Outcome) -> None:
+    """`c:set:<id>:<from>:<to>`: a status button. The machine decides; a refusal says why."""
+    try:
+        code_id, current, target = int(parts[0]), CodeStatus(parts[1]), CodeStatus(parts[2])
+    except (ValueError, IndexError):
+        out.toast = t(lang, "stale.gone")
+        out.replies.append(list_screen(data, lang))
+        return
+    code = data.get_code(code_id)
+    if code is None:
+        out.toast = t(lang, "codes.gone")
+        out.replies.append(list_screen(data, lang))
+        return
+    if code.status is not current:
+        out.toast = t(lang, "codes.stale")
+        out.replies.append(detail_screen(data, code, lang, edit=False))
+        return
+    refusal = change(current, target, code.paid)
+    if refusal is not None:
+        params = {k: t(lang, f"status.{v}") for k, v in refusal.params.items()}
+        reason = statement(refusal.key).text(lang, **params)
+        out.toast = t(lang, "codes.refused")
+        out.replies.append(detail_screen(data, code, lang, edit=False, notice="⛔ " + reason))
+        out.log.append(LogEntry("code", None, {"code": mask(code.code), "refused": [current, target]}))
+        return
+    data.set_code_status(code.id, current, target, now)
+    updated = data.get_code(code.id)
+    assert updated is not None
+    out.toast = t(lang, "codes.updated", status=t(lang, f"status.{target.value}"))
+    out.replies.append(detail_screen(data, updated, lang, edit=True))
+    out.log.append(LogEntry("code", None, {"code": mask(code.code), "from": current, "to": target}))

@@ -1,0 +1,70 @@
+"""/progress: where the user's filing stands, moved a stage at a time, with reminders planned."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from dialogs.ports import UserData
+from dialogs.screens import Button, LogEntry, Outcome, Reply
+from knowledge.domain import Language
+from knowledge.progress import CHINA, STAGES, Stage, next_stage, previous_stage, reminders_for
+from knowledge.statements import statement
+from knowledge.texts import t
+
+
+def stage_name(lang: Language, stage: Stage) -> str:
+    return t(lang, f"stage.name.{stage.value}")
+
+
+def screen(data: UserData, lang: Language, edit: bool = False, notice: str | None = None) -> Reply:
+    progress = data.progress()
+    current = progress.stage
+    lines = [notice, ""] if notice else []
+    lines.append(t(lang, "progress.title"))
+    for stage in STAGES:
+        at = progress.dates.get(stage)
+        date = f" — {at.astimezone(CHINA):%Y-%m-%d}" if at else ""
+        mark = "▶" if stage is current else ("✓" if at else "·")
+        lines.append(f"{mark} {stage_name(lang, stage)}{date}")
+    lines += ["", t(lang, "progress.now"), statement(f"stage.{current.value}").text(lang)]
+    nav: list[Button] = []
+    before, after = previous_stage(current), next_stage(current)
+    if before is not None:
+        nav.append(Button(t(lang, "progress.back", stage=stage_name(lang, before)), f"p:go:{current}:{before}"))
+    if after is not None:
+        nav.append(Button(t(lang, "progress.next", stage=stage_name(lang, after)), f"p:go:{current}:{after}"))
+    switch = "off" if progress.reminders_enabled else "on"
+    label = "progress.reminders_on" if progress.reminders_enabled else "progress.reminders_off"
+    keyboard = (
+        *((b,) for b in reversed(nav)),
+        (Button(t(lang, label), f"p:rem:{switch}"),),
+        (Button(t(lang, "btn.menu"), "m:menu"),),
+    )
+    return Reply("\n".join(lines), keyboard, edit, "progress")
+
+
+def move(data: UserData, lang: Language, parts: list[str], now: datetime, out: Outcome) -> None:
+    """`p:go:<from>:<to>`: one stage forward or back, from where the user really is."""
+    progress = data.progress()
+    try:
+        current, target = Stage(parts[0]), Stage(parts[1])
+    except (ValueError, IndexError):
+        current = target = None  # type: ignore[assignment]
+    if current is not progress.stage or target not in (next_stage(progress.stage), previous_stage(progress.stage)):
+        out.toast = t(lang, "progress.stale")
+        out.replies.append(screen(data, lang))
+        return
+    # Going back keeps the date the user first reached that stage.
+    at = now if target is next_stage(current) else progress.dates.get(target, now)
+    data.set_stage(target, at, reminders_for(target, at))
+    out.toast = t(lang, "progress.moved", stage=stage_name(lang, target))
+    out.replies.append(screen(data, lang, edit=True))
+    out.log.append(LogEntry("progress", None, {"from": current, "to": target}))
+
+
+def switch_reminders(data: UserData, lang: Language, value: str, out: Outcome) -> None:
+    enabled = value == "on"
+    data.set_reminders_enabled(enabled)
+    out.toast = t(lang, "progress.reminders_now_on" if enabled else "progress.reminders_now_off")
+    out.replies.append(screen(data, lang, edit=True))
+    out.log.append(LogEntry("progress", None, {"reminders": enabled}))

@@ -1,0 +1,97 @@
+"""Filing progress: the stages of filing-process.txt, and when each reminder falls due."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta, timezone
+from enum import StrEnum
+
+# China Standard Time has no daylight saving: a fixed offset is exact.
+CHINA = timezone(timedelta(hours=8), "CST")
+REVIEW_BUSINESS_DAYS = 2
+PSB_DEADLINE_DAYS = 30
+
+
+class Stage(StrEnum):
+    PREPARING = "preparing"
+    SUBMITTED = "submitted"
+    PRELIMINARY_REVIEW = "preliminary_review"
+    SMS_VERIFICATION = "sms_verification"
+    ADMIN_REVIEW = "admin_review"
+    APPROVED = "approved"
+    LAUNCHED = "launched"
+    PSB_DONE = "psb_done"
+
+
+STAGES: tuple[Stage, ...] = tuple(Stage)
+
+
+def next_stage(stage: Stage) -> Stage | None:
+    i = STAGES.index(stage)
+    return STAGES[i + 1] if i + 1 < len(STAGES) else None
+
+
+def previous_stage(stage: Stage) -> Stage | None:
+    i = STAGES.index(stage)
+    return STAGES[i - 1] if i > 0 else None
+
+
+class ReminderKind(StrEnum):
+    REVIEW_OVERDUE = "review_overdue"
+    SMS_SOON = "sms_soon"
+    SMS_LAST_CALL = "sms_last_call"
+    ICP_NUMBER = "icp_number"
+    PSB_DAY_20 = "psb_day_20"
+    PSB_DAY_28 = "psb_day_28"
+
+
+@dataclass(frozen=True)
+class PlannedReminder:
+    kind: ReminderKind
+    stage: Stage  # the reminder only makes sense while the user is at this stage
+    due_at: datetime
+
+
+def add_business_days(start: datetime, days: int) -> datetime:
+    """`start` plus `days` working days (Monday to Friday, China time), at the same time of day.
+
+    A start on a weekend counts from Monday 09:00. Chinese public holidays are not known here,
+    so around them a reminder can come a day or two early.
+    """
+    local = start.astimezone(CHINA)
+    if local.weekday() >= 5:
+        local = datetime.combine(local.date() + timedelta(days=7 - local.weekday()), time(9), CHINA)
+    added = 0
+    while added < days:
+        local += timedelta(days=1)
+        if local.weekday() < 5:
+            added += 1
+    return local.astimezone(UTC)
+
+
+def reminders_for(stage: Stage, entered_at: datetime) -> list[PlannedReminder]:
+    """The reminders to plan when a user enters `stage` at `entered_at`."""
+    if stage is Stage.PRELIMINARY_REVIEW:
+        due = add_business_days(entered_at, REVIEW_BUSINESS_DAYS)
+        return [PlannedReminder(ReminderKind.REVIEW_OVERDUE, stage, due)]
+    if stage is Stage.SMS_VERIFICATION:
+        return [
+            PlannedReminder(ReminderKind.SMS_SOON, stage, entered_at + timedelta(hours=2)),
+            PlannedReminder(ReminderKind.SMS_LAST_CALL, stage, entered_at + timedelta(hours=20)),
+        ]
+    if stage is Stage.APPROVED:
+        return [PlannedReminder(ReminderKind.ICP_NUMBER, stage, entered_at)]
+    if stage is Stage.LAUNCHED:
+        return [
+            PlannedReminder(ReminderKind.PSB_DAY_20, stage, entered_at + timedelta(days=20)),
+            PlannedReminder(ReminderKind.PSB_DAY_28, stage, entered_at + timedelta(days=28)),
+        ]
+    return []
+
+
+def still_relevant(kind_stage: Stage, current: Stage) -> bool:
+    """A planned reminder is kept while the user stays at its stage; the ICP-number reminder
+    also holds after launch (the number must stay on the homepage)."""
+    if kind_stage is Stage.APPROVED:
+        return current in (Stage.APPROVED, Stage.LAUNCHED, Stage.PSB_DONE)
+    return current is kind_stage

@@ -1,0 +1,167 @@
+"""UserData on a SQLAlchemy connection: one user's codes, progress and reminders, inside a turn."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, func, select, update
+
+from dialogs.ports import CodeChange, CodeRecord, ProgressRecord
+from knowledge.progress import STAGES, PlannedReminder, Stage, still_relevant
+from knowledge.service_codes import CodeOrigin, CodeStatus
+from storage.models import FilingStage, Reminder, ServiceCode, ServiceCodeChange, User
+from storage.sql import upsert
+
+CODE_COLUMNS = (
+    ServiceCode.id,
+    ServiceCode.code,
+    ServiceCode.product,
+    ServiceCode.instance,
+    ServiceCode.paid,
+    ServiceCode.origin,
+    ServiceCode.status,
+)
+
+
+def _code(row: object) -> CodeRecord:
+    r = row._mapping  # type: ignore[attr-defined]
+    return CodeRecord(
+        r["id"],
+        r["code"],
+        r["product"],
+        r["instance"],
+        bool(r["paid"]),
+        CodeOrigin(r["origin"]),
+        CodeStatus(r["status"]),
+    )
+
+
+class SqlUserData:
+    def __init__(self, conn: Connection, user_id: int) -> None:
+        self.conn = conn
+        self.user_id = user_id
+
+    # --- service codes ---------------------------------------------------------------------
+    def list_codes(self) -> list[CodeRecord]:
+        rows = self.conn.execute(
+            select(*CODE_COLUMNS).where(ServiceCode.user_id == self.user_id).order_by(ServiceCode.id)
+        )
+        return [_code(r) for r in rows]
+
+    def get_code(self, code_id: int) -> CodeRecord | None:
+        row = self.conn.execute(
+            select(*CODE_COLUMNS).where(ServiceCode.user_id == self.user_id, ServiceCode.id == code_id)
+        ).first()
+        return _code(row) if row else None
+
+    def find_code(self, code: str) -> CodeRecord | None:
+        row = self.conn.execute(
+            select(*CODE_COLUMNS).where(ServiceCode.user_id == self.user_id, ServiceCode.code == code)
+        ).first()
+        return _code(row) if row else None
+
+    def code_history(self, code_id: int) -> list[CodeChange]:
+        rows = self.conn.execute(
+            select(ServiceCodeChange.from_status, ServiceCodeChange.to_status, ServiceCodeChange.at)
+            .join(ServiceCode, ServiceCode.id == ServiceCodeChange.code_id)
+            .where(ServiceCode.user_id == self.user_id, ServiceCodeChange.code_id == code_id)
+            .order_by(ServiceCodeChange.id)
+        )
+        return [CodeChange(CodeStatus(f) if f else None, CodeStatus(t), at) for f, t, at in rows]
+
+    def count_free_codes(self, instance: str) -> int:
+        return self.conn.execute(
+            select(func.count())
+            .select_from(ServiceCode)
+            .where(ServiceCode.user_id == self.user_id, ServiceCode.instance == instance, ServiceCode.paid.is_(False))
+        ).scalar_one()
+
+    def add_code(
+        self, code: str, product: str, instance: str | None, paid: bool, origin: CodeOrigin, at: datetime
+    ) -> CodeRecord:
+        status = CodeStatus.AVAILABLE
+        code_id = self.conn.execute(
+            ServiceCode.__table__.insert()
+            .values(
+                user_id=self.user_id,
+                code=code,
+                product=product,
+                instance=instance,
+                paid=paid,
+                origin=origin.value,
+                status=status.value,
+                created_at=at,
+                updated_at=at,
+            )
+            .returning(ServiceCode.id)
+        ).scalar_one()
+        self.conn.execute(
+            ServiceCodeChange.__table__.insert().values(
+                code_id=code_id, from_status=None, to_status=status.value, at=at
+            )
+        )
+        return CodeRecord(code_id, code, product, instance, paid, origin, status)
+
+    def set_code_status(self, code_id: int, old: CodeStatus, new: CodeStatus, at: datetime) -> None:
+        changed = self.conn.execute(
+            update(ServiceCode)
+            .where(ServiceCode.id == code_id, ServiceCode.user_id == self.user_id, ServiceCode.status == old.value)
+            .values(status=new.value, updated_at=at)
+        ).rowcount
+        if changed != 1:  # the status moved under us: the caller re-reads and refuses
+            raise LookupError(f"code {code_id} is no longer {old}")
+        self.conn.execute(
+            ServiceCodeChange.__table__.insert().values(
+                code_id=code_id, from_status=old.value, to_status=new.value, at=at
+            )
+        )
+
+    # --- filing progress and reminders -------------------------------------------------------
+    def progress(self) -> ProgressRecord:
+        rows = self.conn.execute(
+            select(FilingStage.stage, FilingStage.reached_at)
+            .where(FilingStage.user_id == self.user_id)
+            .order_by(FilingStage.position)
+        ).all()
+        enabled = self.conn.execute(select(User.reminders_enabled).where(User.id == self.user_id)).scalar()
+        dates = {Stage(stage): at for stage, at in rows}
+        current = max(dates, key=STAGES.index) if dates else Stage.PREPARING
+        return ProgressRecord(current, dates, bool(enabled) if enabled is not None else True)
+
+    def set_stage(self, stage: Stage, at: datetime, planned: Sequence[PlannedReminder]) -> None:
+        position = STAGES.index(stage)
+        self.conn.execute(
+            delete(FilingStage).where(FilingStage.user_id == self.user_id, FilingStage.position >= position)
+        )
+        self.conn.execute(
+            FilingStage.__table__.insert().values(
+                user_id=self.user_id, stage=stage.value, position=position, reached_at=at
+            )
+        )
+        # Unsent reminders that no longer fit where the user stands are dropped.
+        pending = self.conn.execute(
+            select(Reminder.id, Reminder.stage).where(Reminder.user_id == self.user_id, Reminder.sent_at.is_(None))
+        ).all()
+        stale = [rid for rid, rstage in pending if not still_relevant(Stage(rstage), stage)]
+        if stale:
+            self.conn.execute(delete(Reminder).where(Reminder.id.in_(stale)))
+        for p in planned:
+            values = {
+                "stage": p.stage.value,
+                "due_at": p.due_at,
+                "params": {"since": at.isoformat()},
+                "claimed_by": None,
+                "claimed_until": None,
+                "attempts": 0,
+                "sent_at": None,
+            }
+            stmt = upsert(self.conn, Reminder).values(user_id=self.user_id, kind=p.kind.value, **values)
+            self.conn.execute(stmt.on_conflict_do_update(index_elements=["user_id", "kind"], set_=values))
+
+    def set_reminders_enabled(self, enabled: bool) -> None:
+        self.conn.execute(update(User).where(User.id == self.user_id).values(reminders_enabled=enabled))
+
+    def forget(self) -> None:
+        # ON DELETE CASCADE takes dialog states, turns, codes and their history, stages, reminders.
+        self.conn.execute(delete(User).where(User.id == self.user_id))
