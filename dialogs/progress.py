@@ -24,7 +24,7 @@ def screen(data: UserData, lang: Language, edit: bool = False, notice: str | Non
     for stage in STAGES:
         at = progress.dates.get(stage)
         date = f" — {at.astimezone(CHINA):%Y-%m-%d}" if at else ""
-        mark = "▶" if stage is current else ("✓" if at else "·")
+        mark = "▶" if stage is current else ("✓" if STAGES.index(stage) < STAGES.index(current) else "·")
         lines.append(f"{mark} {stage_name(lang, stage)}{date}")
     lines += ["", t(lang, "progress.now"), statement(f"stage.{current.value}").text(lang)]
     nav: list[Button] = []

@@ -76,6 +76,7 @@ async def test_progress_moves_forward_and_back_with_dates(bot: BotHarness) -> No
     calls = await advance(bot, USER, 2)
     screen = calls[-1].text
     assert "▶ Alibaba Cloud preliminary review — " in screen and "✓ Order submitted — " in screen
+    assert "✓ Preparing\n" in screen and "· MIIT SMS verification\n" in screen
     assert "1–2 business days" in screen
     calls = await bot.tap(USER, "« Back to: Order submitted")
     assert "▶ Order submitted" in calls[-1].text
