@@ -11,6 +11,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
@@ -20,8 +21,10 @@ from bot.config import Settings
 from bot.handlers import TelegramHandlers
 from bot.reminders import ReminderDispatcher
 from bot.service import ConversationService
+from dialogs import faq_answers
 from dialogs.router import COMMANDS, Router
 from knowledge.domain import LANGUAGES
+from knowledge.faq import faq_index
 from knowledge.texts import t
 from storage.db import Database
 
@@ -30,7 +33,7 @@ log = logging.getLogger(__name__)
 
 def build_service(settings: Settings, db: Database | None = None) -> ConversationService:
     database = db or Database(settings.database_url, settings.sqlite_synchronous)
-    return ConversationService(database, Router(), settings.default_language)
+    return ConversationService(database, Router(free_text_hook=faq_answers.free_text), settings.default_language)
 
 
 def build_application(
@@ -54,6 +57,7 @@ def build_application(
 
     async def post_init(app: Application) -> None:
         await service.db.upgrade()
+        faq_index()  # about a second (jieba's dictionary): paid at start, not by the first question
         await set_commands(app)
 
     async def post_shutdown(_app: Application) -> None:
@@ -80,6 +84,7 @@ def register_handlers(app: Application, handlers: TelegramHandlers) -> None:
     # (a command is text too), and the catch-all for stickers, photos... comes last.
     app.add_handler(MessageHandler(private & filters.COMMAND, handlers.on_command))
     app.add_handler(CallbackQueryHandler(handlers.on_button))
+    app.add_handler(InlineQueryHandler(handlers.on_inline))
     app.add_handler(MessageHandler(private & filters.TEXT & ~filters.UpdateType.EDITED, handlers.on_text))
     app.add_handler(
         MessageHandler(private & ~filters.UpdateType.EDITED & ~filters.StatusUpdate.ALL, handlers.on_unsupported)
@@ -97,4 +102,4 @@ async def set_commands(app: Application) -> None:
         log.warning("setMyCommands failed, continuing without a command menu: %s", exc)
 
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]

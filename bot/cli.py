@@ -76,6 +76,17 @@ def build_parser() -> Parser:
     codes.add_argument("--user", type=int, required=True, help="the user's Telegram id")
     codes.add_argument("--json", action="store_true")
 
+    ask = sub.add_parser("ask", help="answer a question from the FAQ")
+    ask.add_argument("question")
+    ask.add_argument("--lang", choices=["en", "zh"], help="answer language (default: the question's)")
+    ask.add_argument("--json", action="store_true")
+
+    faq = sub.add_parser("faq", help="FAQ maintenance")
+    faq_sub = faq.add_subparsers(dest="faq_command", required=True, parser_class=Parser)
+    misses = faq_sub.add_parser("misses", help="questions the FAQ could not answer, newest first")
+    misses.add_argument("--limit", type=int, default=50)
+    misses.add_argument("--json", action="store_true")
+
     sub.add_parser("diagram", help="print the dialogs as Mermaid state diagrams")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
@@ -133,6 +144,27 @@ def cmd_filing_type(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ask(args: argparse.Namespace) -> int:
+    from knowledge.faq import faq_index
+
+    question = args.question.strip()
+    if not question:
+        raise UsageError("python -m bot ask: the question is empty")
+    result = faq_index().ask(question, args.lang)
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False))
+        return 0
+    lang = result.language
+    if result.entry is not None:
+        print(result.entry.answer(lang))
+        print(f"[{result.entry.id}, score {result.score:.2f}]")
+    else:
+        print(t(lang, "faq.unsure"))
+        for entry, score in result.alternatives:
+            print(f"  - {entry.title(lang)} [{entry.id}, {score:.2f}]")
+    return 0
+
+
 def cmd_diagram() -> int:
     from dialogs.diagram import all_diagrams
 
@@ -183,6 +215,29 @@ def cmd_codes(settings: Settings, user_id: int, as_json: bool) -> int:
     return 0
 
 
+def cmd_faq_misses(settings: Settings, limit: int, as_json: bool) -> int:
+    from storage.db import Database
+    from storage.staff_views import faq_misses
+
+    async def fetch() -> list[dict[str, object]]:
+        db = Database(settings.database_url, settings.sqlite_synchronous)
+        try:
+            await db.upgrade()
+            return await db.run(faq_misses, limit)
+        finally:
+            await db.dispose()
+
+    rows = asyncio.run(fetch())
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, default=str))
+        return 0
+    if not rows:
+        print("no unanswered questions")
+    for row in rows:
+        print(f"{row['at']}  [{row['language']}] {row['score']:.2f}  {row['question']}")
+    return 0
+
+
 def cmd_run(settings: Settings) -> int:
     from bot.app import ALLOWED_UPDATES, build_application
 
@@ -221,6 +276,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_filing_type(args)
         if args.command == "diagram":
             return cmd_diagram()
+        if args.command == "ask":
+            return cmd_ask(args)
         settings = load_settings()
         configure_logging(settings)
         if args.command == "run":
@@ -229,6 +286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_db_upgrade(settings)
         if args.command == "codes":
             return cmd_codes(settings, args.user, args.json)
+        if args.command == "faq":
+            return cmd_faq_misses(settings, args.limit, args.json)
         if args.command == "chat":
             return cmd_chat(settings, args.user, args.lang)
         # No command: serve Telegram when a token is set, otherwise chat in the terminal.

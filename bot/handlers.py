@@ -6,7 +6,7 @@ import contextlib
 import logging
 import traceback
 
-from telegram import Update
+from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
@@ -14,10 +14,33 @@ from bot.render import markup, split_text
 from bot.service import ConversationService
 from dialogs.router import COMMANDS, Command, Event, Press, Text, Unsupported
 from dialogs.screens import Outcome
-from knowledge.domain import normalize_language
+from knowledge.domain import Language, normalize_language
+from knowledge.faq import faq_index
 from knowledge.texts import t
 
 log = logging.getLogger(__name__)
+
+
+def inline_results(text: str, fallback: Language, limit: int = 5) -> list[InlineQueryResultArticle]:
+    question = text.strip()
+    index = faq_index()
+    if not question:
+        entries = index.entries[:limit]
+        lang = fallback
+    else:
+        result = index.ask(question)
+        lang = result.language
+        candidates = ([result.entry] if result.entry else []) + [e for e, _ in result.alternatives]
+        entries = candidates[:limit]
+    return [
+        InlineQueryResultArticle(
+            id=entry.id,
+            title=entry.title(lang),
+            description=entry.answer(lang)[:120],
+            input_message_content=InputTextMessageContent(f"{entry.title(lang)}\n\n{entry.answer(lang)}"),
+        )
+        for entry in entries
+    ]
 
 
 def command_name(text: str) -> str:
@@ -51,6 +74,17 @@ class TelegramHandlers:
         message = update.effective_message
         kind = message.effective_attachment.__class__.__name__ if message and message.effective_attachment else "other"
         await self._turn(update, context, Unsupported(kind.lower()))
+
+    async def on_inline(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """`@bot question` in any chat: matching FAQ answers to insert."""
+        query = update.inline_query
+        if query is None:
+            return
+        fallback = normalize_language(
+            query.from_user.language_code if query.from_user else None, self.service.default_language
+        )
+        results = inline_results(query.query, fallback)
+        await query.answer(results, cache_time=300, is_personal=False)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the traceback and tell the user, who keeps their place (the turn was not committed)."""

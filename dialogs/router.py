@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from dialogs import actions, codes, progress
+from dialogs import actions, codes, faq_answers, progress
 from dialogs.ports import UserData
 from dialogs.registry import dialogs, get
 from dialogs.screens import Button, LogEntry, Outcome, Reply
@@ -223,6 +223,8 @@ class Router:
     # --- buttons ----------------------------------------------------------------------------
     def _press(self, session: Session, data: str, out: Outcome) -> None:
         prefix, _, rest = data.partition(":")
+        if prefix == "q" and faq_answers.press(session, rest.split(":"), out):
+            return
         if prefix in ("c", "p", "f") and rest and len(data.encode()) <= actions.MAX_CALLBACK_BYTES:
             self._feature_press(session, prefix, rest.split(":"), out)
             return
@@ -352,6 +354,8 @@ class Router:
         if hooked is not None:
             out.replies.extend(hooked.replies)
             out.log.extend(hooked.log)
+            if not hooked.resolved and dialog is not None and conv is not None:
+                out.replies.append(dialog.render(conv, lang))
             return
         if dialog is not None and conv is not None:
             out.replies.append(Reply(t(lang, "hint.use_buttons"), (), False, "hint.use_buttons"))

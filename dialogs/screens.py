@@ -36,6 +36,7 @@ class Outcome:
     replies: list[Reply] = field(default_factory=list)
     toast: str | None = None  # short notice on a pressed button (answerCallbackQuery text)
     log: list[LogEntry] = field(default_factory=list)
+    resolved: bool = True  # False: the input was not understood (the router re-asks the open question)
 
 
 def rows(buttons: list[Button], columns: int) -> Keyboard:

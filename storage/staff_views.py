@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from knowledge.service_codes import mask
+from storage.models import FaqMiss
 from storage.user_data import SqlUserData
 
 
@@ -30,3 +31,13 @@ def masked_codes(conn: Connection, user_id: int) -> list[dict[str, object]]:
         }
         for c in data.list_codes()
     ]
+
+
+def faq_misses(conn: Connection, limit: int = 50) -> list[dict[str, object]]:
+    """Unanswered questions, newest first. They are what users typed: staff-only."""
+    rows = conn.execute(
+        select(FaqMiss.created_at, FaqMiss.language, FaqMiss.score, FaqMiss.question)
+        .order_by(FaqMiss.id.desc())
+        .limit(max(1, limit))
+    )
+    return [{"at": at.isoformat(), "language": lang, "score": score, "question": q} for at, lang, score, q in rows]

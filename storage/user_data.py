@@ -10,7 +10,7 @@ from sqlalchemy import Connection, delete, func, select, update
 from dialogs.ports import CodeChange, CodeRecord, ProgressRecord
 from knowledge.progress import STAGES, PlannedReminder, Stage, still_relevant
 from knowledge.service_codes import CodeOrigin, CodeStatus
-from storage.models import FilingStage, Reminder, ServiceCode, ServiceCodeChange, User
+from storage.models import FaqFeedback, FaqMiss, FilingStage, Reminder, ServiceCode, ServiceCodeChange, User
 from storage.sql import upsert
 
 CODE_COLUMNS = (
@@ -161,6 +161,20 @@ class SqlUserData:
 
     def set_reminders_enabled(self, enabled: bool) -> None:
         self.conn.execute(update(User).where(User.id == self.user_id).values(reminders_enabled=enabled))
+
+    def record_faq_feedback(self, topic: str, helpful: bool, at: datetime) -> None:
+        self.conn.execute(
+            FaqFeedback.__table__.insert().values(
+                user_id=self.user_id, topic=topic[:64], helpful=helpful, created_at=at
+            )
+        )
+
+    def record_faq_miss(self, question: str, language: str, score: float, at: datetime) -> None:
+        self.conn.execute(
+            FaqMiss.__table__.insert().values(
+                user_id=self.user_id, question=question[:1000], language=language, score=score, created_at=at
+            )
+        )
 
     def forget(self) -> None:
         # ON DELETE CASCADE takes dialog states, turns, codes and their history, stages, reminders.

@@ -60,3 +60,14 @@ def database_url(request: pytest.FixtureRequest) -> str:
 async def bot(sqlite_url: str) -> AsyncIterator[BotHarness]:
     async with BotHarness(sqlite_url) as harness:
         yield harness
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the measured figures (FAQ accuracy, answer time) with the test results."""
+    from tests import test_faq
+
+    if test_faq.REPORT:
+        terminalreporter.section("measured")
+        for name, value in test_faq.REPORT.items():
+            if value:
+                terminalreporter.write_line(f"{name}: {value}")

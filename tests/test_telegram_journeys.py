@@ -122,12 +122,17 @@ async def test_every_callback_query_is_answered(bot: BotHarness) -> None:
     assert len(bot.request.named("answerCallbackQuery")) == presses
 
 
-async def test_free_text_at_a_button_question_hints_and_repeats(bot: BotHarness) -> None:
+async def test_free_text_at_a_button_question_is_answered_or_the_question_repeated(bot: BotHarness) -> None:
     await bot.send(ALICE, "/check")
     calls = await bot.send(ALICE, "what is this?")
     sent = [c for c in calls if c.method == "sendMessage"]
-    assert "answer with one of the buttons" in sent[0].text
-    assert "Where is your server?" in sent[1].text and sent[1].buttons
+    assert "not sure I can answer" in sent[0].text
+    assert "Where is your server?" in sent[-1].text and sent[-1].buttons
+    calls = await bot.send(ALICE, "How long does Alibaba Cloud's preliminary review take?")
+    assert "1–2 business days" in calls[-1].text
+    assert "Continue where I was" in [b["text"] for b in calls[-1].buttons]
+    calls = await bot.tap(ALICE, "Continue where I was")
+    assert "Where is your server?" in calls[-1].text
 
 
 async def test_typed_label_and_typed_months_are_accepted(bot: BotHarness) -> None:

@@ -1,0 +1,90 @@
+"""Free questions answered from the FAQ: the router's free-text hook, and the q: buttons.
+
+The reply speaks the question's language. After an answer: "Did this help?" buttons, the
+entry's related action, and a way back into the dialog the user was in.
+"""
+
+from __future__ import annotations
+
+from dialogs.screens import Button, LogEntry, Outcome, Reply
+from knowledge.domain import Language
+from knowledge.faq import FaqEntry, faq_index
+from knowledge.texts import t
+
+ACTIONS = {
+    "check": ("btn.check", "m:check"),
+    "filingtype": ("btn.filingtype", "m:ftype"),
+    "steps": ("btn.steps", "m:steps"),
+    "codes": ("menu.codes", "c:list"),
+    "progress": ("menu.progress", "p:show"),
+}
+MAX_QUESTION = 1000
+
+
+def answer_reply(entry: FaqEntry, lang: Language, in_dialog: bool, edit: bool = False, feedback: bool = True) -> Reply:
+    rows: list[tuple[Button, ...]] = []
+    if feedback:
+        rows.append(
+            (
+                Button(t(lang, "faq.helpful"), f"q:fb:{entry.id}:1"),
+                Button(t(lang, "faq.not_helpful"), f"q:fb:{entry.id}:0"),
+            )
+        )
+    if entry.action in ACTIONS:
+        key, data = ACTIONS[entry.action]
+        rows.append((Button(t(lang, key), data),))
+    rows.append((Button(t(lang, "faq.continue"), "m:resume") if in_dialog else Button(t(lang, "btn.menu"), "m:menu"),))
+    return Reply(f"💡 {entry.answer(lang)}", tuple(rows), edit, f"faq.{entry.id}")
+
+
+def free_text(session: object, text: str) -> Outcome | None:
+    """The router's hook: answer a free question, or say plainly that we do not know."""
+    from dialogs.router import Session  # the router imports this module's users; avoid the cycle
+
+    assert isinstance(session, Session)
+    question = text.strip()[:MAX_QUESTION]
+    if not question:
+        return None
+    result = faq_index().ask(question)
+    lang = result.language
+    in_dialog = session.active is not None
+    out = Outcome()
+    if result.entry is not None:
+        out.replies.append(answer_reply(result.entry, lang, in_dialog))
+        out.log.append(LogEntry("faq", session.active, {"topic": result.entry.id, "score": round(result.score, 3)}))
+        return out
+    if session.data is not None:
+        session.data.record_faq_miss(question, lang, result.score, session.now)
+    related = [(Button(e.title(lang), f"q:show:{e.id}"),) for e, _ in result.alternatives[:3]]
+    text_ = t(lang, "faq.unsure") + "\n" + t(lang, "faq.related" if related else "faq.nothing_related")
+    back = Button(t(lang, "btn.menu"), "m:menu")
+    if in_dialog:  # the router asks the open question again right below
+        out.resolved = False
+        out.replies.append(Reply(text_, tuple(related), False, "faq.miss"))
+    else:
+        out.replies.append(Reply(text_, (*related, (back,)), False, "faq.miss"))
+    out.log.append(LogEntry("faq", session.active, {"topic": None, "score": round(result.score, 3)}))
+    return out
+
+
+def press(session: object, parts: list[str], out: Outcome) -> bool:
+    """`q:show:<id>` and `q:fb:<id>:<1|0>`; False when the data is not ours."""
+    from dialogs.router import Session
+
+    assert isinstance(session, Session)
+    lang = session.language
+    entry = faq_index().get(parts[1]) if len(parts) >= 2 else None
+    if entry is None:
+        return False
+    in_dialog = session.active is not None
+    if parts[0] == "show" and len(parts) == 2:
+        out.replies.append(answer_reply(entry, lang, in_dialog))
+        out.log.append(LogEntry("faq", session.active, {"topic": entry.id, "chosen": True}))
+        return True
+    if parts[0] == "fb" and len(parts) == 3 and parts[2] in ("0", "1"):
+        if session.data is not None:
+            session.data.record_faq_feedback(entry.id, parts[2] == "1", session.now)
+        out.toast = t(lang, "faq.thanks")
+        out.replies.append(answer_reply(entry, lang, in_dialog, edit=True, feedback=False))
+        return True
+    return False

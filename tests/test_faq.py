@@ -1,0 +1,195 @@
+"""The FAQ: knowledge base checks, the evaluation set (top-1 accuracy), speed, and the bot's use of it."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import Connection, select
+
+from benchmarks.faq_latency import measure
+from bot.cli import main
+from bot.handlers import inline_results
+from knowledge.faq import faq_index, load_entries
+from knowledge.statements import quote_is_in_source
+from storage.models import FaqFeedback, FaqMiss
+from tests.harness import BotHarness
+
+EVAL = yaml.safe_load((Path(__file__).parent / "faq_eval.yaml").read_text("utf-8"))
+REPORT: dict[str, str] = {}  # printed in pytest's summary (see conftest.py)
+
+
+def _norm(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text).lower() if ch.isalnum())
+
+
+# --- the knowledge base -----------------------------------------------------------------------------
+def test_knowledge_base_is_complete_and_traced() -> None:
+    entries = load_entries()
+    assert len(entries) >= 40
+    assert len({e.id for e in entries}) == len(entries)
+    for e in entries:
+        assert e.source is not None or e.public, f"{e.id}: no source"
+        if e.source is not None:
+            assert quote_is_in_source(e.source), f"{e.id}: quote not in {e.source.file}"
+        assert e.action in (None, "check", "filingtype", "steps", "codes", "progress"), e.id
+        for lang in ("en", "zh"):
+            assert len(e.questions[lang]) >= 2 and e.answers[lang].strip(), (e.id, lang)
+
+
+# --- the evaluation ----------------------------------------------------------------------------------
+def test_evaluation_questions_are_paraphrases_not_variants() -> None:
+    variants = {_norm(q) for e in load_entries() for lang in ("en", "zh") for q in e.questions[lang]}
+    ids = {e.id for e in load_entries()}
+    assert len(EVAL["en"]) >= 30 and len(EVAL["zh"]) >= 30 and len(EVAL["off_topic"]) >= 10
+    for lang in ("en", "zh"):
+        for question, expected in EVAL[lang]:
+            assert _norm(question) not in variants, question
+            assert expected in ids, expected
+
+
+def test_top1_accuracy_is_at_least_90_percent_in_each_language() -> None:
+    index = faq_index()
+    lines, accuracy = [], {}
+    for lang in ("en", "zh"):
+        hits = [(q, exp, index.ask(q)) for q, exp in EVAL[lang]]
+        correct = sum(1 for _, exp, r in hits if r.entry is not None and r.entry.id == exp)
+        accuracy[lang] = correct / len(hits)
+        lines.append(f"{lang}: {correct}/{len(hits)} = {accuracy[lang]:.1%}")
+        lines += [
+            f"    miss: {q!r} -> {r.entry.id if r.entry else None} (expected {exp}, score {r.score:.2f})"
+            for q, exp, r in hits
+            if r.entry is None or r.entry.id != exp
+        ]
+    total = sum(accuracy[lang] * len(EVAL[lang]) for lang in accuracy) / (len(EVAL["en"]) + len(EVAL["zh"]))
+    REPORT["FAQ top-1 accuracy"] = f"{total:.1%} overall; " + "; ".join(
+        lines[:1] + [line for line in lines if line.startswith("zh")]
+    )
+    REPORT["FAQ misses"] = "\n".join(line for line in lines if line.startswith("    "))
+    assert accuracy["en"] >= 0.9 and accuracy["zh"] >= 0.9, "\n".join(lines)
+
+
+def test_off_topic_questions_are_all_declined() -> None:
+    index = faq_index()
+    answered = {q: index.ask(q).entry.id for q in EVAL["off_topic"] if index.ask(q).entry}  # type: ignore[union-attr]
+    assert answered == {}
+
+
+def test_warm_answer_time_median_under_5_ms() -> None:
+    result = measure(rounds=5)
+    REPORT["FAQ answer time"] = f"median {result['median_ms']:.3f} ms, p99 {result['p99_ms']:.3f} ms (warm)"
+    assert result["median_ms"] < 5.0
+
+
+def test_answer_language_follows_the_question() -> None:
+    index = faq_index()
+    assert index.ask("免费服务码有几个？").language == "zh"
+    assert index.ask("how many free service codes?").language == "en"
+    assert index.ask("how many free service codes?", "zh").entry is not None
+
+
+def test_typos_are_forgiven() -> None:
+    result = faq_index().ask("can I reuse a filed serivce cdoe")
+    assert result.entry is not None and result.entry.id == "code-filed-reuse"
+
+
+# --- the command line -------------------------------------------------------------------------------
+def test_ask_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "Do I need an ICP filing for a server in Hong Kong?", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["matched"] is True and out["topic"] == "outside-mainland" and out["answer"]
+    assert isinstance(out["score"], float) and isinstance(out["alternatives"], list)
+    assert main(["ask", "where can I eat good noodles tonight?", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["matched"] is False and out["topic"] is None
+    assert main(["ask", "服务码是什么", "--json", "--lang", "en"]) == 0
+    assert json.loads(capsys.readouterr().out)["answer"].startswith("A service code")
+
+
+def test_ask_empty_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "   "]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+# --- through the Application ------------------------------------------------------------------------------
+USER = 3131
+
+
+async def test_free_question_answered_with_feedback_stored(bot: BotHarness) -> None:
+    calls = await bot.send(USER, "How many free service codes come with an ECS instance?")
+    answer = calls[-1]
+    assert answer.text.startswith("💡") and "5 free ICP filing service codes" in answer.text
+    labels = [b["text"] for b in answer.buttons]
+    assert labels[:2] == ["👍 Helpful", "👎 Not helpful"] and "My service codes" in labels
+    calls = await bot.tap(USER, "👍 Helpful")
+    assert next(c for c in calls if c.method == "answerCallbackQuery").params["text"] == "Thanks for telling me."
+    assert "👍 Helpful" not in [b["text"] for b in calls[-1].buttons]
+    rows = await bot.app_service_db_run(
+        lambda c: c.execute(select(FaqFeedback.user_id, FaqFeedback.topic, FaqFeedback.helpful)).all()
+    )
+    assert [tuple(r) for r in rows] == [(USER, "free-codes", True)]
+
+
+async def test_chinese_question_gets_chinese_answer(bot: BotHarness) -> None:
+    calls = await bot.send(USER, "香港的服务器需不需要备案？", lang="en")
+    assert "无需办理 ICP 备案" in calls[-1].text
+    assert "👍 有帮助" in [b["text"] for b in calls[-1].buttons]
+
+
+def _misses(conn: Connection) -> list[tuple]:
+    return [tuple(r) for r in conn.execute(select(FaqMiss.user_id, FaqMiss.question, FaqMiss.language))]
+
+
+async def test_unknown_question_offers_related_topics_and_is_logged(
+    bot: BotHarness, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = await bot.send(USER, "how do I install nginx on ECS")
+    reply = calls[-1]
+    assert "not sure" in reply.text
+    topics = [b for b in reply.buttons if b["callback_data"].startswith("q:show:")]
+    assert 1 <= len(topics) <= 3
+    calls = await bot.press(USER, topics[0]["callback_data"])
+    assert calls[-1].text.startswith("💡")
+    assert await bot.app_service_db_run(_misses) == [(USER, "how do I install nginx on ECS", "en")]
+    monkeypatch.setenv("DATABASE_URL", bot.settings.database_url)
+    import asyncio
+
+    assert await asyncio.to_thread(main, ["faq", "misses", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["question"] == "how do I install nginx on ECS"
+
+
+async def test_question_inside_a_dialog_then_continue(bot: BotHarness) -> None:
+    await bot.send(USER, "/check", lang="zh")
+    await bot.tap(USER, "中国内地", lang="zh")
+    calls = await bot.send(USER, "按量付费的服务器可以备案吗", lang="zh")
+    assert "只有包年包月" in calls[-1].text
+    calls = await bot.tap(USER, "从上次的地方继续", lang="zh")
+    assert "服务器由谁提供？" in calls[-1].text
+
+
+async def test_forged_faq_buttons_are_answered(bot: BotHarness) -> None:
+    for data in ("q:show:nope", "q:fb:free-codes:7", "q:", "q:show"):
+        calls = await bot.press(USER, data, message_id=1)
+        assert calls[0].method == "answerCallbackQuery"
+
+
+async def test_inline_query_lists_answers(bot: BotHarness) -> None:
+    update = {
+        "update_id": 99001,
+        "inline_query": {
+            "id": "42",
+            "from": {"id": USER, "is_bot": False, "first_name": "U", "language_code": "en"},
+            "query": "does a hong kong server need a filing",
+            "offset": "",
+        },
+    }
+    calls = await bot.feed(update)
+    [call] = [c for c in calls if c.method == "answerInlineQuery"]
+    results = call.params["results"]
+    results = json.loads(results) if isinstance(results, str) else results
+    assert results[0]["id"] == "outside-mainland"
+    assert "No." in results[0]["input_message_content"]["message_text"]
+    assert inline_results("", "zh")[0].title.endswith("？")  # empty query: popular topics in Chinese
