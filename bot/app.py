@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.handlers import TelegramHandlers
 from bot.reminders import ReminderDispatcher
 from bot.service import ConversationService
+from bot.support import SupportDesk
 from dialogs import faq_answers
 from dialogs.router import COMMANDS, Router
 from knowledge.domain import LANGUAGES
@@ -69,7 +70,8 @@ def build_application(
     if settings.telegram_max_rate > 0:
         builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3))
     app = builder.build()
-    register_handlers(app, TelegramHandlers(service))
+    support = SupportDesk(service, settings.support_chat_id, settings.staff_user_ids, settings.support_language)
+    register_handlers(app, TelegramHandlers(service, support), support)
     if app.job_queue is not None and settings.reminder_interval_seconds > 0:
         dispatcher = ReminderDispatcher(service.db)
         app.job_queue.run_repeating(
@@ -78,10 +80,21 @@ def build_application(
     return app
 
 
-def register_handlers(app: Application, handlers: TelegramHandlers) -> None:
+def register_handlers(app: Application, handlers: TelegramHandlers, support: SupportDesk) -> None:
     private = filters.ChatType.PRIVATE
-    # Order matters: within group 0 the first matching handler wins. Commands come before text
-    # (a command is text too), and the catch-all for stickers, photos... comes last.
+    # Order matters: within group 0 the first matching handler wins. The staff group's handlers
+    # come first (its buttons carry "s:" data); then, for users, commands before text (a command
+    # is text too), and the catch-all for stickers, photos... last.
+    if support.chat_id is not None:
+        staff_chat = filters.Chat(support.chat_id)
+        app.add_handler(MessageHandler(staff_chat & filters.COMMAND, support.on_staff_command))
+        app.add_handler(CallbackQueryHandler(support.on_staff_button, pattern=r"^s:"))
+        app.add_handler(
+            MessageHandler(
+                staff_chat & ~filters.COMMAND & ~filters.StatusUpdate.ALL & ~filters.UpdateType.EDITED,
+                support.on_staff_message,
+            )
+        )
     app.add_handler(MessageHandler(private & filters.COMMAND, handlers.on_command))
     app.add_handler(CallbackQueryHandler(handlers.on_button))
     app.add_handler(InlineQueryHandler(handlers.on_inline))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from storage.db import SQLITE_SYNCHRONOUS, DatabaseUrlError, normalize_url
 
@@ -28,6 +28,23 @@ class Settings(BaseSettings):
     telegram_max_rate: float = Field(30.0, ge=0)
     # How often due reminders are looked for; 0 turns the reminder job off in this process.
     reminder_interval_seconds: float = Field(60.0, ge=0)
+    # The staff group (a forum supergroup gets one topic per ticket) and who may act in it.
+    support_chat_id: int | None = None
+    staff_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    support_language: Literal["en", "zh"] = "en"
+    # How often undelivered ticket cards and relayed messages are retried; 0: not in this process.
+    support_retry_seconds: float = Field(30.0, ge=0)
+
+    @field_validator("staff_user_ids", mode="before")
+    @classmethod
+    def _staff_ids(cls, value: object) -> object:
+        if isinstance(value, str):  # "123, 456"
+            parts = [p for p in value.replace(";", ",").split(",") if p.strip()]
+            try:
+                return frozenset(int(p) for p in parts)
+            except ValueError:
+                raise ValueError("must be Telegram user ids separated by commas, e.g. 123,456") from None
+        return value
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -6,12 +6,19 @@ import contextlib
 import logging
 import traceback
 
-from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Update,
+)
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.render import markup, split_text
 from bot.service import ConversationService
+from bot.support import SupportDesk, display_name
 from dialogs.router import COMMANDS, Command, Event, Press, Text, Unsupported
 from dialogs.screens import Outcome
 from knowledge.domain import Language, normalize_language
@@ -49,8 +56,9 @@ def command_name(text: str) -> str:
 
 
 class TelegramHandlers:
-    def __init__(self, service: ConversationService) -> None:
+    def __init__(self, service: ConversationService, support: SupportDesk) -> None:
         self.service = service
+        self.support = support
 
     # --- entry points registered in bot/app.py ------------------------------------------------
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -67,13 +75,13 @@ class TelegramHandlers:
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None
-        await self._turn(update, context, Text(message.text or ""))
+        await self._turn(update, context, Text(message.text or "", message.message_id))
 
     async def on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos, voice... where text or a button is expected."""
         message = update.effective_message
         kind = message.effective_attachment.__class__.__name__ if message and message.effective_attachment else "other"
-        await self._turn(update, context, Unsupported(kind.lower()))
+        await self._turn(update, context, Unsupported(kind.lower(), message.message_id if message else None))
 
     async def on_inline(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """`@bot question` in any chat: matching FAQ answers to insert."""
@@ -97,8 +105,9 @@ class TelegramHandlers:
         if update.callback_query is not None:
             with contextlib.suppress(TelegramError):  # it may have been answered before the failure
                 await update.callback_query.answer()
+        offer = InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "btn.human"), callback_data="h:error")]])
         try:
-            await context.bot.send_message(update.effective_chat.id, t(lang, "error.generic"))
+            await context.bot.send_message(update.effective_chat.id, t(lang, "error.generic"), reply_markup=offer)
         except TelegramError:
             log.warning("could not tell chat %s about the error", update.effective_chat.id)
 
@@ -108,8 +117,10 @@ class TelegramHandlers:
         chat = update.effective_chat
         if user is None or chat is None:
             return
-        outcome = await self.service.handle(user.id, user.language_code, event)
+        outcome = await self.service.handle(user.id, user.language_code, event, display_name(user))
         await self.deliver(update, context, chat.id, outcome)
+        if outcome.relays or outcome.handoff or outcome.ended_ticket:
+            await self.support.after_turn(context.bot, outcome.relays, outcome.handoff, outcome.ended_ticket)
 
     async def deliver(self, update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int, outcome: Outcome) -> None:
         query = update.callback_query

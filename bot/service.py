@@ -15,8 +15,10 @@ from storage.sessions import load_session, save_session
 log = logging.getLogger(__name__)
 
 
-def _turn(conn: Connection, router: Router, user_id: int, language_hint: Language, event: Event) -> Outcome:
-    session = load_session(conn, user_id, language_hint)
+def _turn(
+    conn: Connection, router: Router, user_id: int, language_hint: Language, event: Event, display_name: str
+) -> Outcome:
+    session = load_session(conn, user_id, language_hint, display_name)
     outcome = router.handle(session, event)
     save_session(conn, session, outcome.log)
     return outcome
@@ -31,8 +33,8 @@ class ConversationService:
         self.router = router
         self.default_language = default_language
 
-    async def handle(self, user_id: int, language_code: str | None, event: Event) -> Outcome:
+    async def handle(self, user_id: int, language_code: str | None, event: Event, display_name: str = "") -> Outcome:
         hint = normalize_language(language_code, self.default_language)
         # The event's kind only: what users type (service codes among it) stays out of logs.
         log.debug("turn for user %s: %s", user_id, type(event).__name__)
-        return await self.db.run(_turn, self.router, user_id, hint, event)
+        return await self.db.run(_turn, self.router, user_id, hint, event, display_name)

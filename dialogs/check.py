@@ -137,7 +137,7 @@ class CheckDialog(Dialog):
         keyboard: list[tuple[Button, ...]] = []
         if verdict.eligible:
             keyboard.append((Button(t(lang, "btn.filingtype"), actions.menu("ftype")),))
-        keyboard.append(self.end_row(conv, lang))
+        keyboard.extend(self.end_rows(conv, lang))
         return Reply("\n".join(lines), tuple(keyboard), edit, "check.verdict")
 
     def result_log(self, conv: Conversation) -> dict[str, Any] | None:

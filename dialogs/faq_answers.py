@@ -6,10 +6,15 @@ entry's related action, and a way back into the dialog the user was in.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dialogs.screens import Button, LogEntry, Outcome, Reply
 from knowledge.domain import Language
 from knowledge.faq import FaqEntry, faq_index
 from knowledge.texts import t
+
+if TYPE_CHECKING:  # the router imports this module
+    from dialogs.router import Session
 
 ACTIONS = {
     "check": ("btn.check", "m:check"),
@@ -21,8 +26,12 @@ ACTIONS = {
 MAX_QUESTION = 1000
 
 
-def answer_reply(entry: FaqEntry, lang: Language, in_dialog: bool, edit: bool = False, feedback: bool = True) -> Reply:
+def answer_reply(
+    entry: FaqEntry, lang: Language, in_dialog: bool, edit: bool = False, feedback: bool = True, person: bool = False
+) -> Reply:
     rows: list[tuple[Button, ...]] = []
+    if person:  # the answer did not help: offer someone who can
+        rows.append((Button(t(lang, "btn.human"), "h:faq"),))
     if feedback:
         rows.append(
             (
@@ -37,11 +46,8 @@ def answer_reply(entry: FaqEntry, lang: Language, in_dialog: bool, edit: bool = 
     return Reply(f"💡 {entry.answer(lang)}", tuple(rows), edit, f"faq.{entry.id}")
 
 
-def free_text(session: object, text: str) -> Outcome | None:
+def free_text(session: Session, text: str) -> Outcome | None:
     """The router's hook: answer a free question, or say plainly that we do not know."""
-    from dialogs.router import Session  # the router imports this module's users; avoid the cycle
-
-    assert isinstance(session, Session)
     question = text.strip()[:MAX_QUESTION]
     if not question:
         return None
@@ -57,6 +63,7 @@ def free_text(session: object, text: str) -> Outcome | None:
         session.data.record_faq_miss(question, lang, result.score, session.now)
     related = [(Button(e.title(lang), f"q:show:{e.id}"),) for e, _ in result.alternatives[:3]]
     text_ = t(lang, "faq.unsure") + "\n" + t(lang, "faq.related" if related else "faq.nothing_related")
+    related.append((Button(t(lang, "btn.human"), "h:faq"),))
     back = Button(t(lang, "btn.menu"), "m:menu")
     if in_dialog:  # the router asks the open question again right below
         out.resolved = False
@@ -67,11 +74,8 @@ def free_text(session: object, text: str) -> Outcome | None:
     return out
 
 
-def press(session: object, parts: list[str], out: Outcome) -> bool:
+def press(session: Session, parts: list[str], out: Outcome) -> bool:
     """`q:show:<id>` and `q:fb:<id>:<1|0>`; False when the data is not ours."""
-    from dialogs.router import Session
-
-    assert isinstance(session, Session)
     lang = session.language
     entry = faq_index().get(parts[1]) if len(parts) >= 2 else None
     if entry is None:
@@ -85,6 +89,7 @@ def press(session: object, parts: list[str], out: Outcome) -> bool:
         if session.data is not None:
             session.data.record_faq_feedback(entry.id, parts[2] == "1", session.now)
         out.toast = t(lang, "faq.thanks")
-        out.replies.append(answer_reply(entry, lang, in_dialog, edit=True, feedback=False))
+        helpful = parts[2] == "1"
+        out.replies.append(answer_reply(entry, lang, in_dialog, edit=True, feedback=False, person=not helpful))
         return True
     return False

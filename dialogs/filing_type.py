@@ -67,7 +67,7 @@ class FilingTypeDialog(Dialog):
         ]
         keyboard = (
             (Button(t(lang, "btn.steps"), actions.menu("steps")),),
-            self.end_row(conv, lang),
+            *self.end_rows(conv, lang),
         )
         return Reply("\n".join(lines), keyboard, edit, "ftype.result")
 

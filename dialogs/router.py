@@ -29,12 +29,14 @@ COMMANDS = (
     "steps",
     "codes",
     "progress",
+    "human",
     "language",
     "cancel",
     "reset",
     "forget",
     "help",
 )
+HANDOFF_REASONS = ("ask", "verdict", "faq", "error")
 COMMAND_DIALOG = {"check": "check", "filingtype": "ftype", "steps": "steps"}
 MENU_DIALOG = {"check": "check", "ftype": "ftype", "steps": "steps"}
 
@@ -59,6 +61,8 @@ class Session:
     cleared: bool = False  # every dialog record is to be deleted (/reset)
     forgotten: bool = False  # the user and all their data were deleted (/forget): nothing to save
     data: UserData | None = None  # codes, progress, reminders: read only when a feature needs them
+    ticket_id: int | None = None  # a person is handling this user: the bot's dialogs are paused
+    display_name: str = ""
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -76,6 +80,7 @@ class Press:
 @dataclass(frozen=True)
 class Text:
     text: str
+    message_id: int | None = None  # the user's message, for relaying it to support
 
 
 @dataclass(frozen=True)
@@ -83,9 +88,18 @@ class Unsupported:
     """Something other than text or a button where one is expected (a sticker, a photo...)."""
 
     kind: str
+    message_id: int | None = None
 
 
-Event = Command | Press | Text | Unsupported
+@dataclass(frozen=True)
+class SupportClosed:
+    """Staff closed the user's ticket (sent through the user's turn, so it is one transaction)."""
+
+    ticket_id: int
+    note: str | None = None
+
+
+Event = Command | Press | Text | Unsupported | SupportClosed
 # Called with free text that answers no question; returns an outcome, or None to fall back
 # to the hint. The FAQ plugs in here.
 FreeTextHook = Callable[[Session, str], Outcome | None]
@@ -99,6 +113,17 @@ class Router:
     # --- entry point ------------------------------------------------------------------------
     def handle(self, session: Session, event: Event) -> Outcome:
         out = Outcome()
+        if isinstance(event, SupportClosed):
+            self._support_closed(session, event, out)
+        elif session.ticket_id is not None:
+            self._during_handoff(session, event, out)
+        else:
+            self._route(session, event, out)
+        for reply in out.replies:
+            out.log.append(LogEntry("bot", session.active, {"screen": reply.screen}))
+        return out
+
+    def _route(self, session: Session, event: Event, out: Outcome) -> None:
         match event:
             case Command(name=name):
                 out.log.append(LogEntry("user", session.active, {"command": name}))
@@ -114,9 +139,6 @@ class Router:
                 out.log.append(LogEntry("user", session.active, {"unsupported": kind}))
                 out.replies.append(Reply(t(session.language, "unsupported.message"), (), False, "unsupported"))
                 out.replies.append(self.current_screen(session))
-        for reply in out.replies:
-            out.log.append(LogEntry("bot", session.active, {"screen": reply.screen}))
-        return out
 
     # --- conversations ------------------------------------------------------------------------
     def _sensitive_question(self, session: Session) -> bool:
@@ -173,6 +195,63 @@ class Router:
         ]
         return Reply(text or t(lang, "menu.title"), tuple(keyboard), edit, "menu")
 
+    # --- hand-off to a person ----------------------------------------------------------------
+    def open_ticket(self, session: Session, reason: str, out: Outcome) -> None:
+        ticket_id, position = self._data(session).open_ticket(session.display_name, reason, session.now)
+        session.ticket_id = ticket_id
+        out.handoff = ticket_id
+        out.log.append(LogEntry("handoff", session.active, {"ticket": ticket_id, "reason": reason}))
+        out.replies.append(Reply(t(session.language, "handoff.opened", n=position), (), False, "handoff.opened"))
+
+    def _during_handoff(self, session: Session, event: Event, out: Outcome) -> None:
+        """A person handles the user: messages go to them, the bot's dialogs wait."""
+        lang, ticket_id = session.language, session.ticket_id
+        assert ticket_id is not None
+        match event:
+            case Command(name="cancel"):
+                out.log.append(LogEntry("user", None, {"command": "cancel"}))
+                self._end_ticket(session, ticket_id, None, "handoff.user_ended", out)
+                out.ended_ticket = ticket_id
+            case Command(name="human"):
+                out.replies.append(Reply(t(lang, "handoff.already"), (), False, "handoff.already"))
+            case Command(name=name):
+                out.log.append(LogEntry("user", None, {"command": name}))
+                out.replies.append(Reply(t(lang, "handoff.paused"), (), False, "handoff.paused"))
+            case Text(message_id=int(message_id), text=text) | Unsupported(message_id=int(message_id), kind=text):
+                out.log.append(LogEntry("user", None, {"relayed": text}))
+                out.relays.append(self._data(session).queue_relay(ticket_id, message_id, session.now))
+            case Press(data=data) if data.startswith("r:"):
+                self._rate(session, data[2:].split(":"), out)
+            case _:
+                out.toast = t(lang, "handoff.paused")
+
+    def _support_closed(self, session: Session, event: SupportClosed, out: Outcome) -> None:
+        if session.ticket_id == event.ticket_id:
+            self._end_ticket(session, event.ticket_id, event.note, "handoff.closed", out)
+
+    def _end_ticket(self, session: Session, ticket_id: int, note: str | None, key: str, out: Outcome) -> None:
+        """Close the ticket, tell the user, show where they were, and ask for a rating."""
+        lang = session.language
+        if not self._data(session).end_ticket(ticket_id, session.now, note):
+            return
+        session.ticket_id = None
+        text = t(lang, key) + (f"\n{t(lang, 'handoff.note', note=note)}" if note else "")
+        out.replies.append(Reply(text, (), False, "handoff.ended"))
+        stars = tuple(Button(str(n), f"r:{ticket_id}:{n}") for n in range(1, 6))
+        out.replies.append(Reply(t(lang, "handoff.rate"), (stars,), False, "handoff.rate"))
+        out.replies.append(self.current_screen(session))
+        out.log.append(LogEntry("handoff", session.active, {"ticket": ticket_id, "closed": key}))
+
+    def _rate(self, session: Session, parts: list[str], out: Outcome) -> None:
+        lang = session.language
+        valid = len(parts) == 2 and parts[0].isdigit() and parts[1] in {"1", "2", "3", "4", "5"}
+        if valid and self._data(session).rate_ticket(int(parts[0]), int(parts[1])):
+            out.toast = t(lang, "handoff.rated")
+            out.replies.append(Reply(t(lang, "handoff.rated"), (), True, "handoff.rated"))
+            out.log.append(LogEntry("handoff", None, {"ticket": int(parts[0]), "rating": int(parts[1])}))
+            return
+        out.toast = t(lang, "stale.gone")
+
     def forget_confirm(self, session: Session) -> Reply:
         lang = session.language
         buttons = ((Button(t(lang, "forget.yes"), "f:yes"), Button(t(lang, "forget.no"), "f:no")),)
@@ -201,6 +280,8 @@ class Router:
             out.replies.append(progress.screen(self._data(session), lang))
         elif name == "forget":
             out.replies.append(self.forget_confirm(session))
+        elif name == "human":
+            self.open_ticket(session, "ask", out)
         elif name == "help":
             out.replies.append(self.menu(session, t(lang, "help.text")))
         elif name == "language":
@@ -224,6 +305,12 @@ class Router:
     def _press(self, session: Session, data: str, out: Outcome) -> None:
         prefix, _, rest = data.partition(":")
         if prefix == "q" and faq_answers.press(session, rest.split(":"), out):
+            return
+        if prefix == "h" and rest in HANDOFF_REASONS:
+            self.open_ticket(session, rest, out)
+            return
+        if prefix == "r":
+            self._rate(session, rest.split(":"), out)
             return
         if prefix in ("c", "p", "f") and rest and len(data.encode()) <= actions.MAX_CALLBACK_BYTES:
             self._feature_press(session, prefix, rest.split(":"), out)

@@ -37,6 +37,9 @@ class Outcome:
     toast: str | None = None  # short notice on a pressed button (answerCallbackQuery text)
     log: list[LogEntry] = field(default_factory=list)
     resolved: bool = True  # False: the input was not understood (the router re-asks the open question)
+    relays: list[int] = field(default_factory=list)  # queued messages for the support desk to carry
+    handoff: int | None = None  # a ticket just opened: the support desk posts its card
+    ended_ticket: int | None = None  # a ticket the user just ended: the support desk tells staff
 
 
 def rows(buttons: list[Button], columns: int) -> Keyboard:

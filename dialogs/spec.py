@@ -192,12 +192,15 @@ class Dialog:
             return Button(t(lang, "btn.back"), actions.menu("menu"))
         return Button(t(lang, "btn.back"), actions.dialog(self.name, conv.state, "back"))
 
-    def end_row(self, conv: Conversation, lang: Language) -> tuple[Button, ...]:
-        """Back, Start again and Menu: the way out of a dialog's result screen."""
+    def end_rows(self, conv: Conversation, lang: Language) -> tuple[tuple[Button, ...], ...]:
+        """Back, Start again and Menu, and a person to ask: the ways on from a result screen."""
         return (
-            Button(t(lang, "btn.back"), actions.dialog(self.name, conv.state, "back")),
-            Button(t(lang, "btn.restart"), actions.dialog(self.name, conv.state, "restart")),
-            Button(t(lang, "btn.menu"), actions.menu("menu")),
+            (
+                Button(t(lang, "btn.back"), actions.dialog(self.name, conv.state, "back")),
+                Button(t(lang, "btn.restart"), actions.dialog(self.name, conv.state, "restart")),
+                Button(t(lang, "btn.menu"), actions.menu("menu")),
+            ),
+            (Button(t(lang, "btn.human"), "h:verdict"),),
         )
 
     def render_screen(self, conv: Conversation, lang: Language, edit: bool) -> Reply:

@@ -33,6 +33,7 @@ class User(Base):
     last_dialog: Mapped[str | None] = mapped_column(String(32))
     reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     blocked_at: Mapped[datetime | None]  # the user blocked the bot: no more reminders
+    support_ticket_id: Mapped[int | None] = mapped_column(BigInteger)  # set while a person handles the user
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -150,3 +151,51 @@ class FaqMiss(Base):
     language: Mapped[str] = mapped_column(String(8))
     score: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Ticket(Base):
+    """A hand-off to support staff: open -> claimed -> closed."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32))  # what brought the user: asked, faq_miss, error, ...
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    card_message_id: Mapped[int | None] = mapped_column(BigInteger)  # None until the staff group got the card
+    topic_id: Mapped[int | None] = mapped_column(BigInteger)  # the forum topic, in a forum group
+    claimed_by: Mapped[int | None] = mapped_column(BigInteger)
+    claimed_at: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    close_note: Mapped[str | None] = mapped_column(String(500))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    card_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_card_attempt_at: Mapped[datetime | None]
+
+
+class Relay(Base):
+    """One message carried between a user and the staff group; pending until delivered."""
+
+    __tablename__ = "relays"
+    __table_args__ = (
+        Index("ix_relays_pending", "status", "next_attempt_at"),
+        Index("ix_relays_target", "target_chat_id", "target_message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    direction: Mapped[str] = mapped_column(String(8))  # "in": user -> staff, "out": staff -> user
+    source_chat_id: Mapped[int] = mapped_column(BigInteger)
+    source_message_id: Mapped[int] = mapped_column(BigInteger)
+    target_chat_id: Mapped[int | None] = mapped_column(BigInteger)  # set on delivery
+    target_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))  # pending, sent, failed (gave up: the sender was told)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

@@ -16,7 +16,9 @@ from storage.user_data import SqlUserData
 
 
 def _lock_user(conn: Connection, user_id: int) -> Any:
-    stmt = select(User.language, User.active_dialog, User.last_dialog, User.blocked_at).where(User.id == user_id)
+    stmt = select(User.language, User.active_dialog, User.last_dialog, User.blocked_at, User.support_ticket_id).where(
+        User.id == user_id
+    )
     # PostgreSQL: the row lock serialises one user's turns across processes. SQLite's
     # BEGIN IMMEDIATE already serialises every write transaction.
     if conn.dialect.name == "postgresql":
@@ -24,7 +26,7 @@ def _lock_user(conn: Connection, user_id: int) -> Any:
     return conn.execute(stmt).first()
 
 
-def load_session(conn: Connection, user_id: int, language_hint: Language) -> Session:
+def load_session(conn: Connection, user_id: int, language_hint: Language, display_name: str = "") -> Session:
     """The user's session, creating the user on first contact; locks the user for this turn."""
     row = _lock_user(conn, user_id)
     if row is None:
@@ -46,6 +48,8 @@ def load_session(conn: Connection, user_id: int, language_hint: Language) -> Ses
         )
     }
     session = Session(user_id, normalize_language(row.language), row.active_dialog, row.last_dialog, records)
+    session.ticket_id = row.support_ticket_id
+    session.display_name = display_name or f"user {user_id}"
     session.data = SqlUserData(conn, user_id)
     session.now = utcnow()
     return session

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, delete, func, select, update
 from dialogs.ports import CodeChange, CodeRecord, ProgressRecord
 from knowledge.progress import STAGES, PlannedReminder, Stage, still_relevant
 from knowledge.service_codes import CodeOrigin, CodeStatus
+from storage import support
 from storage.models import FaqFeedback, FaqMiss, FilingStage, Reminder, ServiceCode, ServiceCodeChange, User
 from storage.sql import upsert
 
@@ -175,6 +176,22 @@ class SqlUserData:
                 user_id=self.user_id, question=question[:1000], language=language, score=score, created_at=at
             )
         )
+
+    def open_ticket(self, user_name: str, reason: str, at: datetime) -> tuple[int, int]:
+        ticket_id = support.open_ticket(self.conn, self.user_id, user_name, reason, at)
+        return ticket_id, support.queue_position(self.conn, ticket_id)
+
+    def queue_relay(self, ticket_id: int, message_id: int, at: datetime) -> int:
+        return support.queue_relay_in(self.conn, ticket_id, self.user_id, message_id, at)
+
+    def end_ticket(self, ticket_id: int, at: datetime, note: str | None) -> bool:
+        ticket = support.get_ticket(self.conn, ticket_id)
+        if ticket is None or ticket.user_id != self.user_id:
+            return False
+        return support.close_ticket(self.conn, ticket_id, at, note) is not None
+
+    def rate_ticket(self, ticket_id: int, rating: int) -> bool:
+        return support.rate_ticket(self.conn, self.user_id, ticket_id, rating)
 
     def forget(self) -> None:
         # ON DELETE CASCADE takes dialog states, turns, codes and their history, stages, reminders.

@@ -1,0 +1,317 @@
+"""The support desk: ticket cards in the staff group, messages relayed both ways, claim and close.
+
+Every relayed message is first a `relays` row (written in the sender's transaction), then a
+copyMessage, then marked sent: a copy that fails stays pending and the retry job delivers it
+later, so nothing is dropped. A ticket whose card could not be posted (no staff group, or the
+group unreachable) waits the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters, Update, User
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.delivery import send_replies
+from bot.render import split_text
+from bot.service import ConversationService
+from dialogs import support_card
+from dialogs.router import SupportClosed
+from knowledge.domain import Language, normalize_language
+from knowledge.texts import t
+from storage import support as repo
+
+log = logging.getLogger(__name__)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def display_name(user: User | None) -> str:
+    if user is None:
+        return "unknown"
+    name = " ".join(p for p in (user.first_name, user.last_name) if p)
+    return f"{name} (@{user.username})" if user.username else name or f"user {user.id}"
+
+
+class SupportDesk:
+    def __init__(
+        self, service: ConversationService, chat_id: int | None, staff: frozenset[int], language: Language = "en"
+    ) -> None:
+        self.service = service
+        self.db = service.db
+        self.chat_id = chat_id
+        self.staff = staff
+        self.lang: Language = language
+        self._forum: bool | None = None  # learnt from getChat on first use
+
+    # --- the staff group --------------------------------------------------------------------------
+    async def is_forum(self, bot: Bot) -> bool:
+        if self._forum is None:
+            assert self.chat_id is not None
+            chat = await bot.get_chat(self.chat_id)
+            self._forum = bool(chat.is_forum)
+        return self._forum
+
+    def card_buttons(self, ticket_id: int) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(t(self.lang, "staff.btn.claim"), callback_data=f"s:claim:{ticket_id}"),
+                    InlineKeyboardButton(t(self.lang, "staff.btn.close"), callback_data=f"s:close:{ticket_id}"),
+                ]
+            ]
+        )
+
+    async def post_card(self, bot: Bot, ticket_id: int, tell_user: bool = True) -> bool:
+        """Post the ticket card (in its own forum topic where the group is a forum)."""
+        ticket = await self.db.run(repo.get_ticket, ticket_id)
+        if ticket is None or ticket.card_message_id is not None:
+            return True
+        if self.chat_id is None:
+            if tell_user:
+                await self._tell_user(bot, ticket.user_id, "handoff.not_configured")
+            return False
+        try:
+            thread = ticket.topic_id
+            if await self.is_forum(bot) and thread is None:
+                topic = await bot.create_forum_topic(self.chat_id, f"#{ticket.id} {ticket.user_name}"[:128])
+                thread = topic.message_thread_id
+                await self.db.run(repo.record_topic, ticket.id, thread)
+            card = await self.db.run(repo.card_data, ticket.id)
+            pieces = split_text(support_card.render(card, self.lang))
+            for piece in pieces[:-1]:
+                await bot.send_message(self.chat_id, piece, message_thread_id=thread)
+            message = await bot.send_message(
+                self.chat_id, pieces[-1], message_thread_id=thread, reply_markup=self.card_buttons(ticket.id)
+            )
+            await self.db.run(repo.record_card, ticket.id, message.message_id, thread)
+        except TelegramError as exc:
+            log.warning("ticket %s: card not posted (%s); will retry", ticket.id, exc)
+            await self.db.run(repo.card_failed, ticket.id, now())
+            if tell_user:
+                await self._tell_user(bot, ticket.user_id, "handoff.unreachable")
+            return False
+        # Messages the user sent before the card was there can go now.
+        for relay_id in await self.db.run(repo.due_relays, now()):
+            await self.deliver(bot, relay_id, notify=False)
+        return True
+
+    async def _tell_user(self, bot: Bot, user_id: int, key: str) -> None:
+        lang = normalize_language(await self.db.run(repo.user_language, user_id))
+        try:
+            await bot.send_message(user_id, t(lang, key))
+        except TelegramError as exc:
+            log.info("could not tell user %s (%s)", user_id, exc)
+
+    async def _tell_staff(self, bot: Bot, ticket: repo.TicketRow, text: str, reply_to: int | None = None) -> None:
+        if self.chat_id is None:
+            return
+        try:
+            await bot.send_message(
+                self.chat_id,
+                text,
+                message_thread_id=ticket.topic_id,
+                reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None,
+            )
+        except TelegramError as exc:
+            log.warning("could not post to the staff group (%s)", exc)
+
+    # --- relaying -------------------------------------------------------------------------------
+    async def deliver(self, bot: Bot, relay_id: int, notify: bool = True) -> bool:
+        """Copy one queued message to the other side; on failure it stays queued (or the sender is told)."""
+        relay = await self.db.run(repo.claim_relay, relay_id, now())
+        if relay is None:  # delivered already, or another process has it
+            return False
+        ticket = await self.db.run(repo.get_ticket, relay.ticket_id)
+        assert ticket is not None
+        try:
+            if relay.direction == "in":
+                if self.chat_id is None or ticket.card_message_id is None:
+                    raise TelegramError("the ticket's card is not in the staff group yet")
+                target = self.chat_id
+                anchor = (
+                    None
+                    if ticket.topic_id
+                    else ReplyParameters(ticket.card_message_id, allow_sending_without_reply=True)
+                )
+                copied = await bot.copy_message(
+                    target,
+                    relay.source_chat_id,
+                    relay.source_message_id,
+                    message_thread_id=ticket.topic_id,
+                    reply_parameters=anchor,
+                )
+            else:
+                target = ticket.user_id
+                copied = await bot.copy_message(target, relay.source_chat_id, relay.source_message_id)
+        except Forbidden as exc:  # the user blocked the bot: retrying will not help
+            await self.db.run(repo.relay_failed, relay.id, repo.MAX_RELAY_ATTEMPTS, now())
+            if relay.direction == "out":
+                await self._tell_staff(
+                    bot, ticket, t(self.lang, "staff.delivery_failed", reason=str(exc)), relay.source_message_id
+                )
+            return False
+        except TelegramError as exc:
+            gave_up = await self.db.run(repo.relay_failed, relay.id, relay.attempts, now())
+            log.warning("relay %s failed (attempt %s): %s", relay.id, relay.attempts, exc)
+            if relay.direction == "in" and (gave_up or (notify and relay.attempts == 1)):
+                await self._tell_user(
+                    bot, ticket.user_id, "handoff.relay_failed" if gave_up else "handoff.relay_delayed"
+                )
+            elif relay.direction == "out" and (gave_up or notify):
+                await self._tell_staff(
+                    bot, ticket, t(self.lang, "staff.delivery_failed", reason=str(exc)), relay.source_message_id
+                )
+            return False
+        await self.db.run(repo.relay_sent, relay.id, target, copied.message_id, now())
+        return True
+
+    async def after_turn(self, bot: Bot, outcome_relays: list[int], handoff: int | None, ended: int | None) -> None:
+        if handoff is not None:
+            await self.post_card(bot, handoff)
+        for relay_id in outcome_relays:
+            await self.deliver(bot, relay_id)
+        if ended is not None:
+            ticket = await self.db.run(repo.get_ticket, ended)
+            if ticket is not None and ticket.card_message_id is not None:
+                await self._tell_staff(bot, ticket, t(self.lang, "staff.user_ended", id=ticket.id))
+
+    async def retry(self, bot: Bot) -> None:
+        """Post cards that could not be posted, then deliver queued messages."""
+        for ticket in await self.db.run(repo.tickets_without_card, now()):
+            await self.post_card(bot, ticket.id, tell_user=False)
+        for relay_id in await self.db.run(repo.due_relays, now()):
+            await self.deliver(bot, relay_id, notify=False)
+
+    async def retry_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await self.retry(context.bot)
+        except Exception:
+            log.exception("support retry failed; the next run tries again")
+
+    # --- staff updates ------------------------------------------------------------------------------
+    def is_staff(self, user: User | None) -> bool:
+        return user is not None and user.id in self.staff
+
+    async def ticket_in_context(self, bot: Bot, message: Message, args: list[str]) -> repo.TicketRow | None:
+        if args and args[0].lstrip("#").isdigit():
+            return await self.db.run(repo.get_ticket, int(args[0].lstrip("#")))
+        if message.is_topic_message and message.message_thread_id:
+            ticket = await self.db.run(repo.ticket_by_topic, message.message_thread_id)
+            if ticket is not None:
+                return ticket
+        if message.reply_to_message is not None:
+            return await self.db.run(repo.ticket_by_message, message.chat_id, message.reply_to_message.message_id)
+        return None
+
+    async def on_staff_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Whatever staff write in a ticket's topic, or as a reply to a ticket message, goes to the user."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or user.is_bot:
+            return
+        ticket = await self.ticket_in_context(context.bot, message, [])
+        if ticket is None:  # staff talking among themselves
+            return
+        if not self.is_staff(user):
+            await message.reply_text(t(self.lang, "staff.not_staff"))
+            return
+        if ticket.status == repo.CLOSED:
+            await message.reply_text(t(self.lang, "staff.already_closed", id=ticket.id))
+            return
+        relay_id = await self.db.run(repo.queue_relay_out, ticket, message.chat_id, message.message_id, user.id, now())
+        await self.deliver(context.bot, relay_id)
+
+    async def on_staff_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or message.text is None:
+            return
+        name, *args = message.text.split()
+        name = name.lstrip("/").split("@", 1)[0].lower()
+        if name not in ("claim", "close", "tickets", "whois"):
+            return
+        if not self.is_staff(user):
+            await message.reply_text(t(self.lang, "staff.not_staff"))
+            return
+        assert user is not None
+        if name == "tickets":
+            await message.reply_text(await self.queue_text())
+            return
+        ticket = await self.ticket_in_context(context.bot, message, args)
+        if ticket is None:
+            await message.reply_text(t(self.lang, "staff.no_ticket"))
+            return
+        if args and args[0].lstrip("#").isdigit():
+            args = args[1:]
+        if name == "claim":
+            await message.reply_text(await self.claim(ticket, user))
+        elif name == "close":
+            await message.reply_text(await self.close(context.bot, ticket, " ".join(args) or None))
+        else:
+            card = await self.db.run(repo.card_data, ticket.id)
+            for piece in split_text(support_card.render(card, self.lang)):
+                await message.reply_text(piece)
+
+    async def on_staff_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        if not self.is_staff(query.from_user):
+            await query.answer(t(self.lang, "staff.not_staff"), show_alert=True)
+            return
+        parts = (query.data or "").split(":")
+        ticket = await self.db.run(repo.get_ticket, int(parts[2])) if len(parts) == 3 and parts[2].isdigit() else None
+        if ticket is None or parts[1] not in ("claim", "close"):
+            await query.answer(t(self.lang, "stale.gone"))
+            return
+        if parts[1] == "claim":
+            text = await self.claim(ticket, query.from_user)
+        else:
+            text = await self.close(context.bot, ticket, None)
+        await query.answer(text)
+        if query.message is not None:
+            await context.bot.send_message(query.message.chat.id, text, message_thread_id=ticket.topic_id)
+
+    async def claim(self, ticket: repo.TicketRow, user: User) -> str:
+        if ticket.status == repo.CLOSED:
+            return t(self.lang, "staff.already_closed", id=ticket.id)
+        won, holder = await self.db.run(repo.claim, ticket.id, user.id, now())
+        if won:
+            return t(self.lang, "staff.claimed", id=ticket.id, who=display_name(user))
+        who = display_name(user) if holder == user.id else f"staff {holder}"
+        return t(self.lang, "staff.already_claimed", id=ticket.id, who=who)
+
+    async def close(self, bot: Bot, ticket: repo.TicketRow, note: str | None) -> str:
+        """Close through the user's own turn: the user is told, the bot resumes, a rating is asked."""
+        outcome = await self.service.handle(ticket.user_id, None, SupportClosed(ticket.id, note))
+        if not outcome.replies:
+            return t(self.lang, "staff.already_closed", id=ticket.id)
+        await send_replies(bot, ticket.user_id, outcome.replies)
+        if ticket.topic_id is not None and self.chat_id is not None:
+            try:
+                await bot.close_forum_topic(self.chat_id, ticket.topic_id)
+            except BadRequest as exc:
+                log.info("topic of ticket %s not closed: %s", ticket.id, exc)
+        return t(self.lang, "staff.closed", id=ticket.id)
+
+    async def queue_text(self) -> str:
+        tickets = await self.db.run(repo.open_queue)
+        if not tickets:
+            return t(self.lang, "staff.queue_empty")
+        lines = [t(self.lang, "staff.queue_title")]
+        current = now()
+        lines += [
+            t(
+                self.lang,
+                "staff.queue_line",
+                id=tk.id,
+                name=tk.user_name,
+                status=tk.status,
+                wait=support_card.waiting(tk.created_at, current),
+            )
+            for tk in tickets
+        ]
+        return "\n".join(lines)

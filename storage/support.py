@@ -1,0 +1,373 @@
+"""Tickets and relayed messages: the storage side of the hand-off to support staff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from statistics import mean, median
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select, update
+
+from knowledge.service_codes import mask
+from storage.models import DialogState, FilingStage, Relay, ServiceCode, Ticket, Turn, User
+
+OPEN, CLAIMED, CLOSED = "open", "claimed", "closed"
+ACTIVE = (OPEN, CLAIMED)
+RELAY_LEASE = timedelta(minutes=2)
+MAX_RELAY_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    id: int
+    user_id: int
+    user_name: str
+    status: str
+    reason: str
+    created_at: datetime
+    card_message_id: int | None
+    topic_id: int | None
+    claimed_by: int | None
+    first_response_at: datetime | None
+
+
+TICKET_COLUMNS = (
+    Ticket.id,
+    Ticket.user_id,
+    Ticket.user_name,
+    Ticket.status,
+    Ticket.reason,
+    Ticket.created_at,
+    Ticket.card_message_id,
+    Ticket.topic_id,
+    Ticket.claimed_by,
+    Ticket.first_response_at,
+)
+
+
+def _ticket(row: Any) -> TicketRow | None:
+    return TicketRow(*row) if row is not None else None
+
+
+def get_ticket(conn: Connection, ticket_id: int) -> TicketRow | None:
+    return _ticket(conn.execute(select(*TICKET_COLUMNS).where(Ticket.id == ticket_id)).first())
+
+
+def user_language(conn: Connection, user_id: int) -> str | None:
+    return conn.execute(select(User.language).where(User.id == user_id)).scalar()
+
+
+# --- the user's side (called inside the user's turn) ---------------------------------------------
+def open_ticket(conn: Connection, user_id: int, user_name: str, reason: str, at: datetime) -> int:
+    ticket_id = conn.execute(
+        Ticket.__table__.insert()
+        .values(
+            user_id=user_id, user_name=user_name[:200], status=OPEN, reason=reason[:32], created_at=at, card_attempts=0
+        )
+        .returning(Ticket.id)
+    ).scalar_one()
+    conn.execute(update(User).where(User.id == user_id).values(support_ticket_id=ticket_id))
+    return ticket_id
+
+
+def queue_position(conn: Connection, ticket_id: int) -> int:
+    """1 for the oldest ticket nobody has claimed yet."""
+    created = select(Ticket.created_at).where(Ticket.id == ticket_id).scalar_subquery()
+    return conn.execute(
+        select(func.count())
+        .select_from(Ticket)
+        .where(
+            Ticket.status == OPEN,
+            or_(Ticket.created_at < created, and_(Ticket.created_at == created, Ticket.id <= ticket_id)),
+        )
+    ).scalar_one()
+
+
+def queue_relay_in(conn: Connection, ticket_id: int, user_id: int, message_id: int, at: datetime) -> int:
+    return conn.execute(
+        Relay.__table__.insert()
+        .values(
+            ticket_id=ticket_id,
+            direction="in",
+            source_chat_id=user_id,
+            source_message_id=message_id,
+            status="pending",
+            attempts=0,
+            next_attempt_at=at,
+            created_at=at,
+        )
+        .returning(Relay.id)
+    ).scalar_one()
+
+
+def close_ticket(conn: Connection, ticket_id: int, at: datetime, note: str | None) -> int | None:
+    """Close an active ticket; returns its user, or None when it was not active (already closed)."""
+    row = conn.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id, Ticket.status.in_(ACTIVE))
+        .values(status=CLOSED, closed_at=at, close_note=(note or None) and note[:500])
+        .returning(Ticket.user_id)
+    ).first()
+    if row is None:
+        return None
+    conn.execute(
+        update(User).where(User.id == row.user_id, User.support_ticket_id == ticket_id).values(support_ticket_id=None)
+    )
+    return int(row.user_id)
+
+
+def rate_ticket(conn: Connection, user_id: int, ticket_id: int, rating: int) -> bool:
+    return (
+        conn.execute(
+            update(Ticket)
+            .where(Ticket.id == ticket_id, Ticket.user_id == user_id, Ticket.status == CLOSED, Ticket.rating.is_(None))
+            .values(rating=rating)
+        ).rowcount
+        == 1
+    )
+
+
+# --- the staff side ------------------------------------------------------------------------------
+def ticket_by_topic(conn: Connection, topic_id: int) -> TicketRow | None:
+    return _ticket(
+        conn.execute(select(*TICKET_COLUMNS).where(Ticket.topic_id == topic_id).order_by(Ticket.id.desc())).first()
+    )
+
+
+def ticket_by_message(conn: Connection, chat_id: int, message_id: int) -> TicketRow | None:
+    """The ticket a staff-group message belongs to: its card, or a message relayed into it."""
+    row = conn.execute(select(*TICKET_COLUMNS).where(Ticket.card_message_id == message_id)).first()
+    if row is None:
+        ticket_id = conn.execute(
+            select(Relay.ticket_id).where(
+                or_(
+                    and_(Relay.target_chat_id == chat_id, Relay.target_message_id == message_id),
+                    and_(Relay.source_chat_id == chat_id, Relay.source_message_id == message_id),
+                )
+            )
+        ).scalar()
+        if ticket_id is None:
+            return None
+        row = conn.execute(select(*TICKET_COLUMNS).where(Ticket.id == ticket_id)).first()
+    return _ticket(row)
+
+
+def claim(conn: Connection, ticket_id: int, staff_id: int, at: datetime) -> tuple[bool, int | None]:
+    """Exclusive: the first agent wins. Returns (won, who holds it now)."""
+    won = (
+        conn.execute(
+            update(Ticket)
+            .where(Ticket.id == ticket_id, Ticket.status == OPEN)
+            .values(status=CLAIMED, claimed_by=staff_id, claimed_at=at)
+        ).rowcount
+        == 1
+    )
+    holder = conn.execute(select(Ticket.claimed_by).where(Ticket.id == ticket_id)).scalar()
+    return won, holder
+
+
+def record_card(conn: Connection, ticket_id: int, message_id: int, topic_id: int | None) -> None:
+    conn.execute(update(Ticket).where(Ticket.id == ticket_id).values(card_message_id=message_id, topic_id=topic_id))
+
+
+def record_topic(conn: Connection, ticket_id: int, topic_id: int) -> None:
+    conn.execute(update(Ticket).where(Ticket.id == ticket_id).values(topic_id=topic_id))
+
+
+def card_failed(conn: Connection, ticket_id: int, at: datetime) -> None:
+    attempts = conn.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id)
+        .values(card_attempts=Ticket.card_attempts + 1)
+        .returning(Ticket.card_attempts)
+    ).scalar()
+    delay = timedelta(seconds=min(600, 15 * 2 ** min(int(attempts or 1), 6)))
+    conn.execute(update(Ticket).where(Ticket.id == ticket_id).values(next_card_attempt_at=at + delay))
+
+
+def tickets_without_card(conn: Connection, now: datetime) -> list[TicketRow]:
+    rows = conn.execute(
+        select(*TICKET_COLUMNS)
+        .where(
+            Ticket.status.in_(ACTIVE),
+            Ticket.card_message_id.is_(None),
+            or_(Ticket.next_card_attempt_at.is_(None), Ticket.next_card_attempt_at <= now),
+        )
+        .order_by(Ticket.id)
+    )
+    return [TicketRow(*r) for r in rows]
+
+
+def queue_relay_out(
+    conn: Connection, ticket: TicketRow, chat_id: int, message_id: int, staff_id: int, at: datetime
+) -> int:
+    """Staff wrote to the user: queue the copy; an open ticket is claimed by whoever answers first."""
+    if ticket.status == OPEN:
+        claim(conn, ticket.id, staff_id, at)
+    conn.execute(
+        update(Ticket).where(Ticket.id == ticket.id, Ticket.first_response_at.is_(None)).values(first_response_at=at)
+    )
+    return conn.execute(
+        Relay.__table__.insert()
+        .values(
+            ticket_id=ticket.id,
+            direction="out",
+            source_chat_id=chat_id,
+            source_message_id=message_id,
+            target_chat_id=ticket.user_id,
+            status="pending",
+            attempts=0,
+            next_attempt_at=at,
+            created_at=at,
+        )
+        .returning(Relay.id)
+    ).scalar_one()
+
+
+@dataclass(frozen=True)
+class RelayRow:
+    id: int
+    ticket_id: int
+    direction: str
+    source_chat_id: int
+    source_message_id: int
+    attempts: int
+
+
+def claim_relay(conn: Connection, relay_id: int, now: datetime) -> RelayRow | None:
+    """Take a pending relay for delivery (a lease, so two processes never send it twice)."""
+    taken = conn.execute(
+        update(Relay)
+        .where(
+            Relay.id == relay_id,
+            Relay.status == "pending",
+            or_(Relay.claimed_until.is_(None), Relay.claimed_until < now),
+        )
+        .values(claimed_until=now + RELAY_LEASE, attempts=Relay.attempts + 1)
+    ).rowcount
+    if not taken:
+        return None
+    row = conn.execute(
+        select(
+            Relay.id, Relay.ticket_id, Relay.direction, Relay.source_chat_id, Relay.source_message_id, Relay.attempts
+        ).where(Relay.id == relay_id)
+    ).one()
+    return RelayRow(*row)
+
+
+def relay_sent(conn: Connection, relay_id: int, chat_id: int, message_id: int, at: datetime) -> None:
+    conn.execute(
+        update(Relay)
+        .where(Relay.id == relay_id)
+        .values(status="sent", target_chat_id=chat_id, target_message_id=message_id, sent_at=at, claimed_until=None)
+    )
+
+
+def relay_failed(conn: Connection, relay_id: int, attempts: int, at: datetime) -> bool:
+    """Schedule another try with backoff; True when we give up (the caller tells the sender)."""
+    give_up = attempts >= MAX_RELAY_ATTEMPTS
+    delay = timedelta(seconds=min(600, 10 * 2 ** min(attempts, 6)))
+    conn.execute(
+        update(Relay)
+        .where(Relay.id == relay_id)
+        .values(status="failed" if give_up else "pending", next_attempt_at=at + delay, claimed_until=None)
+    )
+    return give_up
+
+
+def due_relays(conn: Connection, now: datetime, limit: int = 100) -> list[int]:
+    return list(
+        conn.execute(
+            select(Relay.id)
+            .where(
+                Relay.status == "pending",
+                Relay.next_attempt_at <= now,
+                or_(Relay.claimed_until.is_(None), Relay.claimed_until < now),
+            )
+            .order_by(Relay.id)
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def open_queue(conn: Connection) -> list[TicketRow]:
+    rows = conn.execute(select(*TICKET_COLUMNS).where(Ticket.status.in_(ACTIVE)).order_by(Ticket.created_at))
+    return [TicketRow(*r) for r in rows]
+
+
+def stats(conn: Connection) -> dict[str, Any]:
+    rows = conn.execute(
+        select(Ticket.created_at, Ticket.first_response_at, Ticket.closed_at, Ticket.rating, Ticket.status)
+    ).all()
+
+    def minutes(pairs: list[tuple[datetime, datetime]]) -> dict[str, float | None]:
+        values = [(b - a).total_seconds() / 60 for a, b in pairs]
+        return {
+            "count": len(values),
+            "mean_minutes": round(mean(values), 2) if values else None,
+            "median_minutes": round(median(values), 2) if values else None,
+        }
+
+    ratings = [r.rating for r in rows if r.rating is not None]
+    return {
+        "tickets": len(rows),
+        "open_tickets": sum(1 for r in rows if r.status in ACTIVE),
+        "first_response": minutes([(r.created_at, r.first_response_at) for r in rows if r.first_response_at]),
+        "resolution": minutes([(r.created_at, r.closed_at) for r in rows if r.closed_at]),
+        "average_rating": round(mean(ratings), 2) if ratings else None,
+        "ratings": len(ratings),
+    }
+
+
+def card_data(conn: Connection, ticket_id: int, turns: int = 20) -> dict[str, Any] | None:
+    """Everything the staff card shows; service codes masked, turns as logged (codes already masked)."""
+    ticket = get_ticket(conn, ticket_id)
+    if ticket is None:
+        return None
+    user = conn.execute(select(User.language).where(User.id == ticket.user_id)).first()
+    dialogs = {
+        r.dialog: {"state": r.state, "answers": r.answers, "history": r.history}
+        for r in conn.execute(
+            select(DialogState.dialog, DialogState.state, DialogState.answers, DialogState.history).where(
+                DialogState.user_id == ticket.user_id
+            )
+        )
+    }
+    verdicts = {
+        r.dialog: r.data
+        for r in conn.execute(
+            select(Turn.dialog, Turn.data)
+            .where(Turn.user_id == ticket.user_id, Turn.kind == "verdict")
+            .order_by(Turn.id)
+        )
+    }
+    codes = [
+        {"code": mask(c.code), "status": c.status, "product": c.product, "instance": c.instance, "paid": c.paid}
+        for c in conn.execute(
+            select(ServiceCode.code, ServiceCode.status, ServiceCode.product, ServiceCode.instance, ServiceCode.paid)
+            .where(ServiceCode.user_id == ticket.user_id)
+            .order_by(ServiceCode.id)
+        )
+    ]
+    stage = conn.execute(
+        select(FilingStage.stage, FilingStage.reached_at)
+        .where(FilingStage.user_id == ticket.user_id)
+        .order_by(FilingStage.position.desc())
+        .limit(1)
+    ).first()
+    recent = conn.execute(
+        select(Turn.kind, Turn.data, Turn.created_at)
+        .where(Turn.user_id == ticket.user_id)
+        .order_by(Turn.id.desc())
+        .limit(turns)
+    ).all()
+    return {
+        "ticket": ticket,
+        "language": user.language if user else "en",
+        "dialogs": dialogs,
+        "verdicts": verdicts,
+        "codes": codes,
+        "stage": {"stage": stage.stage, "since": stage.reached_at} if stage else None,
+        "turns": [{"kind": k, "data": d, "at": at} for k, d, at in reversed(recent)],
+    }
