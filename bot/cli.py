@@ -87,6 +87,9 @@ def build_parser() -> Parser:
     misses.add_argument("--limit", type=int, default=50)
     misses.add_argument("--json", action="store_true")
 
+    stats = sub.add_parser("stats", help="support figures: response and resolution times, ratings, open tickets")
+    stats.add_argument("--json", action="store_true")
+
     sub.add_parser("diagram", help="print the dialogs as Mermaid state diagrams")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
@@ -238,6 +241,41 @@ def cmd_faq_misses(settings: Settings, limit: int, as_json: bool) -> int:
     return 0
 
 
+def cmd_stats(settings: Settings, as_json: bool) -> int:
+    from storage.db import Database
+    from storage.support import stats
+
+    async def fetch() -> dict[str, object]:
+        db = Database(settings.database_url, settings.sqlite_synchronous)
+        try:
+            await db.upgrade()
+            return await db.run(stats)
+        finally:
+            await db.dispose()
+
+    figures = asyncio.run(fetch())
+    if as_json:
+        print(json.dumps(figures))
+        return 0
+
+    def minutes(d: object) -> str:
+        d = d if isinstance(d, dict) else {}
+        if not d.get("count"):
+            return "none yet"
+        return f"mean {d['mean_minutes']} min, median {d['median_minutes']} min over {d['count']} tickets"
+
+    print(f"tickets: {figures['tickets']}, open tickets: {figures['open_tickets']}")
+    print(f"first response: {minutes(figures['first_response'])}")
+    print(f"resolution: {minutes(figures['resolution'])}")
+    rating = figures["average_rating"]
+    print(
+        f"average rating: {rating} from {figures['ratings']} ratings"
+        if rating is not None
+        else "average rating: none yet"
+    )
+    return 0
+
+
 def cmd_run(settings: Settings) -> int:
     from bot.app import ALLOWED_UPDATES, build_application
 
@@ -286,6 +324,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_db_upgrade(settings)
         if args.command == "codes":
             return cmd_codes(settings, args.user, args.json)
+        if args.command == "stats":
+            return cmd_stats(settings, args.json)
         if args.command == "faq":
             return cmd_faq_misses(settings, args.limit, args.json)
         if args.command == "chat":

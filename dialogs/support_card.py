@@ -41,7 +41,7 @@ def render(card: dict[str, Any], lang: Language) -> str:
             "staff.card.user",
             name=ticket.user_name,
             user_id=ticket.user_id,
-            lang=card["language"],
+            language=card["language"],
             reason=ticket.reason,
         ),
         t(lang, "staff.card.opened", at=_when(ticket.created_at)),

@@ -72,6 +72,10 @@ class RecordingRequest(BaseRequest):
     # method -> (status, description) to fail the next call of that method with
     failures: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(5000))
+    forum: bool = False  # what getChat says of the staff group
+    unreachable_chats: set[int] = field(default_factory=set)  # every call to these chats fails
+    blocked_users: set[int] = field(default_factory=set)  # calls to these chats get 403
+    _topics: itertools.count = field(default_factory=lambda: itertools.count(900))
 
     async def initialize(self) -> None:
         return None
@@ -98,6 +102,16 @@ class RecordingRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data is not None else {}
+        chat = params.get("chat_id")
+        if chat is not None and int(chat) in self.unreachable_chats:
+            self.calls.append(Call(name, params, None))
+            return 400, json.dumps(
+                {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}
+            ).encode()
+        if chat is not None and int(chat) in self.blocked_users:
+            self.calls.append(Call(name, params, None))
+            body = {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+            return 403, json.dumps(body).encode()
         if self.failures.get(name):
             self.calls.append(Call(name, params, None))
             status, description = self.failures[name].pop(0)
@@ -127,6 +141,17 @@ class RecordingRequest(BaseRequest):
             return message
         if method == "getUpdates":
             return []
+        if method == "getChat":
+            return {
+                "id": int(params["chat_id"]),
+                "type": "supergroup",
+                "title": "Support",
+                "is_forum": self.forum,
+                "accent_color_id": 0,
+                "max_reaction_count": 11,
+            }
+        if method == "createForumTopic":
+            return {"message_thread_id": next(self._topics), "name": params.get("name", ""), "icon_color": 7322096}
         return True
 
     # --- queries for tests --------------------------------------------------------------------
@@ -169,6 +194,52 @@ class UpdateFactory:
                 msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         msg.update(extra or {})
         return {"update_id": next(self._update_ids), "message": msg}
+
+    def group_message(
+        self,
+        user_id: int,
+        chat_id: int,
+        text: str | None = None,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A message in a (staff) supergroup: in a forum topic, as a reply, or neither."""
+        chat = {"id": chat_id, "type": "supergroup", "title": "Support", "is_forum": thread_id is not None}
+        msg: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": self.user(user_id, "en"),
+        }
+        if text is not None:
+            msg["text"] = text
+            if text.startswith("/"):
+                msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        if thread_id is not None:
+            msg["message_thread_id"] = thread_id
+            msg["is_topic_message"] = True
+        if reply_to is not None:
+            msg["reply_to_message"] = {"message_id": reply_to, "date": int(time.time()), "chat": chat}
+        msg.update(extra or {})
+        return {"update_id": next(self._update_ids), "message": msg}
+
+    def group_press(self, user_id: int, chat_id: int, data: str, message_id: int) -> dict[str, Any]:
+        message = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "text": "card",
+            "chat": {"id": chat_id, "type": "supergroup", "title": "Support"},
+            "from": BOT_USER,
+        }
+        query = {
+            "id": str(next(self._update_ids) * 7919),
+            "from": self.user(user_id, "en"),
+            "chat_instance": str(chat_id),
+            "data": data,
+            "message": message,
+        }
+        return {"update_id": next(self._update_ids), "callback_query": query}
 
     def press(
         self, user_id: int, data: str, message_id: int = 1, lang: str | None = "en", message_text: str = "question"
