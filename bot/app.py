@@ -95,6 +95,8 @@ def register_handlers(app: Application, handlers: TelegramHandlers, support: Sup
                 support.on_staff_message,
             )
         )
+    edited = filters.UpdateType.EDITED
+    app.add_handler(MessageHandler(private & edited, handlers.on_edited))
     app.add_handler(MessageHandler(private & filters.COMMAND, handlers.on_command))
     app.add_handler(CallbackQueryHandler(handlers.on_button))
     app.add_handler(InlineQueryHandler(handlers.on_inline))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import traceback
+from datetime import UTC, datetime
 
 from telegram import (
     InlineKeyboardButton,
@@ -17,6 +19,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.render import markup, split_text
+from bot.resilience import current_turn, database_unavailable, telegram_call
 from bot.service import ConversationService
 from bot.support import SupportDesk, display_name
 from dialogs.router import COMMANDS, Command, Event, Press, Text, Unsupported
@@ -24,6 +27,7 @@ from dialogs.screens import Outcome
 from knowledge.domain import Language, normalize_language
 from knowledge.faq import faq_index
 from knowledge.texts import t
+from storage.reminders import mark_blocked
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +59,14 @@ def command_name(text: str) -> str:
     return text.split(maxsplit=1)[0].lstrip("/").split("@", 1)[0].lower()
 
 
+MAX_LOCAL_RETRIES = 12  # about ten minutes of backoff before a polled update is given up
+
+
 class TelegramHandlers:
     def __init__(self, service: ConversationService, support: SupportDesk) -> None:
         self.service = service
         self.support = support
+        self.retries: dict[int, int] = {}  # polled updates waiting for the database, by update_id
 
     # --- entry points registered in bot/app.py ------------------------------------------------
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -82,6 +90,14 @@ class TelegramHandlers:
         message = update.effective_message
         kind = message.effective_attachment.__class__.__name__ if message and message.effective_attachment else "other"
         await self._turn(update, context, Unsupported(kind.lower(), message.message_id if message else None))
+
+    async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An edited message: we read new messages only, and say so."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:
+            return
+        lang = normalize_language(user.language_code, self.service.default_language)
+        await telegram_call(lambda: context.bot.send_message(chat.id, t(lang, "edited.ignored")))
 
     async def on_inline(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """`@bot question` in any chat: matching FAQ answers to insert."""
@@ -116,23 +132,65 @@ class TelegramHandlers:
         user = update.effective_user
         chat = update.effective_chat
         if user is None or chat is None:
+            if update.callback_query is not None:  # a button on a message we cannot reply to
+                await update.callback_query.answer()
             return
-        outcome = await self.service.handle(user.id, user.language_code, event, display_name(user))
+        try:
+            outcome = await self.service.handle(
+                user.id, user.language_code, event, display_name(user), update.update_id
+            )
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            self.not_applied(update, context, exc)
+            return
         await self.deliver(update, context, chat.id, outcome)
+        await self.service.delivered(update.update_id)
         if outcome.relays or outcome.handoff or outcome.ended_ticket:
             await self.support.after_turn(context.bot, outcome.relays, outcome.handoff, outcome.ended_ticket)
 
+    def not_applied(self, update: Update, context: ContextTypes.DEFAULT_TYPE, exc: BaseException) -> None:
+        """The database is unreachable: the update is not handled, and must come back."""
+        status = current_turn.get()
+        if status is not None:  # webhook: answer 503, Telegram delivers it again
+            status.retry = True
+            log.warning("update %s not applied (%s); Telegram will redeliver it", update.update_id, exc)
+            return
+        # polling: Telegram already considers it delivered, so this process tries again
+        attempt = self.retries.get(update.update_id, 0) + 1
+        if attempt > MAX_LOCAL_RETRIES:
+            self.retries.pop(update.update_id, None)
+            log.error(
+                "update %s dropped after %s attempts: the database stayed unreachable",
+                update.update_id,
+                MAX_LOCAL_RETRIES,
+            )
+            return
+        self.retries[update.update_id] = attempt
+        delay = min(60.0, 0.5 * 2**attempt)
+        log.warning("update %s not applied (%s); retry %s in %.1f s", update.update_id, exc, attempt, delay)
+        context.application.create_task(self._requeue(context, update, delay))
+
+    @staticmethod
+    async def _requeue(context: ContextTypes.DEFAULT_TYPE, update: Update, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await context.application.update_queue.put(update)
+
     async def deliver(self, update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int, outcome: Outcome) -> None:
+        self.retries.pop(update.update_id, None)
         query = update.callback_query
         if query is not None:
             # Always answer a callback query, or the user's client shows a spinner for a while.
-            await query.answer(text=outcome.toast)
+            try:
+                await telegram_call(lambda: query.answer(text=outcome.toast))
+            except BadRequest as exc:  # too old (a redelivery) or answered already
+                log.info("callback not answered: %s", exc)
         for reply in outcome.replies:
             pieces = split_text(reply.text)
             keyboard = markup(reply.buttons)
             if reply.edit and query is not None and query.message is not None and len(pieces) == 1:
                 try:
-                    await query.edit_message_text(pieces[0], reply_markup=keyboard)
+                    await telegram_call(lambda p=pieces[0], k=keyboard: query.edit_message_text(p, reply_markup=k))
                     continue
                 except BadRequest as exc:
                     if "not modified" in str(exc).lower():
@@ -142,7 +200,12 @@ class TelegramHandlers:
             for i, piece in enumerate(pieces):
                 last = i == len(pieces) - 1
                 try:
-                    await context.bot.send_message(chat_id, piece, reply_markup=keyboard if last else None)
+                    await telegram_call(
+                        lambda p=piece, k=keyboard if last else None: context.bot.send_message(
+                            chat_id, p, reply_markup=k
+                        )
+                    )
                 except Forbidden:
-                    log.info("chat %s blocked the bot", chat_id)
+                    log.info("chat %s blocked the bot: marked inactive, no more reminders", chat_id)
+                    await self.service.db.run(mark_blocked, chat_id, datetime.now(UTC))
                     return

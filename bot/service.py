@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
 from dialogs.router import Event, Router
 from dialogs.screens import Outcome
 from knowledge.domain import Language, normalize_language
+from storage import outbox
 from storage.db import Database
 from storage.sessions import load_session, save_session
 
@@ -16,11 +18,26 @@ log = logging.getLogger(__name__)
 
 
 def _turn(
-    conn: Connection, router: Router, user_id: int, language_hint: Language, event: Event, display_name: str
+    conn: Connection,
+    router: Router,
+    user_id: int,
+    language_hint: Language,
+    event: Event,
+    display_name: str,
+    update_id: int | None,
 ) -> Outcome:
-    session = load_session(conn, user_id, language_hint, display_name)
+    session = load_session(conn, user_id, language_hint, display_name)  # locks the user: turns run one by one
+    if update_id is not None:
+        seen = outbox.previous(conn, update_id)
+        if seen is not None:  # redelivered: never applied twice; resend what was not delivered
+            replies, delivered_at = seen
+            owed = outbox.decode(replies) if delivered_at is None else Outcome()
+            owed.duplicate = True
+            return owed
     outcome = router.handle(session, event)
     save_session(conn, session, outcome.log)
+    if update_id is not None and not session.forgotten:
+        outbox.record(conn, update_id, user_id, outcome, session.now)
     return outcome
 
 
@@ -33,8 +50,19 @@ class ConversationService:
         self.router = router
         self.default_language = default_language
 
-    async def handle(self, user_id: int, language_code: str | None, event: Event, display_name: str = "") -> Outcome:
+    async def handle(
+        self,
+        user_id: int,
+        language_code: str | None,
+        event: Event,
+        display_name: str = "",
+        update_id: int | None = None,
+    ) -> Outcome:
         hint = normalize_language(language_code, self.default_language)
         # The event's kind only: what users type (service codes among it) stays out of logs.
         log.debug("turn for user %s: %s", user_id, type(event).__name__)
-        return await self.db.run(_turn, self.router, user_id, hint, event, display_name)
+        return await self.db.run(_turn, self.router, user_id, hint, event, display_name, update_id)
+
+    async def delivered(self, update_id: int) -> None:
+        """The update's replies reached Telegram: a redelivery will not send them again."""
+        await self.db.run(outbox.delivered, update_id, datetime.now(UTC))

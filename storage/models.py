@@ -229,3 +229,18 @@ class Relay(Base):
     claimed_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class ProcessedUpdate(Base):
+    """A Telegram update applied once, with the replies it produced until they are delivered.
+
+    A redelivered update (a webhook retry, polling after a crash) finds its row: it is not applied
+    again, and replies that never went out are sent from here."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    replies: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    delivered_at: Mapped[datetime | None]

@@ -162,9 +162,12 @@ class RecordingRequest(BaseRequest):
         return [c for c in self.calls if c.method == method]
 
 
+UPDATE_IDS = itertools.count(1)
+
+
 class UpdateFactory:
     def __init__(self) -> None:
-        self._update_ids = itertools.count(1)
+        self._update_ids = UPDATE_IDS  # unique across harnesses, as Telegram's are
         self._message_ids = itertools.count(1)
 
     @staticmethod

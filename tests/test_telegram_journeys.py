@@ -236,7 +236,8 @@ async def test_second_application_continues_the_conversation(sqlite_url: str) ->
 async def test_handler_error_tells_user_and_keeps_their_place(bot: BotHarness) -> None:
     await bot.send(ALICE, "/check")
     await bot.tap(ALICE, "Chinese mainland")
-    bot.request.fail_next("editMessageText", 500, "Internal Server Error")
+    for _ in range(4):  # more than the network retries absorb
+        bot.request.fail_next("editMessageText", 500, "Internal Server Error")
     calls = await bot.tap(ALICE, "Alibaba Cloud")
     assert calls[-1].method == "sendMessage" and calls[-1].result is not None
     assert "something went wrong" in calls[-1].text
@@ -273,3 +274,19 @@ async def test_rate_limiter_is_installed_by_default(sqlite_url: str) -> None:
 
     harness = BotHarness(sqlite_url, telegram_max_rate=30)
     assert isinstance(harness.app.bot.rate_limiter, AIORateLimiter)
+
+
+async def test_a_transient_network_error_is_retried(bot: BotHarness) -> None:
+    await bot.send(ALICE, "/check")
+    bot.request.fail_next("editMessageText", 502, "Bad Gateway")
+    calls = await bot.tap(ALICE, "Chinese mainland")
+    edits = [c for c in calls if c.method == "editMessageText"]
+    assert len(edits) == 2 and edits[0].result is None and "Who provides the server?" in edits[1].text
+
+
+async def test_edited_message_gets_a_polite_answer(bot: BotHarness) -> None:
+    update = bot.updates.message(ALICE, "/check")
+    update["edited_message"] = update.pop("message")
+    update["edited_message"]["edit_date"] = update["edited_message"]["date"]
+    calls = await bot.feed(update)
+    assert [c.text for c in calls] == ["I only read new messages, not edits. Please send it again as a new message."]

@@ -1,0 +1,66 @@
+"""Processed updates and their outbox: the storage side of exactly-once turns."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, delete, select, update
+
+from dialogs.screens import Button, Outcome, Reply
+from storage.models import ProcessedUpdate
+
+KEEP = timedelta(days=2)  # Telegram keeps an update for 24 hours; anything older cannot come back
+
+
+def encode(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "toast": outcome.toast,
+        "replies": [
+            {
+                "text": r.text,
+                "buttons": [[[b.label, b.data] for b in row] for row in r.buttons],
+                "edit": r.edit,
+                "screen": r.screen,
+                "takes_number": r.takes_number,
+            }
+            for r in outcome.replies
+        ],
+    }
+
+
+def decode(data: dict[str, Any]) -> Outcome:
+    replies = [
+        Reply(
+            r["text"],
+            tuple(tuple(Button(label, value) for label, value in row) for row in r["buttons"]),
+            r["edit"],
+            r["screen"],
+            r.get("takes_number", False),
+        )
+        for r in data["replies"]
+    ]
+    return Outcome(replies=replies, toast=data.get("toast"))
+
+
+def previous(conn: Connection, update_id: int) -> tuple[dict[str, Any], datetime | None] | None:
+    row = conn.execute(
+        select(ProcessedUpdate.replies, ProcessedUpdate.delivered_at).where(ProcessedUpdate.update_id == update_id)
+    ).first()
+    return (row.replies, row.delivered_at) if row else None
+
+
+def record(conn: Connection, update_id: int, user_id: int, outcome: Outcome, at: datetime) -> None:
+    conn.execute(
+        ProcessedUpdate.__table__.insert().values(
+            update_id=update_id, user_id=user_id, replies=encode(outcome), created_at=at
+        )
+    )
+
+
+def delivered(conn: Connection, update_id: int, at: datetime) -> None:
+    conn.execute(update(ProcessedUpdate).where(ProcessedUpdate.update_id == update_id).values(delivered_at=at))
+
+
+def prune(conn: Connection, now: datetime) -> int:
+    return conn.execute(delete(ProcessedUpdate).where(ProcessedUpdate.created_at < now - KEEP)).rowcount
