@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
@@ -19,6 +22,7 @@ from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.handlers import TelegramHandlers
+from bot.metrics import Metrics
 from bot.reminders import ReminderDispatcher
 from bot.service import ConversationService
 from bot.support import SupportDesk
@@ -27,6 +31,7 @@ from dialogs.router import COMMANDS, Router
 from knowledge.domain import LANGUAGES
 from knowledge.faq import faq_index
 from knowledge.texts import t
+from storage import outbox
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -37,6 +42,16 @@ def build_service(settings: Settings, db: Database | None = None) -> Conversatio
     return ConversationService(database, Router(free_text_hook=faq_answers.free_text), settings.default_language)
 
 
+@dataclass(frozen=True)
+class BotParts:
+    """What build_application assembles, for the callers that need more than the Application."""
+
+    app: Application
+    service: ConversationService
+    support: SupportDesk
+    metrics: Metrics
+
+
 def build_application(
     settings: Settings,
     *,
@@ -44,6 +59,15 @@ def build_application(
     service: ConversationService | None = None,
 ) -> Application:
     """The bot. `request` replaces the HTTP transport (tests and benchmarks record calls with it)."""
+    return assemble(settings, request=request, service=service).app
+
+
+def assemble(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    service: ConversationService | None = None,
+) -> BotParts:
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is required to build the Telegram application")
     service = service or build_service(settings)
@@ -71,13 +95,30 @@ def build_application(
         builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3))
     app = builder.build()
     support = SupportDesk(service, settings.support_chat_id, settings.staff_user_ids, settings.support_language)
-    register_handlers(app, TelegramHandlers(service, support), support)
+    metrics = Metrics()
+    register_handlers(app, TelegramHandlers(service, support, metrics), support)
     if app.job_queue is not None and settings.reminder_interval_seconds > 0:
         dispatcher = ReminderDispatcher(service.db)
         app.job_queue.run_repeating(
             dispatcher.job, interval=settings.reminder_interval_seconds, first=5, name="reminders"
         )
-    return app
+    if app.job_queue is not None and settings.support_retry_seconds > 0:
+        app.job_queue.run_repeating(
+            support.retry_job, interval=settings.support_retry_seconds, first=10, name="support-retry"
+        )
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(_prune_job(service), interval=3600, first=60, name="prune-processed-updates")
+    return BotParts(app, service, support, metrics)
+
+
+def _prune_job(service: ConversationService) -> Callable[[object], Awaitable[None]]:
+    """Forget processed updates Telegram can no longer redeliver."""
+
+    async def prune(_context: object) -> None:
+        removed = await service.db.run(outbox.prune, datetime.now(UTC))
+        log.info("pruned %s processed updates older than %s", removed, outbox.KEEP)
+
+    return prune
 
 
 def register_handlers(app: Application, handlers: TelegramHandlers, support: SupportDesk) -> None:
@@ -117,4 +158,4 @@ async def set_commands(app: Application) -> None:
         log.warning("setMyCommands failed, continuing without a command menu: %s", exc)
 
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]

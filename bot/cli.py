@@ -50,7 +50,8 @@ def _months(value: str) -> int:
 def build_parser() -> Parser:
     parser = Parser(prog="python -m bot", description="ICP-filing assistant for Telegram")
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
-    sub.add_parser("run", help="serve the bot on Telegram (long polling)")
+    run = sub.add_parser("run", help="serve the bot on Telegram (long polling, or --webhook)")
+    run.add_argument("--webhook", action="store_true", help="serve a webhook (WEBHOOK_URL, WEBHOOK_SECRET, PORT)")
     chat = sub.add_parser("chat", help="talk to the bot in this terminal")
     chat.add_argument("--user", type=int, default=1, help="the user id to chat as (default 1)")
     chat.add_argument("--lang", choices=["en", "zh"], help="language for a new user")
@@ -276,16 +277,39 @@ def cmd_stats(settings: Settings, as_json: bool) -> int:
     return 0
 
 
-def cmd_run(settings: Settings) -> int:
-    from bot.app import ALLOWED_UPDATES, build_application
+def cmd_run(settings: Settings, webhook: bool = False) -> int:
+    from bot.app import ALLOWED_UPDATES, assemble
 
     if settings.telegram_bot_token is None:
         raise ConfigError(
             "configuration error: TELEGRAM_BOT_TOKEN: not set (or run `python -m bot chat` "
             "to use the bot in this terminal)"
         )
+    if webhook and settings.webhook_url is None:
+        raise ConfigError("configuration error: WEBHOOK_URL: not set (required by --webhook)")
+    if webhook and settings.webhook_secret is None:
+        raise ConfigError("configuration error: WEBHOOK_SECRET: not set (required by --webhook)")
     asyncio.run(_prepare_database(settings))  # fail fast, with one line, if the database is unreachable
-    build_application(settings).run_polling(allowed_updates=ALLOWED_UPDATES)
+    parts = assemble(settings)
+    if not webhook:
+        parts.app.run_polling(allowed_updates=ALLOWED_UPDATES)
+        return 0
+    from bot.webhook import serve
+
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    secret = settings.webhook_secret.get_secret_value()
+    asyncio.run(
+        serve(
+            parts.app,
+            parts.service.db,
+            parts.metrics,
+            settings.webhook_url,
+            secret,
+            settings.webhook_listen,
+            settings.port,
+            ALLOWED_UPDATES,
+        )
+    )
     return 0
 
 
@@ -319,7 +343,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         configure_logging(settings)
         if args.command == "run":
-            return cmd_run(settings)
+            return cmd_run(settings, args.webhook)
         if args.command == "db":
             return cmd_db_upgrade(settings)
         if args.command == "codes":

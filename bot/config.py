@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -34,6 +35,27 @@ class Settings(BaseSettings):
     support_language: Literal["en", "zh"] = "en"
     # How often undelivered ticket cards and relayed messages are retried; 0: not in this process.
     support_retry_seconds: float = Field(30.0, ge=0)
+
+    # Webhook mode (`python -m bot run --webhook`).
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    port: int = Field(8080, ge=1, le=65535)
+    webhook_listen: str = "0.0.0.0"
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must be the public https:// address Telegram posts updates to")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
 
     @field_validator("staff_user_ids", mode="before")
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import traceback
 from datetime import UTC, datetime
 
@@ -18,6 +19,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.metrics import Metrics
 from bot.render import markup, split_text
 from bot.resilience import current_turn, database_unavailable, telegram_call
 from bot.service import ConversationService
@@ -63,9 +65,10 @@ MAX_LOCAL_RETRIES = 12  # about ten minutes of backoff before a polled update is
 
 
 class TelegramHandlers:
-    def __init__(self, service: ConversationService, support: SupportDesk) -> None:
+    def __init__(self, service: ConversationService, support: SupportDesk, metrics: Metrics) -> None:
         self.service = service
         self.support = support
+        self.metrics = metrics
         self.retries: dict[int, int] = {}  # polled updates waiting for the database, by update_id
 
     # --- entry points registered in bot/app.py ------------------------------------------------
@@ -113,6 +116,7 @@ class TelegramHandlers:
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the traceback and tell the user, who keeps their place (the turn was not committed)."""
         error = context.error
+        self.metrics.errors.inc()
         log.error("update failed: %s", "".join(traceback.format_exception(error)) if error else "unknown error")
         if not isinstance(update, Update) or update.effective_chat is None:
             return
@@ -135,6 +139,7 @@ class TelegramHandlers:
             if update.callback_query is not None:  # a button on a message we cannot reply to
                 await update.callback_query.answer()
             return
+        started = time.perf_counter()
         try:
             outcome = await self.service.handle(
                 user.id, user.language_code, event, display_name(user), update.update_id
@@ -146,11 +151,14 @@ class TelegramHandlers:
             return
         await self.deliver(update, context, chat.id, outcome)
         await self.service.delivered(update.update_id)
+        self.metrics.turn_seconds.observe(time.perf_counter() - started)
+        self.metrics.updates.labels(type(event).__name__.lower()).inc()
         if outcome.relays or outcome.handoff or outcome.ended_ticket:
             await self.support.after_turn(context.bot, outcome.relays, outcome.handoff, outcome.ended_ticket)
 
     def not_applied(self, update: Update, context: ContextTypes.DEFAULT_TYPE, exc: BaseException) -> None:
         """The database is unreachable: the update is not handled, and must come back."""
+        self.metrics.not_applied.inc()
         status = current_turn.get()
         if status is not None:  # webhook: answer 503, Telegram delivers it again
             status.retry = True
