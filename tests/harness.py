@@ -2,7 +2,7 @@
 
 `RecordingRequest` stands in for the HTTP transport: it answers the Bot API methods the bot
 uses with plausible results and records every call, so tests assert on what the bot really
-sent (method, chat, text, keyboard). `BotHarness` builds the app with `build_application`,
+sent (method, chat, text, keyboard). `BotHarness` builds the app with `assemble` (behind `build_application`),
 exactly as production does, and feeds it `Update` objects.
 """
 
@@ -18,7 +18,7 @@ from telegram import Update
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
-from bot.app import build_application, build_service
+from bot.app import assemble, build_service
 from bot.config import Settings
 
 TOKEN = "123456789:TEST-token-abcdefghijklmnop"
@@ -278,7 +278,8 @@ class BotHarness:
         self.request = request or RecordingRequest()
         self.updates = UpdateFactory()
         self.service = build_service(self.settings)
-        self.app: Application = build_application(self.settings, request=self.request, service=self.service)
+        self.parts = assemble(self.settings, request=self.request, service=self.service)
+        self.app: Application = self.parts.app
 
     async def __aenter__(self) -> BotHarness:
         await self.app.initialize()
@@ -290,6 +291,10 @@ class BotHarness:
         await self.app.shutdown()
         if self.app.post_shutdown is not None:
             await self.app.post_shutdown(self.app)
+
+    def errors(self) -> float:
+        """How many updates failed in a handler (the error handler ran)."""
+        return self.parts.metrics.registry.get_sample_value("icpbot_errors_total") or 0.0
 
     async def app_service_db_run(self, fn: Any, *args: Any) -> Any:
         """Run `fn(connection, *args)` on the bot's own database."""

@@ -1,0 +1,77 @@
+"""Fault injection: a process that dies between the database commit and the reply, or between
+receiving an update and committing it. After a restart and Telegram's redelivery, nothing is lost
+and nothing is applied twice."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Connection, func, select
+
+import storage.sessions
+from storage.models import DialogState, Turn
+from tests.harness import BotHarness, RecordingRequest
+
+USER = 777
+
+
+class Crash(BaseException):
+    """Stands for the process being killed: not an Exception, so no handler catches it."""
+
+
+class CrashOnSend(RecordingRequest):
+    armed = False
+
+    async def do_request(self, url: str, method: str, request_data=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.armed and url.endswith(("/sendMessage", "/editMessageText")):
+            self.armed = False
+            raise Crash("killed after the commit, before the reply")
+        return await super().do_request(url, method, request_data, *args, **kwargs)
+
+
+def state(conn: Connection) -> tuple:
+    row = conn.execute(select(DialogState.state, DialogState.version).where(DialogState.user_id == USER)).first()
+    turns = conn.execute(select(func.count()).select_from(Turn).where(Turn.user_id == USER)).scalar_one()
+    return (tuple(row) if row else None, turns)
+
+
+async def test_crash_between_commit_and_reply(sqlite_url: str) -> None:
+    request = CrashOnSend()
+    async with BotHarness(sqlite_url, request=request) as first:
+        await first.send(USER, "/check")
+        press = first.updates.press(USER, "d:check:location:a:mainland", 1)
+        request.armed = True
+        with pytest.raises(Crash):
+            await first.feed(press)
+        after_crash = await first.app_service_db_run(state)
+    assert after_crash[0] == ("provider", 2)  # the turn was committed
+
+    async with BotHarness(sqlite_url) as second:  # restarted; Telegram redelivers the press
+        calls = await second.feed(press)
+        assert any("Who provides the server?" in c.text for c in calls)  # the reply owed is sent
+        assert await second.app_service_db_run(state) == after_crash  # applied once
+        calls = await second.feed(press)  # delivered now: a further redelivery sends nothing
+        assert [c.method for c in calls] == ["answerCallbackQuery"]
+
+
+async def test_crash_between_receiving_and_committing(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with BotHarness(sqlite_url) as first:
+        await first.send(USER, "/check")
+        before = await first.app_service_db_run(state)
+        press = first.updates.press(USER, "d:check:location:a:mainland", 1)
+        real_save = storage.sessions.save_session
+
+        def dies_midway(conn: Connection, session: object, log: object = ()) -> None:
+            real_save(conn, session, log)  # type: ignore[arg-type]
+            raise Crash("killed before the commit")
+
+        monkeypatch.setattr("bot.service.save_session", dies_midway)
+        with pytest.raises(Crash):
+            await first.feed(press)
+        assert await first.app_service_db_run(state) == before  # rolled back: nothing half-written
+        monkeypatch.setattr("bot.service.save_session", real_save)
+
+    async with BotHarness(sqlite_url) as second:
+        calls = await second.feed(press)
+        assert any("Who provides the server?" in c.text for c in calls)
+        (dialog_state, version), _ = await second.app_service_db_run(state)
+        assert (dialog_state, version) == ("provider", 2)

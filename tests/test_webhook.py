@@ -1,0 +1,161 @@
+"""The webhook over real HTTP on loopback: secret checked, health and metrics served, a lost
+database answered with 503 (Telegram redelivers) and the update then applied once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from bot.app import BotParts, assemble
+from bot.config import Settings
+from bot.webhook import SECRET_HEADER, WebhookServer
+from storage.db import Database
+from tests.fake_bot_api import FakeBotApi
+from tests.harness import TOKEN, RecordingRequest, UpdateFactory
+
+SECRET = "s3cret-token_value"
+USER = 515
+
+
+class Served:
+    def __init__(self, parts: BotParts, request: RecordingRequest, url: str) -> None:
+        self.parts, self.request, self.url = parts, request, url
+        self.updates = UpdateFactory()
+
+    async def post(self, payload: dict, secret: str | None = SECRET) -> int:
+        headers = {SECRET_HEADER: secret} if secret is not None else {}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{self.url}/telegram", json=payload, headers=headers) as resp,
+        ):
+            return resp.status
+
+    async def get(self, path: str) -> tuple[int, str]:
+        async with aiohttp.ClientSession() as http, http.get(f"{self.url}{path}") as resp:
+            return resp.status, await resp.text()
+
+
+@pytest.fixture
+async def served(sqlite_url: str) -> AsyncIterator[Served]:
+    request = RecordingRequest()
+    settings = Settings(
+        telegram_bot_token=TOKEN,
+        database_url=sqlite_url,
+        telegram_max_rate=0,  # type: ignore[arg-type]
+        reminder_interval_seconds=0,
+        support_retry_seconds=0,
+    )
+    parts = assemble(settings, request=request)
+    async with parts.app:
+        assert parts.app.post_init is not None
+        await parts.app.post_init(parts.app)
+        server = WebhookServer(parts.app, parts.service.db, parts.metrics, SECRET, "/telegram")
+        runner = await server.start("127.0.0.1", 0)
+        host, port = runner.addresses[0][:2]
+        yield Served(parts, request, f"http://{host}:{port}")
+        await runner.cleanup()
+        await parts.service.db.dispose()
+
+
+def replies_to(request: RecordingRequest, user: int) -> list[str]:
+    return [c.text for c in request.to_chat(user)]
+
+
+async def test_right_secret_is_processed_wrong_and_missing_refused(served: Served) -> None:
+    assert await served.post(served.updates.message(USER, "/check")) == 200
+    assert any("Where is your server?" in t for t in replies_to(served.request, USER))
+    before = len(served.request.calls)
+    assert await served.post(served.updates.message(USER, "/start"), secret="wrong") == 403
+    assert await served.post(served.updates.message(USER, "/start"), secret=None) == 403
+    assert await served.post(served.updates.message(USER, "/start"), secret="") == 403
+    assert len(served.request.calls) == before  # nothing processed
+
+
+async def test_health_and_metrics(served: Served) -> None:
+    assert await served.get("/healthz") == (200, "ok")
+    await served.post(served.updates.message(USER, "/check"))
+    await served.post(served.updates.message(USER, "/human"))
+    status, text = await served.get("/metrics")
+    assert status == 200
+    assert 'icpbot_updates_total{kind="command"} 2.0' in text
+    assert "icpbot_turn_seconds_bucket" in text and "icpbot_errors_total 0.0" in text
+    assert "icpbot_open_tickets 1.0" in text and "icpbot_reminders_due 0.0" in text
+
+
+async def test_lost_database_gets_503_and_the_redelivery_applies_once(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    update = served.updates.message(USER, "/check")
+    real_run = Database.run
+
+    async def unreachable(self: Database, fn: object, *args: object, **kwargs: object) -> object:
+        raise OperationalError("SELECT", {}, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr(Database, "run", unreachable)
+    assert await served.post(update) == 503
+    assert (await served.get("/healthz"))[0] == 503
+    assert replies_to(served.request, USER) == []
+    monkeypatch.setattr(Database, "run", real_run)
+    assert await served.post(update) == 200  # Telegram's redelivery
+    assert await served.post(update) == 200  # and a second one: not applied again
+    questions = [t for t in replies_to(served.request, USER) if "Where is your server?" in t]
+    assert len(questions) == 1
+    _, text = await served.get("/metrics")
+    assert "icpbot_updates_not_applied_total 1.0" in text
+
+
+def test_webhook_process_registers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    factory = UpdateFactory()
+    with FakeBotApi() as api:
+        port = _free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_", "WEBHOOK_"))}
+        env.update(
+            TELEGRAM_BOT_TOKEN="4242:webhook-test-token-xyz",
+            TELEGRAM_API_BASE_URL=api.base_url,
+            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}",
+            WEBHOOK_URL="https://bot.example/tg",
+            WEBHOOK_SECRET=SECRET,
+            PORT=str(port),
+            WEBHOOK_LISTEN="127.0.0.1",
+        )
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run", "--webhook"],
+            env=env,
+            cwd=Path(__file__).resolve().parents[1],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            _, params = api.wait_for(lambda m, p: m == "setWebhook")
+            assert params["url"] == "https://bot.example/tg" and params["secret_token"] == SECRET
+            body = json.dumps(factory.message(USER, "/start")).encode()
+            req = urllib.request.Request(
+                f"http://127.0.0.1:{port}/tg",
+                data=body,
+                method="POST",
+                headers={"Content-Type": "application/json", SECRET_HEADER: SECRET},
+            )
+            assert urllib.request.urlopen(req, timeout=10).status == 200
+            api.wait_for(lambda m, p: m == "sendMessage" and int(p.get("chat_id", 0)) == USER)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(30)
+        assert code == 0, proc.stderr.read() if proc.stderr else ""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
