@@ -86,6 +86,7 @@ def assemble(
         await set_commands(app)
 
     async def post_shutdown(_app: Application) -> None:
+        await service.flush_delivered()
         await service.db.dispose()
 
     builder = builder.post_init(post_init).post_shutdown(post_shutdown)
@@ -108,7 +109,17 @@ def assemble(
         )
     if app.job_queue is not None:
         app.job_queue.run_repeating(_prune_job(service), interval=3600, first=60, name="prune-processed-updates")
+        app.job_queue.run_repeating(_flush_job(service), interval=2, first=2, name="flush-delivered")
     return BotParts(app, service, support, metrics)
+
+
+def _flush_job(service: ConversationService) -> Callable[[object], Awaitable[None]]:
+    """Delivery marks normally ride on the next turn's transaction; when the bot is idle, here."""
+
+    async def flush(_context: object) -> None:
+        await service.flush_delivered()
+
+    return flush
 
 
 def _prune_job(service: ConversationService) -> Callable[[object], Awaitable[None]]:

@@ -150,7 +150,7 @@ class TelegramHandlers:
             self.not_applied(update, context, exc)
             return
         await self.deliver(update, context, chat.id, outcome)
-        await self.service.delivered(update.update_id)
+        self.service.delivered(update.update_id)
         self.metrics.turn_seconds.observe(time.perf_counter() - started)
         self.metrics.updates.labels(type(event).__name__.lower()).inc()
         if outcome.relays or outcome.handoff or outcome.ended_ticket:

@@ -7,6 +7,7 @@ network errors and timeouts are retried here with tenacity. A BadRequest is not 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -24,10 +25,18 @@ def _transient(exc: BaseException) -> bool:
 
 
 async def telegram_call(call: Callable[[], Awaitable[T]], attempts: int = 4) -> T:
-    """Run one Bot API call, retrying network errors with exponential backoff (0.2 s, 0.4 s, ...)."""
+    """Run one Bot API call, retrying network errors with exponential backoff (0.2 s, 0.4 s, ...).
+
+    The first try is a plain call: tenacity's machinery is only paid once something went wrong."""
+    try:
+        return await call()
+    except Exception as exc:
+        if not _transient(exc) or attempts <= 1:
+            raise
+    await asyncio.sleep(0.2)
     async for attempt in AsyncRetrying(
         retry=retry_if_exception(_transient),
-        stop=stop_after_attempt(attempts),
+        stop=stop_after_attempt(attempts - 1),
         wait=wait_exponential(multiplier=0.2, max=3),
         reraise=True,
     ):

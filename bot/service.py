@@ -25,7 +25,10 @@ def _turn(
     event: Event,
     display_name: str,
     update_id: int | None,
+    delivered: list[int],
 ) -> Outcome:
+    if delivered:  # earlier turns' replies went out: recorded here, without a transaction of their own
+        outbox.delivered(conn, delivered, datetime.now(UTC))
     session = load_session(conn, user_id, language_hint, display_name)  # locks the user: turns run one by one
     if update_id is not None:
         seen = outbox.previous(conn, update_id)
@@ -49,6 +52,9 @@ class ConversationService:
         self.db = db
         self.router = router
         self.default_language = default_language
+        # Updates whose replies reached Telegram, to be recorded by the next transaction (a crash
+        # before then can only make a redelivered update repeat its reply, never lose it).
+        self._delivered: list[int] = []
 
     async def handle(
         self,
@@ -61,8 +67,19 @@ class ConversationService:
         hint = normalize_language(language_code, self.default_language)
         # The event's kind only: what users type (service codes among it) stays out of logs.
         log.debug("turn for user %s: %s", user_id, type(event).__name__)
-        return await self.db.run(_turn, self.router, user_id, hint, event, display_name, update_id)
+        delivered, self._delivered = self._delivered, []
+        try:
+            return await self.db.run(_turn, self.router, user_id, hint, event, display_name, update_id, delivered)
+        except BaseException:
+            self._delivered[:0] = delivered  # not recorded: keep them for the next turn
+            raise
 
-    async def delivered(self, update_id: int) -> None:
+    def delivered(self, update_id: int) -> None:
         """The update's replies reached Telegram: a redelivery will not send them again."""
-        await self.db.run(outbox.delivered, update_id, datetime.now(UTC))
+        self._delivered.append(update_id)
+
+    async def flush_delivered(self) -> None:
+        """Record pending delivery marks now (idle periods, shutdown)."""
+        delivered, self._delivered = self._delivered, []
+        if delivered:
+            await self.db.run(outbox.delivered, delivered, datetime.now(UTC))

@@ -5,12 +5,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from dialogs.screens import Button, Outcome, Reply
 from storage.models import ProcessedUpdate
 
 KEEP = timedelta(days=2)  # Telegram keeps an update for 24 hours; anything older cannot come back
+
+_PREVIOUS = select(ProcessedUpdate.replies, ProcessedUpdate.delivered_at).where(
+    ProcessedUpdate.update_id == bindparam("b_update")
+)
+_RECORD = ProcessedUpdate.__table__.insert()
+_DELIVERED = (
+    update(ProcessedUpdate)
+    .where(ProcessedUpdate.update_id.in_(bindparam("b_updates", expanding=True)))
+    .values(delivered_at=bindparam("b_at"))
+)
 
 
 def encode(outcome: Outcome) -> dict[str, Any]:
@@ -44,22 +54,17 @@ def decode(data: dict[str, Any]) -> Outcome:
 
 
 def previous(conn: Connection, update_id: int) -> tuple[dict[str, Any], datetime | None] | None:
-    row = conn.execute(
-        select(ProcessedUpdate.replies, ProcessedUpdate.delivered_at).where(ProcessedUpdate.update_id == update_id)
-    ).first()
+    row = conn.execute(_PREVIOUS, {"b_update": update_id}).first()
     return (row.replies, row.delivered_at) if row else None
 
 
 def record(conn: Connection, update_id: int, user_id: int, outcome: Outcome, at: datetime) -> None:
-    conn.execute(
-        ProcessedUpdate.__table__.insert().values(
-            update_id=update_id, user_id=user_id, replies=encode(outcome), created_at=at
-        )
-    )
+    conn.execute(_RECORD, {"update_id": update_id, "user_id": user_id, "replies": encode(outcome), "created_at": at})
 
 
-def delivered(conn: Connection, update_id: int, at: datetime) -> None:
-    conn.execute(update(ProcessedUpdate).where(ProcessedUpdate.update_id == update_id).values(delivered_at=at))
+def delivered(conn: Connection, update_ids: list[int], at: datetime) -> None:
+    if update_ids:
+        conn.execute(_DELIVERED, {"b_updates": update_ids, "b_at": at})
 
 
 def prune(conn: Connection, now: datetime) -> int:

@@ -1,89 +1,135 @@
-"""Load a user's session for a turn and persist what the turn changed, in one transaction."""
+"""Load a user's session for a turn and persist what the turn changed, in one transaction.
+
+This is the per-update hot path: its statements are built once, with bind parameters, so that
+SQLAlchemy reuses their cache keys and compiled SQL instead of rebuilding them on every turn.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from dialogs.router import DialogRecord, Session
 from dialogs.screens import LogEntry
 from knowledge.domain import Language, normalize_language
 from storage.models import DialogState, Turn, User, utcnow
-from storage.sql import upsert
 from storage.user_data import SqlUserData
+
+_USER = select(User.language, User.active_dialog, User.last_dialog, User.blocked_at, User.support_ticket_id).where(
+    User.id == bindparam("uid")
+)
+# PostgreSQL: the row lock serialises one user's turns across processes. SQLite's BEGIN
+# IMMEDIATE (storage/db.py) already serialises every write transaction.
+_USER_FOR_UPDATE = _USER.with_for_update()
+_STATES = select(
+    DialogState.dialog, DialogState.state, DialogState.answers, DialogState.history, DialogState.version
+).where(DialogState.user_id == bindparam("uid"))
+_SAVE_USER = (
+    update(User)
+    .where(User.id == bindparam("uid"))
+    .values(
+        language=bindparam("b_language"),
+        active_dialog=bindparam("b_active"),
+        last_dialog=bindparam("b_last"),
+        updated_at=bindparam("b_now"),
+    )
+)
+_UNBLOCK = update(User).where(User.id == bindparam("uid")).values(blocked_at=None)
+_CLEAR_STATES = delete(DialogState).where(DialogState.user_id == bindparam("uid"))
+_INSERT_TURNS = Turn.__table__.insert()
+
+
+@cache
+def _new_user(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(User).on_conflict_do_nothing(index_elements=["id"])
+
+
+@cache
+def _upsert_state(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(DialogState)
+    return stmt.on_conflict_do_update(
+        index_elements=["user_id", "dialog"],
+        set_={
+            "state": stmt.excluded.state,
+            "answers": stmt.excluded.answers,
+            "history": stmt.excluded.history,
+            "updated_at": stmt.excluded.updated_at,
+            "version": DialogState.version + 1,
+        },
+    )
 
 
 def _lock_user(conn: Connection, user_id: int) -> Any:
-    stmt = select(User.language, User.active_dialog, User.last_dialog, User.blocked_at, User.support_ticket_id).where(
-        User.id == user_id
-    )
-    # PostgreSQL: the row lock serialises one user's turns across processes. SQLite's
-    # BEGIN IMMEDIATE already serialises every write transaction.
-    if conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return conn.execute(stmt).first()
+    stmt = _USER_FOR_UPDATE if conn.dialect.name == "postgresql" else _USER
+    return conn.execute(stmt, {"uid": user_id}).first()
 
 
 def load_session(conn: Connection, user_id: int, language_hint: Language, display_name: str = "") -> Session:
     """The user's session, creating the user on first contact; locks the user for this turn."""
     row = _lock_user(conn, user_id)
+    now = utcnow()
     if row is None:
-        now = utcnow()
         conn.execute(
-            upsert(conn, User)
-            .values(id=user_id, language=language_hint, created_at=now, updated_at=now)
-            .on_conflict_do_nothing(index_elements=["id"])
+            _new_user(conn.dialect.name),
+            {"id": user_id, "language": language_hint, "created_at": now, "updated_at": now},
         )
         row = _lock_user(conn, user_id)
     elif row.blocked_at is not None:  # they write to us again: they unblocked the bot
-        conn.execute(update(User).where(User.id == user_id).values(blocked_at=None))
+        conn.execute(_UNBLOCK, {"uid": user_id})
     records = {
         r.dialog: DialogRecord(r.state, r.answers, r.history, r.version)
-        for r in conn.execute(
-            select(
-                DialogState.dialog, DialogState.state, DialogState.answers, DialogState.history, DialogState.version
-            ).where(DialogState.user_id == user_id)
-        )
+        for r in conn.execute(_STATES, {"uid": user_id})
     }
     session = Session(user_id, normalize_language(row.language), row.active_dialog, row.last_dialog, records)
     session.ticket_id = row.support_ticket_id
     session.display_name = display_name or f"user {user_id}"
     session.data = SqlUserData(conn, user_id)
-    session.now = utcnow()
+    session.now = now
     return session
 
 
 def save_session(conn: Connection, session: Session, log: Sequence[LogEntry] = ()) -> None:
     if session.forgotten:  # the user's rows are gone, turn log included: keep it that way
         return
-    now = session.now
+    now, uid = session.now, session.user_id
     if session.changed:
         conn.execute(
-            update(User)
-            .where(User.id == session.user_id)
-            .values(language=session.language, active_dialog=session.active, last_dialog=session.last, updated_at=now)
+            _SAVE_USER,
+            {
+                "uid": uid,
+                "b_language": session.language,
+                "b_active": session.active,
+                "b_last": session.last,
+                "b_now": now,
+            },
         )
     if session.cleared:
-        conn.execute(delete(DialogState).where(DialogState.user_id == session.user_id))
-    for name, rec in session.records.items():
-        if not rec.changed:
-            continue
-        values = {"state": rec.state, "answers": rec.answers, "history": rec.history, "updated_at": now}
-        stmt = upsert(conn, DialogState).values(user_id=session.user_id, dialog=name, version=1, **values)
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["user_id", "dialog"], set_={**values, "version": DialogState.version + 1}
-            )
-        )
+        conn.execute(_CLEAR_STATES, {"uid": uid})
+    changed = [
+        {
+            "user_id": uid,
+            "dialog": name,
+            "state": rec.state,
+            "answers": rec.answers,
+            "history": rec.history,
+            "version": 1,
+            "updated_at": now,
+        }
+        for name, rec in session.records.items()
+        if rec.changed
+    ]
+    for values in changed:
+        conn.execute(_upsert_state(conn.dialect.name), values)
     if log:
         conn.execute(
-            Turn.__table__.insert(),
-            [
-                {"user_id": session.user_id, "dialog": e.dialog, "kind": e.kind, "data": e.data, "created_at": now}
-                for e in log
-            ],
+            _INSERT_TURNS,
+            [{"user_id": uid, "dialog": e.dialog, "kind": e.kind, "data": e.data, "created_at": now} for e in log],
         )
 
 
