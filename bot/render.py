@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from dialogs.screens import Keyboard
@@ -9,7 +11,9 @@ from dialogs.screens import Keyboard
 TELEGRAM_MESSAGE_LIMIT = 4096
 
 
+@lru_cache(maxsize=4096)
 def markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
+    """Telegram keyboard objects are immutable and costly to build: identical keyboards are shared."""
     if not buttons:
         return None
     return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in buttons])

@@ -6,6 +6,7 @@ import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from dialogs.router import Event, Router
 from dialogs.screens import Outcome
@@ -15,6 +16,10 @@ from storage.db import Database
 from storage.sessions import load_session, save_session
 
 log = logging.getLogger(__name__)
+
+
+class Redelivered(Exception):
+    """The update was applied before: this attempt is rolled back."""
 
 
 def _turn(
@@ -30,18 +35,25 @@ def _turn(
     if delivered:  # earlier turns' replies went out: recorded here, without a transaction of their own
         outbox.delivered(conn, delivered, datetime.now(UTC))
     session = load_session(conn, user_id, language_hint, display_name)  # locks the user: turns run one by one
-    if update_id is not None:
-        seen = outbox.previous(conn, update_id)
-        if seen is not None:  # redelivered: never applied twice; resend what was not delivered
-            replies, delivered_at = seen
-            owed = outbox.decode(replies) if delivered_at is None else Outcome()
-            owed.duplicate = True
-            return owed
     outcome = router.handle(session, event)
     save_session(conn, session, outcome.log)
     if update_id is not None and not session.forgotten:
-        outbox.record(conn, update_id, user_id, outcome, session.now)
+        # The update's id is the primary key: a redelivery fails here and the whole turn is undone.
+        # (Checking first would cost a query on every turn for what happens after a crash.)
+        try:
+            outbox.record(conn, update_id, user_id, outcome, session.now)
+        except IntegrityError as exc:
+            raise Redelivered(update_id) from exc
     return outcome
+
+
+def _owed(conn: Connection, update_id: int, delivered: list[int]) -> Outcome:
+    """A redelivered update changes nothing; the replies it produced are sent if they never went out."""
+    outbox.delivered(conn, delivered, datetime.now(UTC))
+    seen = outbox.previous(conn, update_id)
+    owed = outbox.decode(seen[0]) if seen is not None and seen[1] is None else Outcome()
+    owed.duplicate = True
+    return owed
 
 
 class ConversationService:
@@ -70,6 +82,9 @@ class ConversationService:
         delivered, self._delivered = self._delivered, []
         try:
             return await self.db.run(_turn, self.router, user_id, hint, event, display_name, update_id, delivered)
+        except Redelivered:
+            assert update_id is not None
+            return await self.db.run(_owed, update_id, delivered)
         except BaseException:
             self._delivered[:0] = delivered  # not recorded: keep them for the next turn
             raise

@@ -138,6 +138,7 @@ class FaqIndex:
             answer = set(self.tokenizer.tokens(entry.answers["en"])) | set(self.tokenizer.tokens(entry.answers["zh"]))
             self.answer_vocab.append(answer - vocab)
         self.bm25 = BM25Okapi(docs)
+        self.postings = _postings(self.bm25, docs)
         df = Counter(t for vocab in self.vocab_by_entry for t in vocab)
         n = len(entries)
         self.idf = {t: log(1 + n / c) for t, c in df.items()}
@@ -162,12 +163,15 @@ class FaqIndex:
         tokens = self._repair(self.tokenizer.tokens(question))
         if not self.anchors.intersection(tokens):
             return FaqResult(question, language, None, 0.0)
-        scores = self.bm25.get_scores(tokens)
+        scores: dict[int, float] = {}
+        for token in tokens:  # BM25Okapi.get_scores, touching only the documents that hold the word
+            for doc, weight in self.postings.get(token, ()):
+                scores[doc] = scores.get(doc, 0.0) + weight
         best: dict[int, float] = {}
-        for doc, score in enumerate(scores):
+        for doc, score in scores.items():
             entry = self.owner[doc]
             if score > best.get(entry, 0.0):
-                best[entry] = float(score)
+                best[entry] = score
         candidates = sorted(best.items(), key=lambda kv: kv[1], reverse=True)[:CANDIDATES]
         if not candidates:
             return FaqResult(question, language, None, 0.0)
@@ -194,6 +198,19 @@ class FaqIndex:
 
     def get(self, entry_id: str) -> FaqEntry | None:
         return next((e for e in self.entries if e.id == entry_id), None)
+
+
+def _postings(bm25: BM25Okapi, docs: list[list[str]]) -> dict[str, list[tuple[int, float]]]:
+    """Each word's BM25 weight in each document that holds it, from rank-bm25's own idf and length
+    statistics: a query's score is then the sum over its words, as in get_scores."""
+    postings: dict[str, list[tuple[int, float]]] = {}
+    for doc, (freqs, length) in enumerate(zip(bm25.doc_freqs, bm25.doc_len, strict=True)):
+        norm = bm25.k1 * (1 - bm25.b + bm25.b * length / bm25.avgdl)
+        for word, tf in freqs.items():
+            weight = bm25.idf.get(word, 0.0) * tf * (bm25.k1 + 1) / (tf + norm)
+            postings.setdefault(word, []).append((doc, weight))
+    assert len(docs) == len(bm25.doc_len)
+    return postings
 
 
 def load_entries() -> list[FaqEntry]:

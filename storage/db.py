@@ -57,11 +57,20 @@ class Database:
         self.url = normalize_url(raw_url)
         self._sync: Engine | None = None
         self._async: AsyncEngine | None = None
+        self._conn: Connection | None = None
         if self.url.get_backend_name() == "sqlite":
             self._sync = create_engine(self.url)
             _configure_sqlite(self._sync, sqlite_synchronous, busy_timeout_ms)
         else:
             self._async = create_async_engine(self.url, pool_pre_ping=True)
+
+    def _sqlite_connection(self) -> Connection:
+        """One connection for the process: turns run inline on the event loop's thread, one at a
+        time, so a pool would only add a checkout and a reset ROLLBACK to every turn."""
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            assert self._sync is not None
+            self._conn = self._sync.connect()
+        return self._conn
 
     @property
     def dialect(self) -> str:
@@ -70,7 +79,8 @@ class Database:
     async def run(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run `fn(connection, ...)` in one transaction, committed before this returns."""
         if self._sync is not None:
-            with self._sync.begin() as conn:
+            conn = self._sqlite_connection()
+            with conn.begin():
                 return fn(conn, *args, **kwargs)
         assert self._async is not None
         async with self._async.begin() as aconn:
@@ -81,6 +91,9 @@ class Database:
         await self.run(_upgrade)
 
     async def dispose(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
         if self._sync is not None:
             self._sync.dispose()
         if self._async is not None:

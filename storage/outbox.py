@@ -18,7 +18,7 @@ _PREVIOUS = select(ProcessedUpdate.replies, ProcessedUpdate.delivered_at).where(
 _RECORD = ProcessedUpdate.__table__.insert()
 _DELIVERED = (
     update(ProcessedUpdate)
-    .where(ProcessedUpdate.update_id.in_(bindparam("b_updates", expanding=True)))
+    .where(ProcessedUpdate.update_id == bindparam("b_update"))
     .values(delivered_at=bindparam("b_at"))
 )
 
@@ -64,7 +64,7 @@ def record(conn: Connection, update_id: int, user_id: int, outcome: Outcome, at:
 
 def delivered(conn: Connection, update_ids: list[int], at: datetime) -> None:
     if update_ids:
-        conn.execute(_DELIVERED, {"b_updates": update_ids, "b_at": at})
+        conn.execute(_DELIVERED, [{"b_update": u, "b_at": at} for u in update_ids])
 
 
 def prune(conn: Connection, now: datetime) -> int:

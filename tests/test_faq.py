@@ -193,3 +193,17 @@ async def test_inline_query_lists_answers(bot: BotHarness) -> None:
     assert results[0]["id"] == "outside-mainland"
     assert "No." in results[0]["input_message_content"]["message_text"]
     assert inline_results("", "zh")[0].title.endswith("？")  # empty query: popular topics in Chinese
+
+
+def test_precomputed_bm25_postings_equal_rank_bm25_scores() -> None:
+    import numpy as np
+
+    index = faq_index()
+    for question, _ in EVAL["en"] + EVAL["zh"]:
+        tokens = index._repair(index.tokenizer.tokens(question))
+        reference = index.bm25.get_scores(tokens)
+        mine = np.zeros(len(reference))
+        for token in tokens:
+            for doc, weight in index.postings.get(token, ()):
+                mine[doc] += weight
+        assert np.allclose(reference, mine, atol=1e-9), question
