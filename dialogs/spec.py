@@ -4,8 +4,8 @@ A dialog is declared as a table (questions and forward moves with named conditio
 moves are derived from the table, one per forward edge, guarded by where the user came from,
 so the machine (and its generated diagram) holds every move a user can make.
 
-Per update the caller attaches the user's `Conversation` to the shared machine, fires one
-trigger and detaches it again (`Dialog.fire`); no Machine is ever built per user.
+Per update `Dialog.fire` triggers one event of the shared machine on the user's `Conversation`;
+no Machine is ever built per user, and no conversation is kept by the machine.
 """
 
 from __future__ import annotations
@@ -119,13 +119,14 @@ class Dialog:
     def fire(self, conv: Conversation, trigger: str) -> bool:
         """Run one trigger on the shared machine; True when the state changed."""
         source = conv.state
-        self.machine.add_model(conv, initial=conv.state)
+        event = self.machine.events.get(trigger)
+        # The shared machine fires the event for this conversation directly: an Event needs only the
+        # model's `state` attribute, so the conversation is never registered with the machine (no
+        # add_model/remove_model binding a method per state on every turn, nothing left to leak).
         try:
-            moved = bool(conv.trigger(trigger))  # type: ignore[attr-defined]
-        except MachineError:
+            moved = event is not None and bool(event.trigger(conv))
+        except MachineError:  # the trigger does not apply in this state
             moved = False
-        finally:
-            self.machine.remove_model(conv)
         if moved:
             if trigger == "back":
                 conv.history.pop()

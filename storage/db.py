@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -59,10 +60,12 @@ class Database:
         self._async: AsyncEngine | None = None
         self._conn: Connection | None = None
         if self.url.get_backend_name() == "sqlite":
-            self._sync = create_engine(self.url)
+            self._sync = create_engine(self.url, json_serializer=_json_dumps, json_deserializer=orjson.loads)
             _configure_sqlite(self._sync, sqlite_synchronous, busy_timeout_ms)
         else:
-            self._async = create_async_engine(self.url, pool_pre_ping=True)
+            self._async = create_async_engine(
+                self.url, pool_pre_ping=True, json_serializer=_json_dumps, json_deserializer=orjson.loads
+            )
 
     def _sqlite_connection(self) -> Connection:
         """One connection for the process: turns run inline on the event loop's thread, one at a
@@ -100,6 +103,12 @@ class Database:
             await self._async.dispose()
 
 
+def _json_dumps(value: Any) -> str:
+    """JSON columns are written on every turn (answers, history, turn log, outbox): orjson is
+    several times faster than the standard library at the same output."""
+    return orjson.dumps(value).decode()
+
+
 def _configure_sqlite(engine: Engine, synchronous: str, busy_timeout_ms: int) -> None:
     synchronous = synchronous.upper()
     if synchronous not in SQLITE_SYNCHRONOUS:
@@ -114,6 +123,9 @@ def _configure_sqlite(engine: Engine, synchronous: str, busy_timeout_ms: int) ->
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Reads only: a 16 MB page cache and memory-mapped reads. Durability is untouched.
+        cursor.execute("PRAGMA cache_size=-16000")
+        cursor.execute("PRAGMA mmap_size=268435456")
         cursor.close()
 
     @event.listens_for(engine, "begin")

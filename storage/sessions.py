@@ -19,15 +19,27 @@ from knowledge.domain import Language, normalize_language
 from storage.models import DialogState, Turn, User, utcnow
 from storage.user_data import SqlUserData
 
-_USER = select(User.language, User.active_dialog, User.last_dialog, User.blocked_at, User.support_ticket_id).where(
-    User.id == bindparam("uid")
+# The user and all their dialog states in one query. PostgreSQL: the row lock on the user
+# serialises one user's turns across processes. SQLite's BEGIN IMMEDIATE (storage/db.py) already
+# serialises every write transaction.
+_SESSION = (
+    select(
+        User.language,
+        User.active_dialog,
+        User.last_dialog,
+        User.blocked_at,
+        User.support_ticket_id,
+        DialogState.dialog,
+        DialogState.state,
+        DialogState.answers,
+        DialogState.history,
+        DialogState.version,
+    )
+    .select_from(User)
+    .outerjoin(DialogState, DialogState.user_id == User.id)
+    .where(User.id == bindparam("uid"))
 )
-# PostgreSQL: the row lock serialises one user's turns across processes. SQLite's BEGIN
-# IMMEDIATE (storage/db.py) already serialises every write transaction.
-_USER_FOR_UPDATE = _USER.with_for_update()
-_STATES = select(
-    DialogState.dialog, DialogState.state, DialogState.answers, DialogState.history, DialogState.version
-).where(DialogState.user_id == bindparam("uid"))
+_SESSION_FOR_UPDATE = _SESSION.with_for_update(of=User)
 _SAVE_USER = (
     update(User)
     .where(User.id == bindparam("uid"))
@@ -65,27 +77,25 @@ def _upsert_state(dialect: str) -> Any:
     )
 
 
-def _lock_user(conn: Connection, user_id: int) -> Any:
-    stmt = _USER_FOR_UPDATE if conn.dialect.name == "postgresql" else _USER
-    return conn.execute(stmt, {"uid": user_id}).first()
+def _lock_user(conn: Connection, user_id: int) -> list[Any]:
+    stmt = _SESSION_FOR_UPDATE if conn.dialect.name == "postgresql" else _SESSION
+    return conn.execute(stmt, {"uid": user_id}).all()
 
 
 def load_session(conn: Connection, user_id: int, language_hint: Language, display_name: str = "") -> Session:
     """The user's session, creating the user on first contact; locks the user for this turn."""
-    row = _lock_user(conn, user_id)
+    rows = _lock_user(conn, user_id)
     now = utcnow()
-    if row is None:
+    if not rows:
         conn.execute(
             _new_user(conn.dialect.name),
             {"id": user_id, "language": language_hint, "created_at": now, "updated_at": now},
         )
-        row = _lock_user(conn, user_id)
-    elif row.blocked_at is not None:  # they write to us again: they unblocked the bot
+        rows = _lock_user(conn, user_id)
+    elif rows[0].blocked_at is not None:  # they write to us again: they unblocked the bot
         conn.execute(_UNBLOCK, {"uid": user_id})
-    records = {
-        r.dialog: DialogRecord(r.state, r.answers, r.history, r.version)
-        for r in conn.execute(_STATES, {"uid": user_id})
-    }
+    row = rows[0]
+    records = {r.dialog: DialogRecord(r.state, r.answers, r.history, r.version) for r in rows if r.dialog is not None}
     session = Session(user_id, normalize_language(row.language), row.active_dialog, row.last_dialog, records)
     session.ticket_id = row.support_ticket_id
     session.display_name = display_name or f"user {user_id}"
