@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -82,7 +83,9 @@ def assemble(
 
     async def post_init(app: Application) -> None:
         await service.db.upgrade()
-        faq_index()  # about a second (jieba's dictionary): paid at start, not by the first question
+        # Building the FAQ index takes about a second (jieba's dictionary): done beside start-up, in a
+        # thread, so the bot answers at once; a question arriving before it is ready waits for it.
+        asyncio.get_running_loop().run_in_executor(None, faq_index)
         await set_commands(app)
 
     async def post_shutdown(_app: Application) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -228,8 +229,17 @@ def load_entries() -> list[FaqEntry]:
     ]
 
 
-@cache
+_BUILD_LOCK = threading.Lock()
+
+
 def faq_index() -> FaqIndex:
+    """The process's index, built on first use (thread-safe: start-up builds it in the background)."""
+    with _BUILD_LOCK:
+        return _build_index()
+
+
+@cache
+def _build_index() -> FaqIndex:
     jieba.setLogLevel(logging.WARNING)  # jieba announces its dictionary load at INFO
     files = resources.files("knowledge")
     glossary = yaml.safe_load(files.joinpath("glossary.yaml").read_text("utf-8"))

@@ -123,9 +123,6 @@ def _configure_sqlite(engine: Engine, synchronous: str, busy_timeout_ms: int) ->
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        # Reads only: a 16 MB page cache and memory-mapped reads. Durability is untouched.
-        cursor.execute("PRAGMA cache_size=-16000")
-        cursor.execute("PRAGMA mmap_size=268435456")
         cursor.close()
 
     @event.listens_for(engine, "begin")

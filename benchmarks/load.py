@@ -1,0 +1,440 @@
+"""Load generator: the real Application in-process, the tests' recording transport (no network).
+
+    python -m benchmarks.load                 # every configuration, a table, side by side
+    python -m benchmarks.load --users 300     # smaller
+    python -m benchmarks.load --one sqlite-normal --users 500 --json   # one configuration (used internally)
+
+Each configuration runs in a fresh subprocess, so its peak RSS is its own. Per configuration:
+turns/s over complete journeys (7 button turns and a free question per user, users interleaved),
+p50/p99 per-turn latency, p99 when paced at 500 turns/s, peak RSS, RSS added per 1,000 active
+conversations (10,000 users left mid-dialog), and errors. Separately: cold start with 10,000 and
+100,000 users stored, and 64 users at once from two processes on one SQLite file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import logging
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+CONFIGS = ("sqlite-normal", "sqlite-full", "postgresql", "baseline")
+TOKEN = "123456789:BENCH-token-abcdefghijklmnop"
+POSTGRES_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ACTIVE_USERS = 10_000
+PACED_RATE = 500.0
+
+
+def rss_mb() -> float:
+    gc.collect()
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+# --- one configuration ------------------------------------------------------------------------------
+async def _build(config: str, workdir: Path, db_url: str | None) -> tuple[Any, Any, Any]:
+    """(application, request, closer) for a configuration."""
+    from tests.harness import RecordingRequest
+
+    request = RecordingRequest(record=False)
+    if config == "baseline":
+        from benchmarks.baseline import build_baseline
+
+        app = build_baseline(TOKEN, request, workdir / "baseline.pickle")
+        await app.initialize()
+
+        async def close() -> None:
+            await app.shutdown()  # writes the pickle
+
+        return app, request, close
+    from bot.app import assemble
+    from bot.config import Settings
+
+    settings = Settings(
+        telegram_bot_token=TOKEN,
+        database_url=db_url,
+        telegram_max_rate=0,  # type: ignore[arg-type]
+        reminder_interval_seconds=0,
+        support_retry_seconds=0,
+        sqlite_synchronous="FULL" if config == "sqlite-full" else "NORMAL",
+    )
+    parts = assemble(settings, request=request)
+    app = parts.app
+    await app.initialize()
+    assert app.post_init is not None
+    await app.post_init(app)
+
+    async def close_ours() -> None:
+        await app.shutdown()
+        assert app.post_shutdown is not None
+        await app.post_shutdown(app)
+
+    return app, request, close_ours
+
+
+async def _process(app: Any, updates: list[dict[str, Any]], concurrency: int) -> list[float]:
+    """Feed updates; each user's updates in order. Returns each turn's latency in seconds."""
+    from telegram import Update
+
+    latencies: list[float] = []
+
+    async def run(batch: list[dict[str, Any]]) -> None:
+        for data in batch:
+            started = time.perf_counter()
+            await app.process_update(Update.de_json(data, app.bot))
+            latencies.append(time.perf_counter() - started)
+
+    if concurrency <= 1:
+        await run(updates)
+        return latencies
+    lanes: list[list[dict[str, Any]]] = [[] for _ in range(concurrency)]
+    for data in updates:  # a user always lands in the same lane: their updates stay in order
+        body = data.get("message") or data.get("callback_query")
+        lanes[body["from"]["id"] % concurrency].append(data)
+    await asyncio.gather(*(run(lane) for lane in lanes))
+    return latencies
+
+
+async def _paced(app: Any, updates: list[dict[str, Any]], rate: float) -> list[float]:
+    """Open loop: turn i is due at start + i/rate; latency counts from when it was due."""
+    from telegram import Update
+
+    latencies: list[float] = []
+    start = time.perf_counter()
+    for i, data in enumerate(updates):
+        due = start + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await app.process_update(Update.de_json(data, app.bot))
+        latencies.append(time.perf_counter() - due)
+    return latencies
+
+
+class ErrorCount(logging.Handler):
+    """Failed updates, for our bot and the baseline alike: both end in an ERROR log record."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+        self.locked = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        self.locked += "database is locked" in (record.getMessage() + str(record.exc_info))
+
+
+async def run_one(config: str, users: int, concurrency: int, db_url: str | None) -> dict[str, Any]:
+    from benchmarks.workload import TURNS_PER_USER, UpdateStream
+    from knowledge.faq import faq_index
+
+    errors = ErrorCount()
+    logging.getLogger().addHandler(errors)
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        url = db_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+        app, request, close = await _build(config, workdir, url)
+        faq_index()  # warm, as in a running process
+        stream = UpdateStream()
+        await _process(app, stream.journeys(200, first_user=1), concurrency)  # warm-up, not measured
+
+        # Users left mid-dialog (after /check and one answer), 10,000 at a time. The first round
+        # warms allocator and caches; the second is the marginal cost. Both readings are taken with
+        # the generated updates alive, so only what the bot keeps per conversation is counted.
+        per_1000 = 0.0
+        for round_ in range(2):
+            active = stream.journeys(ACTIVE_USERS, first_user=5_000_000 + round_ * 1_000_000)[: 2 * ACTIVE_USERS]
+            before = rss_mb()
+            await _process(app, active, concurrency)
+            per_1000 = (rss_mb() - before) / (ACTIVE_USERS / 1000)
+            del active
+
+        updates = stream.journeys(users)
+        started = time.perf_counter()
+        latencies = await _process(app, updates, concurrency)
+        elapsed = time.perf_counter() - started
+
+        paced_updates = stream.journeys(max(50, int(PACED_RATE * 6 / TURNS_PER_USER)), first_user=7_000_000)
+        paced = await _paced(app, paced_updates, PACED_RATE)
+        await close()
+    return {
+        "config": config,
+        "turns": len(latencies),
+        "concurrency": concurrency,
+        "turns_per_s": len(latencies) / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+        "paced_rate": PACED_RATE,
+        "paced_p50_ms": statistics.median(paced) * 1000,
+        "paced_p99_ms": percentile(paced, 0.99) * 1000,
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_per_1000_active_mb": per_1000,
+        "api_calls": request.count,
+        "errors": errors.count,
+    }
+
+
+# --- cold start -------------------------------------------------------------------------------------
+def seed(db_url: str, users: int) -> None:
+    """N users, each mid-dialog with a few turns logged (bulk insert, one transaction)."""
+    from datetime import UTC, datetime
+
+    from storage.db import Database
+    from storage.models import DialogState, Turn, User
+
+    async def go() -> None:
+        db = Database(db_url)
+        await db.upgrade()
+        now = datetime.now(UTC)
+
+        def insert(conn: Any) -> None:
+            for start in range(0, users, 10_000):
+                ids = range(start + 10, min(users, start + 10_000) + 10)
+                conn.execute(
+                    User.__table__.insert(),
+                    [
+                        {
+                            "id": i,
+                            "language": "en",
+                            "active_dialog": "check",
+                            "last_dialog": "check",
+                            "created_at": now,
+                            "updated_at": now,
+                            "reminders_enabled": True,
+                        }
+                        for i in ids
+                    ],
+                )
+                conn.execute(
+                    DialogState.__table__.insert(),
+                    [
+                        {
+                            "user_id": i,
+                            "dialog": "check",
+                            "state": "product",
+                            "answers": {"location": "mainland", "provider": "alibaba"},
+                            "history": ["location", "provider"],
+                            "version": 2,
+                            "updated_at": now,
+                        }
+                        for i in ids
+                    ],
+                )
+                conn.execute(
+                    Turn.__table__.insert(),
+                    [
+                        {
+                            "user_id": i,
+                            "dialog": "check",
+                            "kind": "answer",
+                            "data": {"question": "provider"},
+                            "created_at": now,
+                        }
+                        for i in ids
+                        for _ in range(3)
+                    ],
+                )
+
+        await db.run(insert)
+        await db.dispose()
+
+    asyncio.run(go())
+
+
+def cold_start(db_url: str, config: str = "ours", pickle_users: int = 0) -> float:
+    """Seconds from starting a new process to its first answer (interpreter start included)."""
+    env = {**os.environ, "BENCH_DB": db_url, "BENCH_CONFIG": config, "BENCH_PICKLE_USERS": str(pickle_users)}
+    started = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.cold_start"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    elapsed = time.perf_counter() - started
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-2000:])
+    return elapsed - float(json.loads(out.stdout.strip().splitlines()[-1])["setup_s"])
+
+
+# --- 64 users at once from two processes on one SQLite file ---------------------------------------------
+def contention(users: int = 64, processes: int = 2) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'shared.db'}"
+        seed(url, 0)
+        env = {**os.environ, "BENCH_DB": url, "BENCH_USERS": str(users // processes)}
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "benchmarks.contention", str(p)],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=Path(__file__).resolve().parents[1],
+            )
+            for p in range(processes)
+        ]
+        results = [json.loads(p.communicate(timeout=600)[0].strip().splitlines()[-1]) for p in procs]
+    return {
+        "users": users,
+        "processes": processes,
+        "turns": sum(r["turns"] for r in results),
+        "errors": sum(r["errors"] for r in results),
+        "locked": sum(r["locked"] for r in results),
+        "turns_per_s": sum(r["turns_per_s"] for r in results),
+    }
+
+
+# --- orchestration ------------------------------------------------------------------------------------
+def _postgres_db() -> tuple[str, str]:
+    import asyncpg
+
+    name = f"icpbot_bench_{uuid.uuid4().hex[:10]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(POSTGRES_ADMIN, timeout=5)
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.close()
+
+    asyncio.run(create())
+    url = f"{POSTGRES_ADMIN.rsplit('/', 1)[0]}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
+    return url, name
+
+
+def _drop_postgres(name: str) -> None:
+    import asyncpg
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(POSTGRES_ADMIN, timeout=5)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+    asyncio.run(drop())
+
+
+def run_config_subprocess(config: str, users: int, concurrency: int, db_url: str | None) -> dict[str, Any]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.load",
+        "--one",
+        config,
+        "--users",
+        str(users),
+        "--concurrency",
+        str(concurrency),
+        "--json",
+    ]
+    if db_url:
+        cmd += ["--db", db_url]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, cwd=Path(__file__).resolve().parents[1])
+    if out.returncode != 0:
+        raise RuntimeError(f"{config} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def table(results: list[dict[str, Any]], baseline: dict[str, Any] | None) -> str:
+    head = (
+        "| configuration | turns/s | vs baseline | p50 ms | p99 ms | p99 ms at 500/s | peak RSS MB "
+        "| RSS per 1,000 active conv. MB | errors |"
+    )
+    lines = [head, "|" + "---|" * 9]
+    for r in results:
+        ratio = f"{r['turns_per_s'] / baseline['turns_per_s']:.2f}×" if baseline else "–"
+        name = r["config"] + (f" (concurrency {r['concurrency']})" if r["concurrency"] > 1 else "")
+        lines.append(
+            f"| {name} | {r['turns_per_s']:.0f} | {ratio} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
+            f"{r['paced_p99_ms']:.2f} | {r['peak_rss_mb']:.0f} | {r['rss_per_1000_active_mb']:.2f} | "
+            f"{r['errors']} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--one", choices=CONFIGS)
+    parser.add_argument("--users", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--pg-concurrency", type=int, default=16)
+    parser.add_argument("--db")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--skip", nargs="*", default=[], help="configurations or 'cold' / 'contention' to skip")
+    parser.add_argument("--out", type=Path, help="also write the results as JSON")
+    args = parser.parse_args()
+
+    if args.one:
+        result = asyncio.run(run_one(args.one, args.users, args.concurrency, args.db))
+        print(json.dumps(result))
+        return
+
+    results: list[dict[str, Any]] = []
+    for config in CONFIGS:
+        if config in args.skip:
+            continue
+        print(f"running {config} ...", file=sys.stderr)
+        if config == "postgresql":
+            url, name = _postgres_db()
+            try:
+                results.append(run_config_subprocess(config, args.users, args.pg_concurrency, url))
+            finally:
+                _drop_postgres(name)
+        else:
+            results.append(run_config_subprocess(config, args.users, 1, None))
+    baseline = next((r for r in results if r["config"] == "baseline"), None)
+    report: dict[str, Any] = {"runs": results}
+    print(table(results, baseline))
+
+    if "cold" not in args.skip:
+        cold: dict[str, float] = {}
+        for n in (10_000, 100_000):
+            print(f"cold start with {n} users ...", file=sys.stderr)
+            with tempfile.TemporaryDirectory() as tmp:
+                url = f"sqlite+aiosqlite:///{Path(tmp) / 'cold.db'}"
+                seed(url, n)
+                cold[f"sqlite_{n}"] = cold_start(url)
+            url, name = _postgres_db()
+            try:
+                seed(url, n)
+                cold[f"postgresql_{n}"] = cold_start(url)
+            finally:
+                _drop_postgres(name)
+            cold[f"baseline_{n}"] = cold_start("", "baseline", n)
+        report["cold_start_s"] = cold
+        print("\ncold start, new process to first answer (s): " + ", ".join(f"{k} {v:.2f}" for k, v in cold.items()))
+    if "contention" not in args.skip:
+        print("64 users at once, two processes, one SQLite file ...", file=sys.stderr)
+        report["contention"] = contention()
+        c = report["contention"]
+        print(
+            f"\n{c['users']} users at once from {c['processes']} processes on one SQLite file: {c['turns']} turns, "
+            f"{c['errors']} errors, {c['locked']} 'database is locked'"
+        )
+    if args.out:
+        args.out.write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
