@@ -36,6 +36,7 @@ from storage import outbox
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+FAQ_WARMUP_DELAY = 1.0  # seconds after start-up
 
 
 def build_service(settings: Settings, db: Database | None = None) -> ConversationService:
@@ -83,9 +84,10 @@ def assemble(
 
     async def post_init(app: Application) -> None:
         await service.db.upgrade()
-        # Building the FAQ index takes about a second (jieba's dictionary): done beside start-up, in a
-        # thread, so the bot answers at once; a question arriving before it is ready waits for it.
-        asyncio.get_running_loop().run_in_executor(None, faq_index)
+        # Building the FAQ index takes about a second (jieba's dictionary): done in a thread just
+        # after start-up, so the bot answers at once; a question arriving earlier builds it then.
+        loop = asyncio.get_running_loop()
+        loop.call_later(FAQ_WARMUP_DELAY, lambda: loop.run_in_executor(None, faq_index))
         await set_commands(app)
 
     async def post_shutdown(_app: Application) -> None:

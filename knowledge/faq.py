@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from math import log
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jieba
 import yaml
-from rank_bm25 import BM25Okapi
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+
+if TYPE_CHECKING:  # imported when the index is built: they cost start-up time otherwise
+    from rank_bm25 import BM25Okapi
 
 from knowledge.domain import Language
 from knowledge.statements import Source
@@ -91,6 +90,9 @@ def _normalize(text: str) -> str:
 
 class Tokenizer:
     def __init__(self, glossary: dict[str, list[str]], stopwords: dict[str, list[str]]) -> None:
+        import jieba
+
+        self.jieba = jieba
         self.en_stop = frozenset(stopwords["en"])
         self.zh_stop = frozenset(stopwords["zh"])
         self.en_forms: list[tuple[re.Pattern[str], str]] = []
@@ -100,7 +102,7 @@ class Tokenizer:
                 form = _normalize(form)
                 if _CJK.search(form):
                     self.zh_forms.append((form, concept))
-                    jieba.add_word(form.replace(" ", ""))
+                    self.jieba.add_word(form.replace(" ", ""))
                 else:
                     self.en_forms.append((re.compile(rf"(?<![a-z0-9]){re.escape(form)}(?![a-z0-9])"), concept))
 
@@ -111,7 +113,7 @@ class Tokenizer:
             if word not in self.en_stop:
                 out.append(word[:-1] if len(word) > 4 and word.endswith("s") and not word.endswith("ss") else word)
         for run in _CJK_RUN.findall(text):
-            out += [w for w in jieba.lcut(run) if w.strip() and w not in self.zh_stop]
+            out += [w for w in self.jieba.lcut(run) if w.strip() and w not in self.zh_stop]
         squeezed = text.replace(" ", "")
         concepts = {c for pattern, c in self.en_forms if pattern.search(text)}
         concepts |= {c for form, c in self.zh_forms if form.replace(" ", "") in squeezed}
@@ -138,6 +140,8 @@ class FaqIndex:
             self.vocab_by_entry.append(vocab)
             answer = set(self.tokenizer.tokens(entry.answers["en"])) | set(self.tokenizer.tokens(entry.answers["zh"]))
             self.answer_vocab.append(answer - vocab)
+        from rank_bm25 import BM25Okapi
+
         self.bm25 = BM25Okapi(docs)
         self.postings = _postings(self.bm25, docs)
         df = Counter(t for vocab in self.vocab_by_entry for t in vocab)
@@ -153,6 +157,9 @@ class FaqIndex:
             if tok in self.idf or tok.startswith("#") or len(tok) <= 4 or _CJK.search(tok):
                 fixed.append(tok)
                 continue
+            from rapidfuzz import process
+            from rapidfuzz.distance import Levenshtein
+
             best = process.extractOne(
                 tok, self.english_vocab, scorer=Levenshtein.normalized_similarity, score_cutoff=0.8
             )
@@ -240,6 +247,8 @@ def faq_index() -> FaqIndex:
 
 @cache
 def _build_index() -> FaqIndex:
+    import jieba
+
     jieba.setLogLevel(logging.WARNING)  # jieba announces its dictionary load at INFO
     files = resources.files("knowledge")
     glossary = yaml.safe_load(files.joinpath("glossary.yaml").read_text("utf-8"))

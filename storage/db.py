@@ -9,14 +9,15 @@ of microseconds, far less than a thread hop. On PostgreSQL they run through asyn
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import orjson
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -42,12 +43,16 @@ def normalize_url(raw: str) -> URL:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config  # imported on use: alembic costs start-up time otherwise
+
     cfg = Config()
     cfg.set_main_option("script_location", "storage:migrations")
     return cfg
 
 
 def _upgrade(conn: Connection) -> None:
+    from alembic import command
+
     cfg = alembic_config()
     cfg.attributes["connection"] = conn
     command.upgrade(cfg, "head")
