@@ -145,7 +145,14 @@ class ErrorCount(logging.Handler):
         self.locked += "database is locked" in (record.getMessage() + str(record.exc_info))
 
 
-async def run_one(config: str, users: int, concurrency: int, db_url: str | None) -> dict[str, Any]:
+async def run_one(
+    config: str,
+    users: int,
+    concurrency: int,
+    db_url: str | None,
+    active_users: int = ACTIVE_USERS,
+    paced_seconds: float = 6.0,
+) -> dict[str, Any]:
     from benchmarks.workload import TURNS_PER_USER, UpdateStream
     from knowledge.faq import faq_index
 
@@ -164,10 +171,10 @@ async def run_one(config: str, users: int, concurrency: int, db_url: str | None)
         # the generated updates alive, so only what the bot keeps per conversation is counted.
         per_1000 = 0.0
         for round_ in range(2):
-            active = stream.journeys(ACTIVE_USERS, first_user=5_000_000 + round_ * 1_000_000)[: 2 * ACTIVE_USERS]
+            active = stream.journeys(active_users, first_user=5_000_000 + round_ * 1_000_000)[: 2 * active_users]
             before = rss_mb()
             await _process(app, active, concurrency)
-            per_1000 = (rss_mb() - before) / (ACTIVE_USERS / 1000)
+            per_1000 = (rss_mb() - before) / (active_users / 1000)
             del active
 
         updates = stream.journeys(users)
@@ -175,7 +182,8 @@ async def run_one(config: str, users: int, concurrency: int, db_url: str | None)
         latencies = await _process(app, updates, concurrency)
         elapsed = time.perf_counter() - started
 
-        paced_updates = stream.journeys(max(50, int(PACED_RATE * 6 / TURNS_PER_USER)), first_user=7_000_000)
+        paced_users = max(5, int(PACED_RATE * paced_seconds / TURNS_PER_USER))
+        paced_updates = stream.journeys(paced_users, first_user=7_000_000)
         paced = await _paced(app, paced_updates, PACED_RATE)
         await close()
     return {
@@ -382,15 +390,28 @@ def main() -> None:
     parser.add_argument("--db")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--skip", nargs="*", default=[], help="configurations or 'cold' / 'contention' to skip")
-    parser.add_argument("--out", type=Path, help="also write the results as JSON")
+    parser.add_argument("--out", type=Path, help="also write the results as JSON (after each configuration)")
+    parser.add_argument("--active", type=int, default=ACTIVE_USERS, help="users left mid-dialog per memory round")
+    parser.add_argument(
+        "--baseline-active",
+        type=int,
+        default=2000,
+        help="the same for the baseline: its pickle tick rewrites the file per changed conversation",
+    )
     args = parser.parse_args()
 
     if args.one:
-        result = asyncio.run(run_one(args.one, args.users, args.concurrency, args.db))
+        result = asyncio.run(run_one(args.one, args.users, args.concurrency, args.db, args.active))
         print(json.dumps(result))
         return
 
     results: list[dict[str, Any]] = []
+    report: dict[str, Any] = {"runs": results}
+
+    def save() -> None:
+        if args.out:
+            args.out.write_text(json.dumps(report, indent=2))
+
     for config in CONFIGS:
         if config in args.skip:
             continue
@@ -398,13 +419,15 @@ def main() -> None:
         if config == "postgresql":
             url, name = _postgres_db()
             try:
-                results.append(run_config_subprocess(config, args.users, args.pg_concurrency, url))
+                results.append(run_config_subprocess(config, args.users, args.pg_concurrency, url, args.active))
             finally:
                 _drop_postgres(name)
         else:
-            results.append(run_config_subprocess(config, args.users, 1, None))
+            active = args.baseline_active if config == "baseline" else args.active
+            results.append(run_config_subprocess(config, args.users, 1, None, active))
+        results[-1]["active_users"] = args.baseline_active if config == "baseline" else args.active
+        save()
     baseline = next((r for r in results if r["config"] == "baseline"), None)
-    report: dict[str, Any] = {"runs": results}
     print(table(results, baseline))
 
     if "cold" not in args.skip:
@@ -423,6 +446,7 @@ def main() -> None:
                 _drop_postgres(name)
             cold[f"baseline_{n}"] = cold_start("", "baseline", n)
         report["cold_start_s"] = cold
+        save()
         print("\ncold start, new process to first answer (s): " + ", ".join(f"{k} {v:.2f}" for k, v in cold.items()))
     if "contention" not in args.skip:
         print("64 users at once, two processes, one SQLite file ...", file=sys.stderr)
@@ -432,8 +456,7 @@ def main() -> None:
             f"\n{c['users']} users at once from {c['processes']} processes on one SQLite file: {c['turns']} turns, "
             f"{c['errors']} errors, {c['locked']} 'database is locked'"
         )
-    if args.out:
-        args.out.write_text(json.dumps(report, indent=2))
+    save()
 
 
 if __name__ == "__main__":
