@@ -6,6 +6,7 @@ turn (answerCallbackQuery + editMessageText for a press, sendMessage for a messa
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -21,6 +22,7 @@ from telegram.ext import (
     filters,
 )
 from telegram.request import BaseRequest
+from telegram.warnings import PTBUserWarning
 
 from knowledge.domain import Billing, Location, Product, Provider
 from knowledge.eligibility import ServerFacts, assess
@@ -94,13 +96,19 @@ async def free_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 def build_baseline(token: str, request: BaseRequest, pickle_path: Path, update_interval: float = 60) -> Application:
     persistence = PicklePersistence(filepath=pickle_path, update_interval=update_interval)
     app = ApplicationBuilder().token(token).request(request).persistence(persistence).build()
-    conversation = ConversationHandler(
+    with warnings.catch_warnings():  # the per_message notice python-telegram-bot's examples also get
+        warnings.simplefilter("ignore", PTBUserWarning)
+        conversation = _conversation()
+    app.add_handler(conversation)
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, free_question))
+    return app
+
+
+def _conversation() -> ConversationHandler:
+    return ConversationHandler(
         entry_points=[CommandHandler("check", start_check)],
         states={i: [CallbackQueryHandler(answer(i))] for i in range(len(QUESTIONS))},
         fallbacks=[],
         name="check",
         persistent=True,
     )
-    app.add_handler(conversation)
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, free_question))
-    return app

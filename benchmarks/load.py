@@ -343,7 +343,9 @@ def _drop_postgres(name: str) -> None:
     asyncio.run(drop())
 
 
-def run_config_subprocess(config: str, users: int, concurrency: int, db_url: str | None) -> dict[str, Any]:
+def run_config_subprocess(
+    config: str, users: int, concurrency: int, db_url: str | None, active: int = ACTIVE_USERS
+) -> dict[str, Any]:
     cmd = [
         sys.executable,
         "-m",
@@ -354,6 +356,8 @@ def run_config_subprocess(config: str, users: int, concurrency: int, db_url: str
         str(users),
         "--concurrency",
         str(concurrency),
+        "--active",
+        str(active),
         "--json",
     ]
     if db_url:
