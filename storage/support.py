@@ -84,14 +84,25 @@ def queue_position(conn: Connection, ticket_id: int) -> int:
     ).scalar_one()
 
 
-def queue_relay_in(conn: Connection, ticket_id: int, user_id: int, message_id: int, at: datetime) -> int:
+def _queue_relay(
+    conn: Connection,
+    ticket_id: int,
+    direction: str,
+    source_chat_id: int,
+    source_message_id: int,
+    target_chat_id: int | None,
+    at: datetime,
+) -> int:
+    """A message to carry, pending until delivered (the target chat of a user message is the staff
+    group's, known on delivery)."""
     return conn.execute(
         Relay.__table__.insert()
         .values(
             ticket_id=ticket_id,
-            direction="in",
-            source_chat_id=user_id,
-            source_message_id=message_id,
+            direction=direction,
+            source_chat_id=source_chat_id,
+            source_message_id=source_message_id,
+            target_chat_id=target_chat_id,
             status="pending",
             attempts=0,
             next_attempt_at=at,
@@ -99,6 +110,10 @@ def queue_relay_in(conn: Connection, ticket_id: int, user_id: int, message_id: i
         )
         .returning(Relay.id)
     ).scalar_one()
+
+
+def queue_relay_in(conn: Connection, ticket_id: int, user_id: int, message_id: int, at: datetime) -> int:
+    return _queue_relay(conn, ticket_id, "in", user_id, message_id, None, at)
 
 
 def close_ticket(conn: Connection, ticket_id: int, at: datetime, note: str | None) -> int | None:
@@ -208,21 +223,7 @@ def queue_relay_out(
     conn.execute(
         update(Ticket).where(Ticket.id == ticket.id, Ticket.first_response_at.is_(None)).values(first_response_at=at)
     )
-    return conn.execute(
-        Relay.__table__.insert()
-        .values(
-            ticket_id=ticket.id,
-            direction="out",
-            source_chat_id=chat_id,
-            source_message_id=message_id,
-            target_chat_id=ticket.user_id,
-            status="pending",
-            attempts=0,
-            next_attempt_at=at,
-            created_at=at,
-        )
-        .returning(Relay.id)
-    ).scalar_one()
+    return _queue_relay(conn, ticket.id, "out", chat_id, message_id, ticket.user_id, at)
 
 
 @dataclass(frozen=True)
