@@ -317,30 +317,29 @@ def contention(users: int = 64, processes: int = 2) -> dict[str, Any]:
 
 
 # --- orchestration ------------------------------------------------------------------------------------
-def _postgres_db() -> tuple[str, str]:
+def _admin(sql: str) -> None:
+    """One statement on the PostgreSQL server's maintenance database (CREATE/DROP DATABASE)."""
     import asyncpg
 
-    name = f"icpbot_bench_{uuid.uuid4().hex[:10]}"
-
-    async def create() -> None:
+    async def run() -> None:
         conn = await asyncpg.connect(POSTGRES_ADMIN, timeout=5)
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        await conn.close()
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
 
-    asyncio.run(create())
+    asyncio.run(run())
+
+
+def _postgres_db() -> tuple[str, str]:
+    name = f"icpbot_bench_{uuid.uuid4().hex[:10]}"
+    _admin(f'CREATE DATABASE "{name}"')
     url = f"{POSTGRES_ADMIN.rsplit('/', 1)[0]}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
     return url, name
 
 
 def _drop_postgres(name: str) -> None:
-    import asyncpg
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(POSTGRES_ADMIN, timeout=5)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-
-    asyncio.run(drop())
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run_config_subprocess(

@@ -51,9 +51,7 @@ def _owed(conn: Connection, update_id: int, delivered: list[int]) -> Outcome:
     """A redelivered update changes nothing; the replies it produced are sent if they never went out."""
     outbox.delivered(conn, delivered, datetime.now(UTC))
     seen = outbox.previous(conn, update_id)
-    owed = outbox.decode(seen[0]) if seen is not None and seen[1] is None else Outcome()
-    owed.duplicate = True
-    return owed
+    return outbox.decode(seen[0]) if seen is not None and seen[1] is None else Outcome()
 
 
 class ConversationService:

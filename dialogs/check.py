@@ -72,7 +72,6 @@ def _typed_months(text: str) -> int | None:
 
 class CheckDialog(Dialog):
     name = "check"
-    title_key = "menu.check"
     answers_type = CheckAnswers
     questions = (
         Question("location", "check.q.location", tuple(x.value for x in Location), option_label("location"), 1),

@@ -61,7 +61,6 @@ def _no_label(lang: Language, option: str) -> str:
 
 class AddCodeDialog(Dialog):
     name = "addcode"
-    title_key = "codes.add"
     answers_type = AddCodeAnswers
     questions = (
         Question("code", "addcode.q.code", (), _no_label, parse_typed=_typed_code, sensitive=True),

@@ -31,7 +31,6 @@ def entity_without_miit_record(a: FilingTypeAnswers) -> bool:
 
 class FilingTypeDialog(Dialog):
     name = "ftype"
-    title_key = "menu.filingtype"
     answers_type = FilingTypeAnswers
     questions = (
         Question("entity_alibaba", "ftype.q.entity_alibaba", YES_NO, yes_no_label),

@@ -40,7 +40,6 @@ class Outcome:
     relays: list[int] = field(default_factory=list)  # queued messages for the support desk to carry
     handoff: int | None = None  # a ticket just opened: the support desk posts its card
     ended_ticket: int | None = None  # a ticket the user just ended: the support desk tells staff
-    duplicate: bool = False  # a redelivered update: not applied again; replies are those still owed
 
 
 def rows(buttons: list[Button], columns: int) -> Keyboard:

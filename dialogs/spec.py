@@ -75,7 +75,6 @@ class Dialog:
     """Base for the three dialogs. Subclasses set the class attributes and render the end screen."""
 
     name: ClassVar[str]
-    title_key: ClassVar[str]
     answers_type: ClassVar[type[Answers]]
     questions: ClassVar[Sequence[Question]] = ()
     screens: ClassVar[Sequence[str]] = ()  # information screens (states without a question)

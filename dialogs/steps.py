@@ -37,7 +37,6 @@ class StepsAnswers(Answers):
 
 class StepsDialog(Dialog):
     name = "steps"
-    title_key = "menu.steps"
     answers_type = StepsAnswers
     screens = SCREENS
     moves = tuple(Move(a, b, trigger="next") for a, b in itertools.pairwise(SCREENS))

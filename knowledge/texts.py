@@ -7,7 +7,7 @@ from importlib import resources
 
 import yaml
 
-from knowledge.domain import LANGUAGES, Language
+from knowledge.domain import Language
 
 
 @cache
@@ -19,8 +19,3 @@ def catalog(lang: Language) -> dict[str, str]:
 def t(lang: Language, key: str, **params: object) -> str:
     template = catalog(lang)[key]
     return template.format(**params) if params else template
-
-
-def all_labels(key: str) -> set[str]:
-    """The text of a key in every language (to recognise a typed button label)."""
-    return {catalog(lang)[key] for lang in LANGUAGES}

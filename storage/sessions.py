@@ -11,12 +11,12 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from dialogs.router import DialogRecord, Session
 from dialogs.screens import LogEntry
 from knowledge.domain import Language, normalize_language
 from storage.models import DialogState, Turn, User, utcnow
+from storage.sql import dialect_insert
 from storage.user_data import SqlUserData
 
 # The user and all their dialog states in one query. PostgreSQL: the row lock on the user
@@ -57,14 +57,12 @@ _INSERT_TURNS = Turn.__table__.insert()
 
 @cache
 def _new_user(dialect: str) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(User).on_conflict_do_nothing(index_elements=["id"])
+    return dialect_insert(dialect, User).on_conflict_do_nothing(index_elements=["id"])
 
 
 @cache
 def _upsert_state(dialect: str) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(DialogState)
+    stmt = dialect_insert(dialect, DialogState)
     return stmt.on_conflict_do_update(
         index_elements=["user_id", "dialog"],
         set_={
