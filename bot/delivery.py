@@ -7,7 +7,7 @@ import logging
 from telegram import Bot
 from telegram.error import Forbidden
 
-from bot.render import markup, split_text
+from bot.render import markup, send_text, split_text
 from dialogs.screens import Reply
 
 log = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ async def send_replies(bot: Bot, chat_id: int, replies: list[Reply]) -> bool:
         for i, piece in enumerate(pieces):
             keyboard = markup(reply.buttons) if i == len(pieces) - 1 else None
             try:
-                await bot.send_message(chat_id, piece, reply_markup=keyboard)
+                await send_text(bot, chat_id, piece, keyboard)
             except Forbidden:
                 log.info("chat %s blocked the bot", chat_id)
                 return False

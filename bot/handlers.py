@@ -20,7 +20,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.metrics import Metrics
-from bot.render import markup, split_text
+from bot.render import edit_text, markup, send_text, split_text
 from bot.resilience import current_turn, database_unavailable, telegram_call
 from bot.service import ConversationService
 from bot.support import SupportDesk, display_name
@@ -197,8 +197,11 @@ class TelegramHandlers:
             pieces = split_text(reply.text)
             keyboard = markup(reply.buttons)
             if reply.edit and query is not None and query.message is not None and len(pieces) == 1:
+                message_id = query.message.message_id
                 try:
-                    await telegram_call(lambda p=pieces[0], k=keyboard: query.edit_message_text(p, reply_markup=k))
+                    await telegram_call(
+                        lambda p=pieces[0], k=keyboard, m=message_id: edit_text(context.bot, chat_id, m, p, k)
+                    )
                     continue
                 except BadRequest as exc:
                     if "not modified" in str(exc).lower():
@@ -209,9 +212,7 @@ class TelegramHandlers:
                 last = i == len(pieces) - 1
                 try:
                     await telegram_call(
-                        lambda p=piece, k=keyboard if last else None: context.bot.send_message(
-                            chat_id, p, reply_markup=k
-                        )
+                        lambda p=piece, k=keyboard if last else None: send_text(context.bot, chat_id, p, k)
                     )
                 except Forbidden:
                     log.info("chat %s blocked the bot: marked inactive, no more reminders", chat_id)

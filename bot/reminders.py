@@ -13,7 +13,7 @@ from telegram import Bot
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.render import markup
+from bot.render import markup, send_text
 from dialogs.reminder_messages import render
 from knowledge.domain import normalize_language
 from storage.db import Database
@@ -38,7 +38,7 @@ class ReminderDispatcher:
         for reminder in await self.db.run(claim_due, now, self.worker):
             reply = render(reminder.kind, reminder.params, normalize_language(reminder.language), now)
             try:
-                await bot.send_message(reminder.user_id, reply.text, reply_markup=markup(reply.buttons))
+                await send_text(bot, reminder.user_id, reply.text, markup(reply.buttons))
             except Forbidden:
                 log.info("user %s blocked the bot: no more reminders", reminder.user_id)
                 await self.db.run(mark_blocked, reminder.user_id, now)

@@ -1,22 +1,56 @@
-"""Dialog screens to Telegram objects."""
+"""Dialog screens to Bot API calls.
+
+Replies are sent with `Bot.do_api_request` and no return type. The Bot API answers a sendMessage
+or an editMessageText with the whole message again; nothing here reads more than its id, and
+parsing it into a `telegram.Message` (and serialising the keyboard object again on every call)
+cost more than the rest of a turn's own work. The request, the rate limiter and the errors
+(BadRequest, Forbidden, ...) are the same as with `send_message` / `edit_message_text`.
+"""
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+import orjson
+from telegram import Bot
+from telegram.warnings import PTBUserWarning
 
 from dialogs.screens import Keyboard
 
 TELEGRAM_MESSAGE_LIMIT = 4096
+_SEND, _EDIT = "sendMessage", "editMessageText"
+
+# do_api_request suggests the typed method for endpoints python-telegram-bot wraps: we chose it
+# on purpose for these two (see above).
+warnings.filterwarnings("ignore", message=rf"Please use 'Bot\.({_SEND}|{_EDIT})' instead", category=PTBUserWarning)
 
 
 @lru_cache(maxsize=4096)
-def markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
-    """Telegram keyboard objects are immutable and costly to build: identical keyboards are shared."""
+def markup(buttons: Keyboard) -> str | None:
+    """The inline keyboard as the Bot API's JSON, built once per distinct keyboard."""
     if not buttons:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in buttons])
+    rows = [[{"text": b.label, "callback_data": b.data} for b in row] for row in buttons]
+    return orjson.dumps({"inline_keyboard": rows}).decode()
+
+
+async def send_text(bot: Bot, chat_id: int, text: str, keyboard: str | None = None, **extra: Any) -> int:
+    """sendMessage; returns the new message's id."""
+    params: dict[str, Any] = {"chat_id": chat_id, "text": text, **extra}
+    if keyboard is not None:
+        params["reply_markup"] = keyboard
+    result = await bot.do_api_request(_SEND, api_kwargs=params)
+    return int(result["message_id"])
+
+
+async def edit_text(bot: Bot, chat_id: int, message_id: int, text: str, keyboard: str | None = None) -> None:
+    """editMessageText of a message the bot sent."""
+    params: dict[str, Any] = {"chat_id": chat_id, "message_id": message_id, "text": text}
+    if keyboard is not None:
+        params["reply_markup"] = keyboard
+    await bot.do_api_request(_EDIT, api_kwargs=params)
 
 
 def split_text(text: str, limit: int = TELEGRAM_MESSAGE_LIMIT) -> list[str]:

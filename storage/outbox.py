@@ -9,14 +9,24 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 
 from dialogs.screens import Button, Outcome, Reply
 from storage.models import ProcessedUpdate
+from storage.prepared import Prepared
 
 KEEP = timedelta(days=2)  # Telegram keeps an update for 24 hours; anything older cannot come back
 
-_PREVIOUS = select(ProcessedUpdate.replies, ProcessedUpdate.delivered_at).where(
-    ProcessedUpdate.update_id == bindparam("b_update")
+_PREVIOUS = Prepared(
+    select(ProcessedUpdate.replies, ProcessedUpdate.delivered_at).where(
+        ProcessedUpdate.update_id == bindparam("b_update")
+    )
 )
-_RECORD = ProcessedUpdate.__table__.insert()
-_DELIVERED = (
+_RECORD = Prepared(
+    ProcessedUpdate.__table__.insert().values(
+        update_id=bindparam("update_id"),
+        user_id=bindparam("user_id"),
+        replies=bindparam("replies"),
+        created_at=bindparam("created_at"),
+    )
+)
+_DELIVERED = Prepared(
     update(ProcessedUpdate)
     .where(ProcessedUpdate.update_id == bindparam("b_update"))
     .values(delivered_at=bindparam("b_at"))
@@ -54,17 +64,17 @@ def decode(data: dict[str, Any]) -> Outcome:
 
 
 def previous(conn: Connection, update_id: int) -> tuple[dict[str, Any], datetime | None] | None:
-    row = conn.execute(_PREVIOUS, {"b_update": update_id}).first()
-    return (row.replies, row.delivered_at) if row else None
+    rows = _PREVIOUS.rows(conn, {"b_update": update_id})
+    return (rows[0][0], rows[0][1]) if rows else None
 
 
 def record(conn: Connection, update_id: int, user_id: int, outcome: Outcome, at: datetime) -> None:
-    conn.execute(_RECORD, {"update_id": update_id, "user_id": user_id, "replies": encode(outcome), "created_at": at})
+    _RECORD.run(conn, {"update_id": update_id, "user_id": user_id, "replies": encode(outcome), "created_at": at})
 
 
 def delivered(conn: Connection, update_ids: list[int], at: datetime) -> None:
     if update_ids:
-        conn.execute(_DELIVERED, [{"b_update": u, "b_at": at} for u in update_ids])
+        _DELIVERED.run_many(conn, [{"b_update": u, "b_at": at} for u in update_ids])
 
 
 def prune(conn: Connection, now: datetime) -> int:

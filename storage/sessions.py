@@ -1,13 +1,12 @@
 """Load a user's session for a turn and persist what the turn changed, in one transaction.
 
-This is the per-update hot path: its statements are built once, with bind parameters, so that
-SQLAlchemy reuses their cache keys and compiled SQL instead of rebuilding them on every turn.
+This is the per-update hot path: its statements are built once with bind parameters and run as
+prepared statements (storage/prepared.py) on the turn's connection.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select, update
@@ -16,13 +15,14 @@ from dialogs.router import DialogRecord, Session
 from dialogs.screens import LogEntry
 from knowledge.domain import Language, normalize_language
 from storage.models import DialogState, Turn, User, utcnow
-from storage.sql import dialect_insert
+from storage.prepared import Prepared
+from storage.sql import DIALECTS, dialect_insert
 from storage.user_data import SqlUserData
 
 # The user and all their dialog states in one query. PostgreSQL: the row lock on the user
 # serialises one user's turns across processes. SQLite's BEGIN IMMEDIATE (storage/db.py) already
 # serialises every write transaction.
-_SESSION = (
+_SESSION_QUERY = (
     select(
         User.language,
         User.active_dialog,
@@ -39,8 +39,9 @@ _SESSION = (
     .outerjoin(DialogState, DialogState.user_id == User.id)
     .where(User.id == bindparam("uid"))
 )
-_SESSION_FOR_UPDATE = _SESSION.with_for_update(of=User)
-_SAVE_USER = (
+_SESSION = Prepared(_SESSION_QUERY)
+_SESSION_FOR_UPDATE = Prepared(_SESSION_QUERY.with_for_update(of=User))
+_SAVE_USER = Prepared(
     update(User)
     .where(User.id == bindparam("uid"))
     .values(
@@ -50,34 +51,62 @@ _SAVE_USER = (
         updated_at=bindparam("b_now"),
     )
 )
-_UNBLOCK = update(User).where(User.id == bindparam("uid")).values(blocked_at=None)
-_CLEAR_STATES = delete(DialogState).where(DialogState.user_id == bindparam("uid"))
-_INSERT_TURNS = Turn.__table__.insert()
+_UNBLOCK = Prepared(update(User).where(User.id == bindparam("uid")).values(blocked_at=bindparam("b_none")))
+_CLEAR_STATES = Prepared(delete(DialogState).where(DialogState.user_id == bindparam("uid")))
+_INSERT_TURNS = Prepared(
+    Turn.__table__.insert().values(
+        user_id=bindparam("user_id"),
+        dialog=bindparam("dialog"),
+        kind=bindparam("kind"),
+        data=bindparam("data"),
+        created_at=bindparam("created_at"),
+    )
+)
+_NEW_USER = {
+    dialect: Prepared(
+        dialect_insert(dialect, User)
+        .values(
+            id=bindparam("id"),
+            language=bindparam("language"),
+            created_at=bindparam("created_at"),
+            updated_at=bindparam("updated_at"),
+        )
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    for dialect in DIALECTS
+}
 
 
-@cache
-def _new_user(dialect: str) -> Any:
-    return dialect_insert(dialect, User).on_conflict_do_nothing(index_elements=["id"])
-
-
-@cache
-def _upsert_state(dialect: str) -> Any:
-    stmt = dialect_insert(dialect, DialogState)
-    return stmt.on_conflict_do_update(
-        index_elements=["user_id", "dialog"],
-        set_={
-            "state": stmt.excluded.state,
-            "answers": stmt.excluded.answers,
-            "history": stmt.excluded.history,
-            "updated_at": stmt.excluded.updated_at,
-            "version": DialogState.version + 1,
-        },
+def _upsert_state(dialect: str) -> Prepared:
+    stmt = dialect_insert(dialect, DialogState).values(
+        user_id=bindparam("user_id"),
+        dialog=bindparam("dialog"),
+        state=bindparam("state"),
+        answers=bindparam("answers"),
+        history=bindparam("history"),
+        version=bindparam("version"),
+        updated_at=bindparam("updated_at"),
+    )
+    return Prepared(
+        stmt.on_conflict_do_update(
+            index_elements=["user_id", "dialog"],
+            set_={
+                "state": stmt.excluded.state,
+                "answers": stmt.excluded.answers,
+                "history": stmt.excluded.history,
+                "updated_at": stmt.excluded.updated_at,
+                "version": DialogState.version + 1,
+            },
+        )
     )
 
 
-def _lock_user(conn: Connection, user_id: int) -> list[Any]:
-    stmt = _SESSION_FOR_UPDATE if conn.dialect.name == "postgresql" else _SESSION
-    return conn.execute(stmt, {"uid": user_id}).all()
+_UPSERT_STATE = {dialect: _upsert_state(dialect) for dialect in DIALECTS}
+
+
+def _lock_user(conn: Connection, user_id: int) -> list[tuple[Any, ...]]:
+    query = _SESSION_FOR_UPDATE if conn.dialect.name == "postgresql" else _SESSION
+    return query.rows(conn, {"uid": user_id})
 
 
 def load_session(conn: Connection, user_id: int, language_hint: Language, display_name: str = "") -> Session:
@@ -85,17 +114,20 @@ def load_session(conn: Connection, user_id: int, language_hint: Language, displa
     rows = _lock_user(conn, user_id)
     now = utcnow()
     if not rows:
-        conn.execute(
-            _new_user(conn.dialect.name),
-            {"id": user_id, "language": language_hint, "created_at": now, "updated_at": now},
+        _NEW_USER[conn.dialect.name].run(
+            conn, {"id": user_id, "language": language_hint, "created_at": now, "updated_at": now}
         )
         rows = _lock_user(conn, user_id)
-    elif rows[0].blocked_at is not None:  # they write to us again: they unblocked the bot
-        conn.execute(_UNBLOCK, {"uid": user_id})
-    row = rows[0]
-    records = {r.dialog: DialogRecord(r.state, r.answers, r.history, r.version) for r in rows if r.dialog is not None}
-    session = Session(user_id, normalize_language(row.language), row.active_dialog, row.last_dialog, records)
-    session.ticket_id = row.support_ticket_id
+    elif rows[0][3] is not None:  # blocked_at: they write to us again, so they unblocked the bot
+        _UNBLOCK.run(conn, {"uid": user_id, "b_none": None})
+    language, active, last, _blocked, ticket = rows[0][:5]
+    records = {
+        dialog: DialogRecord(state, answers, history, version)
+        for *_, dialog, state, answers, history, version in rows
+        if dialog is not None
+    }
+    session = Session(user_id, normalize_language(language), active, last, records)
+    session.ticket_id = ticket
     session.display_name = display_name or f"user {user_id}"
     session.data = SqlUserData(conn, user_id)
     session.now = now
@@ -107,8 +139,8 @@ def save_session(conn: Connection, session: Session, log: Sequence[LogEntry] = (
         return
     now, uid = session.now, session.user_id
     if session.changed:
-        conn.execute(
-            _SAVE_USER,
+        _SAVE_USER.run(
+            conn,
             {
                 "uid": uid,
                 "b_language": session.language,
@@ -118,7 +150,7 @@ def save_session(conn: Connection, session: Session, log: Sequence[LogEntry] = (
             },
         )
     if session.cleared:
-        conn.execute(_CLEAR_STATES, {"uid": uid})
+        _CLEAR_STATES.run(conn, {"uid": uid})
     changed = [
         {
             "user_id": uid,
@@ -132,11 +164,11 @@ def save_session(conn: Connection, session: Session, log: Sequence[LogEntry] = (
         for name, rec in session.records.items()
         if rec.changed
     ]
-    for values in changed:
-        conn.execute(_upsert_state(conn.dialect.name), values)
+    if changed:
+        _UPSERT_STATE[conn.dialect.name].run_many(conn, changed)
     if log:
-        conn.execute(
-            _INSERT_TURNS,
+        _INSERT_TURNS.run_many(
+            conn,
             [{"user_id": uid, "dialog": e.dialog, "kind": e.kind, "data": e.data, "created_at": now} for e in log],
         )
 

@@ -15,3 +15,6 @@ def dialect_insert(dialect: str, table: Any) -> Any:
 
 def upsert(conn: Connection, table: Any) -> Any:
     return dialect_insert(conn.dialect.name, table)
+
+
+DIALECTS = ("sqlite", "postgresql")

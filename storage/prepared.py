@@ -1,0 +1,142 @@
+"""Hot-path statements: SQLAlchemy Core, compiled once per dialect, run on the driver's cursor.
+
+`Connection.execute` costs several times what SQLite itself needs for a one-row write (execution
+context, events, result metadata, all in Python). The handful of statements every turn runs are
+still written once, as Core, for both databases; here they are compiled once per dialect and
+executed on the DBAPI cursor of the same connection and transaction, with each column type's own
+bind and result processors, so what they write and read is exactly what SQLAlchemy would.
+Everything else keeps using `Connection.execute`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import Executable
+
+Processor = Callable[[Any], Any] | None
+
+
+_MISSING = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]  # bind parameters in positional order
+    # For a parameter the caller does not pass: a literal of the statement, or the column's default.
+    defaults: tuple[Callable[[], Any], ...]
+    binds: tuple[Processor, ...]
+    results: tuple[Processor, ...]  # per selected or returned column; empty for plain DML
+
+    def row_params(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        get = params.get
+        out = []
+        for name, default, process in zip(self.names, self.defaults, self.binds, strict=True):
+            value = get(name, _MISSING)
+            if value is _MISSING:
+                value = default()
+            out.append(value if process is None or value is None else process(value))
+        return tuple(out)
+
+    def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(
+            value if process is None or value is None else process(value)
+            for value, process in zip(raw, self.results, strict=True)
+        )
+
+
+def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
+    compiled = statement.compile(dialect=dialect)
+    names = tuple(compiled.positiontup or ())
+    binds = [compiled.binds[name] for name in names]
+    # Columns whose Python-side default SQLAlchemy would fill in (insert/update "prefetch").
+    prefetch = {c.key: c for c in (*compiled.insert_prefetch, *compiled.update_prefetch)}
+    columns = getattr(statement, "selected_columns", None)
+    if columns is None or not len(columns):
+        returning = getattr(statement, "_returning", ())
+        columns = list(returning)
+    return _Compiled(
+        sql=compiled.string,
+        names=names,
+        defaults=tuple(_default(b.effective_value, prefetch.get(name)) for name, b in zip(names, binds, strict=True)),
+        binds=tuple(b.type.dialect_impl(dialect).bind_processor(dialect) for b in binds),
+        results=tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns),
+    )
+
+
+def _default(literal: Any, column: Any) -> Callable[[], Any]:
+    default = getattr(column, "default", None)
+    if default is None:
+        return lambda: literal
+    if default.is_scalar:
+        return lambda: default.arg
+    if default.is_callable:  # SQLAlchemy wraps a plain function to take an execution context
+        return lambda: default.arg(None)
+    raise ValueError(f"column {column.key}: only constant or callable defaults are supported here")
+
+
+class Prepared:
+    """One statement; `rows`, `run` and `run_many` execute it inside the caller's transaction."""
+
+    __slots__ = ("_by_dialect", "statement")
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._by_dialect: dict[str, _Compiled] = {}
+
+    def _compiled(self, conn: Connection) -> _Compiled:
+        dialect = conn.dialect
+        compiled = self._by_dialect.get(dialect.name)
+        if compiled is None:
+            compiled = self._by_dialect[dialect.name] = _compile(self.statement, dialect)
+        return compiled
+
+    def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """A SELECT (or a statement with RETURNING): its rows as tuples, in column order."""
+        compiled = self._compiled(conn)
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(compiled.sql, compiled.row_params(params))
+            return [compiled.row(r) for r in cursor.fetchall()]
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _translated(conn, compiled, exc, cursor) from exc
+        finally:
+            cursor.close()
+
+    def run(self, conn: Connection, params: Mapping[str, Any]) -> int:
+        """INSERT/UPDATE/DELETE; returns the number of rows it touched."""
+        compiled = self._compiled(conn)
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(compiled.sql, compiled.row_params(params))
+            return int(cursor.rowcount)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _translated(conn, compiled, exc, cursor) from exc
+        finally:
+            cursor.close()
+
+    def run_many(self, conn: Connection, params: Iterable[Mapping[str, Any]]) -> None:
+        compiled = self._compiled(conn)
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(compiled.sql, [compiled.row_params(p) for p in params])
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _translated(conn, compiled, exc, cursor) from exc
+        finally:
+            cursor.close()
+
+
+def _translated(conn: Connection, compiled: _Compiled, exc: Exception, cursor: Any) -> Exception:
+    """The driver's error as SQLAlchemy would raise it (IntegrityError, OperationalError, ...), so
+    callers handle one family of exceptions; a lost connection is invalidated as SQLAlchemy does."""
+    dbapi = conn.dialect.loaded_dbapi
+    disconnect = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)
+    if disconnect:
+        conn.invalidate(exc)
+    return DBAPIError.instance(compiled.sql, None, exc, dbapi.Error, connection_invalidated=disconnect)
