@@ -53,11 +53,12 @@ def percentile(values: list[float], q: float) -> float:
 
 
 # --- one configuration ------------------------------------------------------------------------------
-async def _build(config: str, workdir: Path, db_url: str | None) -> tuple[Any, Any, Any]:
+async def _build(config: str, workdir: Path, db_url: str | None, concurrency: int = 1) -> tuple[Any, Any, Any]:
     """(application, request, closer) for a configuration."""
     from tests.harness import RecordingRequest
 
-    request = RecordingRequest(record=False)
+    # With several users in flight every Bot API call yields to the event loop, as a network call does.
+    request = RecordingRequest(record=False, suspend=concurrency > 1)
     if config == "baseline":
         from benchmarks.baseline import build_baseline
 
@@ -161,7 +162,7 @@ async def run_one(
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         url = db_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
-        app, request, close = await _build(config, workdir, url)
+        app, request, close = await _build(config, workdir, url, concurrency)
         faq_index()  # warm, as in a running process
         stream = UpdateStream()
         await _process(app, stream.journeys(200, first_user=1), concurrency)  # warm-up, not measured

@@ -70,6 +70,7 @@ class TelegramHandlers:
         self.support = support
         self.metrics = metrics
         self.retries: dict[int, int] = {}  # polled updates waiting for the database, by update_id
+        self.in_flight = 0  # updates being handled now (webhook requests are handled concurrently)
 
     # --- entry points registered in bot/app.py ------------------------------------------------
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -140,16 +141,25 @@ class TelegramHandlers:
                 await update.callback_query.answer()
             return
         started = time.perf_counter()
+        self.in_flight += 1
         try:
-            outcome = await self.service.handle(
-                user.id, user.language_code, event, display_name(user), update.update_id
-            )
-        except Exception as exc:
-            if not database_unavailable(exc):
-                raise
-            self.not_applied(update, context, exc)
-            return
-        await self.deliver(update, context, chat.id, outcome)
+            try:
+                outcome = await self.service.handle(
+                    user.id,
+                    user.language_code,
+                    event,
+                    display_name(user),
+                    update.update_id,
+                    together=self.in_flight > 1,
+                )
+            except Exception as exc:
+                if not database_unavailable(exc):
+                    raise
+                self.not_applied(update, context, exc)
+                return
+            await self.deliver(update, context, chat.id, outcome)
+        finally:
+            self.in_flight -= 1
         self.service.delivered(update.update_id)
         self.metrics.turn_seconds.observe(time.perf_counter() - started)
         self.metrics.updates.labels(type(event).__name__.lower()).inc()

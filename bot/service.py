@@ -73,13 +73,18 @@ class ConversationService:
         event: Event,
         display_name: str = "",
         update_id: int | None = None,
+        together: bool = False,
     ) -> Outcome:
         hint = normalize_language(language_code, self.default_language)
         # The event's kind only: what users type (service codes among it) stays out of logs.
         log.debug("turn for user %s: %s", user_id, type(event).__name__)
         delivered, self._delivered = self._delivered, []
+        # `together`: other updates are being handled (concurrent webhook requests), so other turns
+        # will reach the database within this iteration of the event loop and may share the
+        # transaction. A lone turn commits at once.
+        run = self.db.run_together if together else self.db.run
         try:
-            return await self.db.run(_turn, self.router, user_id, hint, event, display_name, update_id, delivered)
+            return await run(_turn, self.router, user_id, hint, event, display_name, update_id, delivered)
         except Redelivered:
             assert update_id is not None
             return await self.db.run(_owed, update_id, delivered)

@@ -82,6 +82,7 @@ class Dialog:
 
     def __init__(self) -> None:
         self.by_name = {q.name: q for q in self.questions}
+        self._question_screens: dict[tuple[str, str, str | None, int, bool], Reply] = {}
         states = [q.name for q in self.questions] + list(self.screens)
         self.initial = states[0]
         transitions: list[dict[str, Any]] = []
@@ -171,26 +172,40 @@ class Dialog:
         current_value = current.value if hasattr(current, "value") else current
         if isinstance(current_value, bool):
             current_value = "yes" if current_value else "no"
+        # Only an option can be marked; a typed value (a service code...) never enters the cache key.
+        selected = str(current_value) if str(current_value) in question.options else None
+        # A question screen depends on these alone, and Reply is immutable: built once, then shared.
+        key = (conv.state, lang, selected, len(conv.history), edit)
+        reply = self._question_screens.get(key)
+        if reply is None:
+            if len(self._question_screens) >= QUESTION_SCREEN_CACHE:
+                self._question_screens.clear()
+            reply = self._question_screens[key] = self._question_screen(question, *key)
+        return reply
+
+    def _question_screen(
+        self, question: Question, state: str, lang: Language, selected: str | None, depth: int, edit: bool
+    ) -> Reply:
         buttons = []
         for option in question.options:
             label = question.option_label(lang, option)
-            if str(current_value) == option:
+            if selected == option:
                 label = t(lang, "selected", label=label)
-            buttons.append(Button(label, actions.dialog(self.name, conv.state, "answer", option)))
-        keyboard = (*rows(buttons, question.columns), (self.back_button(conv, lang),))
-        progress = t(lang, "question.progress", k=len(conv.history) + 1)
+            buttons.append(Button(label, actions.dialog(self.name, state, "answer", option)))
+        keyboard = (*rows(buttons, question.columns), (self.back_button(state, depth, lang),))
+        progress = t(lang, "question.progress", k=depth + 1)
         return Reply(
             f"{progress}\n{t(lang, question.prompt)}",
             keyboard,
             edit,
-            f"{self.name}.q.{conv.state}",
+            f"{self.name}.q.{state}",
             takes_number=question.parse_typed is not None,
         )
 
-    def back_button(self, conv: Conversation, lang: Language) -> Button:
-        if not conv.history:  # Back from the first question leaves the dialog for the menu
+    def back_button(self, state: str, depth: int, lang: Language) -> Button:
+        if not depth:  # Back from the first question leaves the dialog for the menu
             return Button(t(lang, "btn.back"), actions.menu("menu"))
-        return Button(t(lang, "btn.back"), actions.dialog(self.name, conv.state, "back"))
+        return Button(t(lang, "btn.back"), actions.dialog(self.name, state, "back"))
 
     def end_rows(self, conv: Conversation, lang: Language) -> tuple[tuple[Button, ...], ...]:
         """Back, Start again and Menu, and a person to ask: the ways on from a result screen."""
@@ -229,6 +244,7 @@ def option_label(prefix: str) -> Callable[[Language, str], str]:
 
 
 YES_NO = ("yes", "no")
+QUESTION_SCREEN_CACHE = 4096  # built question screens kept per dialog (a few hundred exist)
 
 _NUMBER = re.compile(r"^\s*(\d{1,6})\s*(months?|mos?|个月|月)?\s*$", re.IGNORECASE)
 

@@ -49,7 +49,7 @@ class StepsDialog(Dialog):
             k = int(state.removeprefix("step"))
             title = "🔹 " + t(lang, "steps.step.title", k=k, name=t(lang, f"steps.name.{k}"))
         lines = [title, "", *[f"• {statement(key).text(lang)}" for key in CONTENT[state]]]
-        nav: list[Button] = [self.back_button(conv, lang)]
+        nav: list[Button] = [self.back_button(conv.state, len(conv.history), lang)]
         if state != SCREENS[-1]:
             nav.append(Button(t(lang, "btn.next"), actions.dialog(self.name, state, "next")))
         else:

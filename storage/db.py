@@ -1,9 +1,9 @@
 """The database: one transaction per call to `Database.run`, on SQLite or PostgreSQL.
 
 Repository functions are plain synchronous functions of a SQLAlchemy `Connection`, so the same
-SQL serves both databases. On SQLite they run inline on the event loop: a WAL commit takes tens
-of microseconds, far less than a thread hop. On PostgreSQL they run through asyncpg with
-`AsyncConnection.run_sync`, so the loop never waits on the network.
+SQL serves both databases. On SQLite they run inline on the event loop (storage/sqlite_tx.py).
+On PostgreSQL they run through asyncpg with `AsyncConnection.run_sync`, so the loop never waits
+on the network.
 
 SQLite's WAL checkpoints (copying committed pages back into the database file, with an fsync)
 run in a background thread on a connection of their own, not inside whichever commit crossed
@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from storage.sqlite_tx import SqliteTransactions
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -72,29 +73,22 @@ def _upgrade(conn: Connection) -> None:
 class Database:
     def __init__(self, raw_url: str, sqlite_synchronous: str = "NORMAL", busy_timeout_ms: int = 5000) -> None:
         self.url = normalize_url(raw_url)
-        self._sync: Engine | None = None
+        self._sqlite: SqliteTransactions | None = None
         self._async: AsyncEngine | None = None
-        self._conn: Connection | None = None
         self._checkpointer: Checkpointer | None = None
         if self.url.get_backend_name() == "sqlite":
-            self._sync = create_engine(self.url, json_serializer=_json_dumps, json_deserializer=orjson.loads)
-            _configure_sqlite(self._sync, sqlite_synchronous, busy_timeout_ms)
+            engine = create_engine(self.url, json_serializer=_json_dumps, json_deserializer=orjson.loads)
+            _configure_sqlite(engine, sqlite_synchronous, busy_timeout_ms)
+            self._sqlite = SqliteTransactions(engine, on_connect=self._start_checkpointer)
         else:
             self._async = create_async_engine(
                 self.url, pool_pre_ping=True, json_serializer=_json_dumps, json_deserializer=orjson.loads
             )
 
-    def _sqlite_connection(self) -> Connection:
-        """One connection for the process: turns run inline on the event loop's thread, one at a
-        time, so a pool would only add a checkout and a reset ROLLBACK to every turn."""
-        if self._conn is None or self._conn.closed or self._conn.invalidated:
-            assert self._sync is not None
-            self._conn = self._sync.connect()
-            path = self.url.database
-            if self._checkpointer is None and path and path != ":memory:":
-                self._checkpointer = Checkpointer(path)
-                self._checkpointer.start()
-        return self._conn
+    def _start_checkpointer(self, path: str) -> None:
+        if self._checkpointer is None and path and path != ":memory:":
+            self._checkpointer = Checkpointer(path)
+            self._checkpointer.start()
 
     @property
     def dialect(self) -> str:
@@ -102,53 +96,40 @@ class Database:
 
     async def run(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run `fn(connection, ...)` in one transaction, committed before this returns."""
-        if self._sync is not None:
-            return self._run_sqlite(fn, *args, **kwargs)
+        if self._sqlite is not None:
+            return await self._sqlite.run(fn, *args, **kwargs)
         assert self._async is not None
         async with self._async.begin() as aconn:
             return await aconn.run_sync(fn, *args, **kwargs)
 
-    def _run_sqlite(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """BEGIN IMMEDIATE and COMMIT on the driver connection: SQLAlchemy's transaction events cost
-        more than SQLite's commit. A repository that executes through SQLAlchemy inside `fn` makes
-        SQLAlchemy begin its own transaction object (no SQL on SQLite); it is committed with it."""
-        conn = self._sqlite_connection()
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
-        try:
-            raw.execute("BEGIN IMMEDIATE")  # the write lock up front: see _configure_sqlite
-            result = fn(conn, *args, **kwargs)
-            if conn.in_transaction():
-                conn.commit()
-            else:
-                raw.commit()
-        except BaseException as exc:
-            try:
-                if conn.in_transaction():
-                    conn.rollback()
-                else:
-                    raw.rollback()
-            except Exception:  # the connection is broken: open a new one next time
-                log.warning("rollback failed; reconnecting", exc_info=True)
-                conn.invalidate()
-            if isinstance(exc, sqlite3.Error):  # BEGIN or COMMIT: the same exception SQLAlchemy would raise
-                raise DBAPIError.instance("BEGIN/COMMIT", None, exc, sqlite3.Error) from exc
-            raise
-        return result
+    async def run_together(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Like `run`, for when other turns are in flight: on SQLite they may share one transaction
+        (storage/sqlite_tx.py); each still returns only after that transaction committed."""
+        if self._sqlite is not None:
+            return await self._sqlite.run(fn, *args, share=True, **kwargs)
+        return await self.run(fn, *args, **kwargs)
+
+    @property
+    def shared_commits(self) -> int:
+        """SQLite transactions that more than one turn shared."""
+        return self._sqlite.shared_commits if self._sqlite is not None else 0
 
     async def upgrade(self) -> None:
-        """Apply the Alembic migrations up to head."""
+        """Apply the Alembic migrations up to head (in a transaction of their own: alembic commits)."""
+        if self._sqlite is not None:
+            await self._sqlite.settled()
+            self._sqlite.run_alone(_upgrade)
+            return
         await self.run(_upgrade)
 
     async def dispose(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.stop()
             self._checkpointer = None
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-        if self._sync is not None:
-            self._sync.dispose()
+        if self._sqlite is not None:
+            await self._sqlite.settled()
+            self._sqlite.close()
+            self._sqlite.engine.dispose()
         if self._async is not None:
             await self._async.dispose()
 

@@ -8,6 +8,7 @@ exactly as production does, and feeds it `Update` objects.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
@@ -78,6 +79,8 @@ class RecordingRequest(BaseRequest):
     unreachable_chats: set[int] = field(default_factory=set)  # every call to these chats fails
     blocked_users: set[int] = field(default_factory=set)  # calls to these chats get 403
     _topics: itertools.count = field(default_factory=lambda: itertools.count(900))
+    # Yield to the event loop on every call, as a real HTTP round trip does (concurrent benchmarks).
+    suspend: bool = False
 
     async def initialize(self) -> None:
         return None
@@ -102,6 +105,8 @@ class RecordingRequest(BaseRequest):
         connect_timeout: Any = None,
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
+        if self.suspend:
+            await asyncio.sleep(0)
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data is not None else {}
         chat = params.get("chat_id")
