@@ -204,6 +204,84 @@ async def run_one(
     }
 
 
+# --- throughput side by side, interleaved in one process ------------------------------------------
+async def run_interleaved(
+    configs: tuple[str, ...], users: int, rounds: int, concurrency: int, db_url: str | None = None
+) -> dict[str, Any]:
+    """Every configuration in this one process, fed alternately round by round (the order flipped
+    every round), so that all of them run on the same machine at the same moment: on a shared
+    virtual machine the speed drifts by tens of percent from one minute to the next, which
+    separate processes run one after the other would read as a difference between them."""
+    from benchmarks.workload import UpdateStream
+    from knowledge.faq import faq_index
+
+    errors = ErrorCount()
+    logging.getLogger().addHandler(errors)
+    with tempfile.TemporaryDirectory() as tmp:
+        apps: dict[str, tuple[Any, Any]] = {}
+        for config in configs:
+            workdir = Path(tmp) / config
+            workdir.mkdir()
+            url = (db_url if config == "postgresql" else None) or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+            app, _request, close = await _build(config, workdir, url, concurrency)
+            apps[config] = (app, close)
+        faq_index()
+        stream = UpdateStream()
+        for app, _close in apps.values():  # warm-up, not measured
+            await _process(app, stream.journeys(200, first_user=1), concurrency)
+        seconds = dict.fromkeys(configs, 0.0)
+        latencies: dict[str, list[float]] = {c: [] for c in configs}
+        per_round: dict[str, list[float]] = {c: [] for c in configs}
+        first_user = 10_000_000
+        for round_ in range(rounds):
+            order = configs if round_ % 2 == 0 else tuple(reversed(configs))
+            for config in order:
+                updates = stream.journeys(users, first_user=first_user)
+                first_user += users
+                started = time.perf_counter()
+                latencies[config] += await _process(apps[config][0], updates, concurrency)
+                elapsed = time.perf_counter() - started
+                seconds[config] += elapsed
+                per_round[config].append(len(updates) / elapsed)
+        for _app, close in apps.values():
+            await close()
+    logging.getLogger().removeHandler(errors)
+    return {
+        "concurrency": concurrency,
+        "rounds": rounds,
+        "users_per_round": users,
+        "errors": errors.count,
+        "configs": {
+            c: {
+                "turns": len(latencies[c]),
+                "turns_per_s": len(latencies[c]) / seconds[c],
+                "p50_ms": statistics.median(latencies[c]) * 1000,
+                "p99_ms": percentile(latencies[c], 0.99) * 1000,
+                "per_round_turns_per_s": per_round[c],
+            }
+            for c in configs
+        },
+    }
+
+
+def interleaved_table(result: dict[str, Any], baseline: str = "baseline") -> str:
+    base = result["configs"][baseline]
+    lines = [
+        f"concurrency {result['concurrency']}, {result['rounds']} rounds of {result['users_per_round']} users "
+        f"per configuration, interleaved in one process; {result['errors']} errors",
+        "| configuration | turns/s | vs baseline | per-round ratio, median (min–max) | p50 ms | p99 ms |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, r in result["configs"].items():
+        ratios = [a / b for a, b in zip(r["per_round_turns_per_s"], base["per_round_turns_per_s"], strict=True)]
+        lines.append(
+            f"| {name} | {r['turns_per_s']:.0f} | {r['turns_per_s'] / base['turns_per_s']:.2f}× | "
+            f"{statistics.median(ratios):.2f}× ({min(ratios):.2f}–{max(ratios):.2f}) | "
+            f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
 # --- cold start -------------------------------------------------------------------------------------
 def seed(db_url: str, users: int) -> None:
     """N users, each mid-dialog with a few turns logged (bulk insert, one transaction)."""

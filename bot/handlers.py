@@ -162,7 +162,7 @@ class TelegramHandlers:
             self.in_flight -= 1
         self.service.delivered(update.update_id)
         self.metrics.turn_seconds.observe(time.perf_counter() - started)
-        self.metrics.updates.labels(type(event).__name__.lower()).inc()
+        self.metrics.update_kind(type(event).__name__.lower()).inc()
         if outcome.relays or outcome.handoff or outcome.ended_ticket:
             await self.support.after_turn(context.bot, outcome.relays, outcome.handoff, outcome.ended_ticket)
 

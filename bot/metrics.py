@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from sqlalchemy import Connection, func, select
@@ -32,6 +33,14 @@ class Metrics:
         )
         self.open_tickets = Gauge("icpbot_open_tickets", "Support tickets open or claimed", registry=self.registry)
         self.reminders_due = Gauge("icpbot_reminders_due", "Reminders due and not yet sent", registry=self.registry)
+        self._kinds: dict[str, Any] = {}
+
+    def update_kind(self, kind: str) -> Any:
+        """The counter for one kind of update (looked up once: `labels()` costs more than `inc()`)."""
+        child = self._kinds.get(kind)
+        if child is None:
+            child = self._kinds[kind] = self.updates.labels(kind)
+        return child
 
     async def render(self, db: Database) -> bytes:
         """The exposition text; the database gauges are read at scrape time."""

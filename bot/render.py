@@ -38,7 +38,8 @@ def markup(buttons: Keyboard) -> str | None:
 
 async def send_text(bot: Bot, chat_id: int, text: str, keyboard: str | None = None, **extra: Any) -> int:
     """sendMessage; returns the new message's id."""
-    params: dict[str, Any] = {"chat_id": chat_id, "text": text, **extra}
+    # Ids as text: python-telegram-bot JSON-encodes every other value, to the same characters.
+    params: dict[str, Any] = {"chat_id": str(chat_id), "text": text, **extra}
     if keyboard is not None:
         params["reply_markup"] = keyboard
     result = await bot.do_api_request(_SEND, api_kwargs=params)
@@ -47,7 +48,7 @@ async def send_text(bot: Bot, chat_id: int, text: str, keyboard: str | None = No
 
 async def edit_text(bot: Bot, chat_id: int, message_id: int, text: str, keyboard: str | None = None) -> None:
     """editMessageText of a message the bot sent."""
-    params: dict[str, Any] = {"chat_id": chat_id, "message_id": message_id, "text": text}
+    params: dict[str, Any] = {"chat_id": str(chat_id), "message_id": str(message_id), "text": text}
     if keyboard is not None:
         params["reply_markup"] = keyboard
     await bot.do_api_request(_EDIT, api_kwargs=params)

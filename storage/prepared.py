@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -20,9 +21,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Executable
 
 Processor = Callable[[Any], Any] | None
-
-
-_MISSING = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +33,9 @@ class _Compiled:
     results: tuple[Processor, ...]  # per selected or returned column; empty for plain DML
 
     def row_params(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
-        get = params.get
         out = []
         for name, default, process in zip(self.names, self.defaults, self.binds, strict=True):
-            value = get(name, _MISSING)
-            if value is _MISSING:
-                value = default()
+            value = params[name] if name in params else default()
             out.append(value if process is None or value is None else process(value))
         return tuple(out)
 
@@ -65,9 +60,24 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
         sql=compiled.string,
         names=names,
         defaults=tuple(_default(b.effective_value, prefetch.get(name)) for name, b in zip(names, binds, strict=True)),
-        binds=tuple(b.type.dialect_impl(dialect).bind_processor(dialect) for b in binds),
+        binds=tuple(_remembering(b.type, b.type.dialect_impl(dialect).bind_processor(dialect)) for b in binds),
         results=tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns),
     )
+
+
+def _remembering(type_: Any, process: Processor) -> Processor:
+    """A turn binds the same `now` several times: a datetime is converted once (datetimes are
+    immutable, so the same object always converts to the same value)."""
+    if process is None or type_.python_type is not datetime:
+        return process
+    last: list[Any] = [None, None]
+
+    def convert(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, process(value)
+        return last[1]
+
+    return convert
 
 
 def _default(literal: Any, column: Any) -> Callable[[], Any]:
