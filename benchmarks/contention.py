@@ -31,7 +31,8 @@ def main() -> None:
             reminder_interval_seconds=0,
             support_retry_seconds=0,
         )
-        app = assemble(settings, request=RecordingRequest(record=False)).app
+        # every Bot API call yields, as over a network: the users of one process really overlap
+        app = assemble(settings, request=RecordingRequest(record=False, suspend=True)).app
         await app.initialize()
         assert app.post_init is not None
         await app.post_init(app)

@@ -1,14 +1,22 @@
 """Load generator: the real Application in-process, the tests' recording transport (no network).
 
-    python -m benchmarks.load                 # every configuration, a table, side by side
+    python -m benchmarks.load                 # everything, as tables (docs/performance.md)
     python -m benchmarks.load --users 300     # smaller
     python -m benchmarks.load --one sqlite-normal --users 500 --json   # one configuration (used internally)
 
-Each configuration runs in a fresh subprocess, so its peak RSS is its own. Per configuration:
-turns/s over complete journeys (7 button turns and a free question per user, users interleaved),
-p50/p99 per-turn latency, p99 when paced at 500 turns/s, peak RSS, RSS added per 1,000 active
+Side by side (throughput and the ratio to the baseline): our bot on SQLite (synchronous NORMAL and
+FULL) and the baseline, built in one process and fed alternately, round by round, with 1, 16 and
+64 users in flight; so they are compared on the same machine at the same moment.
+
+Each configuration also runs in a fresh subprocess of its own, for what must not be shared: turns/s
+and p50/p99 per-turn latency over complete journeys (7 button turns and a free question per user,
+users interleaved), p99 when paced at 500 turns/s, peak RSS, RSS added per 1,000 active
 conversations (10,000 users left mid-dialog), and errors. Separately: cold start with 10,000 and
 100,000 users stored, and 64 users at once from two processes on one SQLite file.
+
+With more than one user in flight every Bot API call of the recording transport yields to the
+event loop once, as a network call would; otherwise one user's updates would run to the end
+before the next user's began.
 """
 
 from __future__ import annotations
@@ -32,6 +40,8 @@ from typing import Any
 import psutil
 
 CONFIGS = ("sqlite-normal", "sqlite-full", "postgresql", "baseline")
+SIDE_BY_SIDE = ("sqlite-normal", "sqlite-full", "baseline")  # the throughput comparison, interleaved
+IN_FLIGHT = (1, 16, 64)  # users whose updates are handled at once in the side-by-side runs
 TOKEN = "123456789:BENCH-token-abcdefghijklmnop"
 POSTGRES_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 ACTIVE_USERS = 10_000
@@ -446,32 +456,48 @@ def run_config_subprocess(
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def table(results: list[dict[str, Any]], baseline: dict[str, Any] | None) -> str:
+def table(results: list[dict[str, Any]]) -> str:
+    """Each configuration in a process of its own: latency, memory and errors (throughput and the
+    ratio to the baseline come from the interleaved runs, which all see the same machine speed)."""
     head = (
-        "| configuration | turns/s | vs baseline | p50 ms | p99 ms | p99 ms at 500/s | peak RSS MB "
+        "| configuration | turns/s | p50 ms | p99 ms | p99 ms at 500/s | peak RSS MB "
         "| RSS per 1,000 active conv. MB | errors |"
     )
-    lines = [head, "|" + "---|" * 9]
+    lines = [head, "|" + "---|" * 8]
     for r in results:
-        ratio = f"{r['turns_per_s'] / baseline['turns_per_s']:.2f}×" if baseline else "–"
-        name = r["config"] + (f" (concurrency {r['concurrency']})" if r["concurrency"] > 1 else "")
+        name = r["config"] + (f" ({r['concurrency']} in flight)" if r["concurrency"] > 1 else "")
         lines.append(
-            f"| {name} | {r['turns_per_s']:.0f} | {ratio} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
+            f"| {name} | {r['turns_per_s']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
             f"{r['paced_p99_ms']:.2f} | {r['peak_rss_mb']:.0f} | {r['rss_per_1000_active_mb']:.2f} | "
             f"{r['errors']} |"
         )
     return "\n".join(lines)
 
 
+def run_interleaved_subprocess(in_flight: int, users: int, rounds: int) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "benchmarks.load", "--interleave", str(in_flight)]
+    cmd += ["--users", str(users), "--rounds", str(rounds)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, cwd=Path(__file__).resolve().parents[1])
+    if out.returncode != 0:
+        raise RuntimeError(f"interleaved run failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--one", choices=CONFIGS)
+    parser.add_argument(
+        "--interleave", type=int, metavar="N", help="side by side in one process, N users in flight (internal)"
+    )
+    parser.add_argument("--rounds", type=int, default=8, help="interleaved rounds per configuration")
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--pg-concurrency", type=int, default=16)
     parser.add_argument("--db")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--skip", nargs="*", default=[], help="configurations or 'cold' / 'contention' to skip")
+    parser.add_argument(
+        "--skip", nargs="*", default=[], help="configurations, or 'side-by-side' / 'cold' / 'contention', to skip"
+    )
     parser.add_argument("--out", type=Path, help="also write the results as JSON (after each configuration)")
     parser.add_argument("--active", type=int, default=ACTIVE_USERS, help="users left mid-dialog per memory round")
     parser.add_argument(
@@ -484,6 +510,11 @@ def main() -> None:
 
     if args.one:
         result = asyncio.run(run_one(args.one, args.users, args.concurrency, args.db, args.active))
+        print(json.dumps(result))
+        return
+    if args.interleave:
+        users = max(args.interleave, args.users // args.rounds)
+        result = asyncio.run(run_interleaved(SIDE_BY_SIDE, users, args.rounds, args.interleave))
         print(json.dumps(result))
         return
 
@@ -509,8 +540,16 @@ def main() -> None:
             results.append(run_config_subprocess(config, args.users, 1, None, active))
         results[-1]["active_users"] = args.baseline_active if config == "baseline" else args.active
         save()
-    baseline = next((r for r in results if r["config"] == "baseline"), None)
-    print(table(results, baseline))
+    print(table(results))
+
+    if "side-by-side" not in args.skip:
+        report["side_by_side"] = []
+        for in_flight in IN_FLIGHT:
+            print(f"side by side, {in_flight} in flight ...", file=sys.stderr)
+            result = run_interleaved_subprocess(in_flight, args.users * 2, args.rounds)
+            report["side_by_side"].append(result)
+            save()
+            print("\n" + interleaved_table(result))
 
     if "cold" not in args.skip:
         cold: dict[str, float] = {}
