@@ -309,7 +309,7 @@ def seed(db_url: str, users: int) -> None:
             for start in range(0, users, 10_000):
                 ids = range(start + 10, min(users, start + 10_000) + 10)
                 conn.execute(
-                    User.__table__.insert(),
+                    User.insert(),
                     [
                         {
                             "id": i,
@@ -324,7 +324,7 @@ def seed(db_url: str, users: int) -> None:
                     ],
                 )
                 conn.execute(
-                    DialogState.__table__.insert(),
+                    DialogState.insert(),
                     [
                         {
                             "user_id": i,
@@ -339,7 +339,7 @@ def seed(db_url: str, users: int) -> None:
                     ],
                 )
                 conn.execute(
-                    Turn.__table__.insert(),
+                    Turn.insert(),
                     [
                         {
                             "user_id": i,

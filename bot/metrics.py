@@ -51,8 +51,8 @@ class Metrics:
 
 
 def _gauges(conn: Connection, now: datetime) -> tuple[int, int]:
-    tickets = conn.execute(select(func.count()).select_from(Ticket).where(Ticket.status.in_(ACTIVE))).scalar_one()
+    tickets = conn.execute(select(func.count()).select_from(Ticket).where(Ticket.c.status.in_(ACTIVE))).scalar_one()
     due = conn.execute(
-        select(func.count()).select_from(Reminder).where(Reminder.sent_at.is_(None), Reminder.due_at <= now)
+        select(func.count()).select_from(Reminder).where(Reminder.c.sent_at.is_(None), Reminder.c.due_at <= now)
     ).scalar_one()
     return int(tickets), int(due)

@@ -1,24 +1,32 @@
-"""Tables. Nothing SQLite-only: the same models serve SQLite and PostgreSQL."""
+"""Tables. Nothing SQLite-only: the same tables serve SQLite and PostgreSQL.
+
+SQLAlchemy Core tables, not ORM classes: every query in the project is Core (statements on a
+`Connection`), and the ORM's import and class mapping cost a sixth of the bot's start-up.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Column,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    MetaData,
     String,
+    Table,
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+metadata = MetaData()
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 BigIntId = BigInteger().with_variant(Integer, "sqlite")
@@ -46,201 +54,209 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: UTCDateTime(),
-        dict[str, Any]: JSON,
-        list[str]: JSON,
-    }
+# --- column helpers: the same few shapes recur in every table ---------------------------------
+def _id() -> Column[int]:
+    return Column("id", BigIntId, primary_key=True, autoincrement=True)
 
 
-class User(Base):
-    __tablename__ = "users"
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # Telegram user id
-    language: Mapped[str] = mapped_column(String(8))
-    active_dialog: Mapped[str | None] = mapped_column(String(32))
-    last_dialog: Mapped[str | None] = mapped_column(String(32))
-    reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
-    blocked_at: Mapped[datetime | None]  # the user blocked the bot: no more reminders
-    support_ticket_id: Mapped[int | None] = mapped_column(BigInteger)  # set while a person handles the user
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+def _user_id(**kw: Any) -> Column[int]:
+    kw.setdefault("nullable", False)
+    return Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), **kw)
 
 
-class DialogState(Base):
-    """Where one user stands in one dialog, with the answers so far."""
-
-    __tablename__ = "dialog_states"
-
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    dialog: Mapped[str] = mapped_column(String(32), primary_key=True)
-    state: Mapped[str] = mapped_column(String(32))
-    answers: Mapped[dict[str, Any]]
-    history: Mapped[list[str]]
-    version: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+def _text(name: str, length: int, nullable: bool = False, **kw: Any) -> Column[str]:
+    return Column(name, String(length), nullable=nullable, **kw)
 
 
-class Turn(Base):
-    """The turn log: what the user sent, what they answered, what the bot concluded and showed."""
-
-    __tablename__ = "turns"
-    __table_args__ = (Index("ix_turns_user_id_id", "user_id", "id"),)
-
-    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    dialog: Mapped[str | None] = mapped_column(String(32))
-    kind: Mapped[str] = mapped_column(String(16))
-    data: Mapped[dict[str, Any]]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+def _when(name: str, nullable: bool = True, **kw: Any) -> Column[datetime]:
+    return Column(name, UTCDateTime(), nullable=nullable, **kw)
 
 
-class ServiceCode(Base):
-    """A service code the user recorded. The code itself is shown in full only to its owner."""
-
-    __tablename__ = "service_codes"
-    __table_args__ = (UniqueConstraint("user_id", "code", name="uq_service_codes_user_code"),)
-
-    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    code: Mapped[str] = mapped_column(String(64))
-    product: Mapped[str] = mapped_column(String(16))
-    instance: Mapped[str | None] = mapped_column(String(128))
-    paid: Mapped[bool] = mapped_column(Boolean)
-    origin: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+def _stamp(name: str = "created_at", **kw: Any) -> Column[datetime]:
+    """Set when the row is written, unless the statement gives a value."""
+    return _when(name, nullable=False, default=utcnow, **kw)
 
 
-class ServiceCodeChange(Base):
-    """Every status a code took, with its time (from_status is None for the first)."""
-
-    __tablename__ = "service_code_changes"
-
-    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
-    code_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("service_codes.id", ondelete="CASCADE"), index=True)
-    from_status: Mapped[str | None] = mapped_column(String(16))
-    to_status: Mapped[str] = mapped_column(String(16))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+def _count(name: str) -> Column[int]:
+    return Column(name, Integer, nullable=False, default=0)
 
 
-class FilingStage(Base):
-    """When the user reached each stage of their filing; the latest row is where they stand."""
-
-    __tablename__ = "filing_stages"
-
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    stage: Mapped[str] = mapped_column(String(24), primary_key=True)
-    position: Mapped[int] = mapped_column(Integer)
-    reached_at: Mapped[datetime] = mapped_column(default=utcnow)
+def _json(name: str) -> Column[Any]:
+    return Column(name, JSON, nullable=False)
 
 
-class Reminder(Base):
-    """A planned reminder. One row per user and kind; sent_at set once it went out."""
+User = Table(
+    "users",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),  # the Telegram user id
+    _text("language", 8),
+    _text("active_dialog", 32, nullable=True),
+    _text("last_dialog", 32, nullable=True),
+    Column("reminders_enabled", Boolean, nullable=False, default=True, server_default="1"),
+    _when("blocked_at"),  # the user blocked the bot: no more reminders
+    Column("support_ticket_id", BigInteger),  # set while a person handles the user
+    _stamp("created_at"),
+    _stamp("updated_at"),
+)
 
-    __tablename__ = "reminders"
-    __table_args__ = (
-        UniqueConstraint("user_id", "kind", name="uq_reminders_user_kind"),
-        Index("ix_reminders_due", "sent_at", "due_at"),
-    )
+# Where one user stands in one dialog, with the answers so far.
+DialogState = Table(
+    "dialog_states",
+    metadata,
+    _user_id(primary_key=True),
+    _text("dialog", 32, primary_key=True),
+    _text("state", 32),
+    _json("answers"),
+    _json("history"),
+    _count("version"),
+    _stamp("updated_at"),
+)
 
-    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(24))
-    stage: Mapped[str] = mapped_column(String(24))
-    due_at: Mapped[datetime]
-    params: Mapped[dict[str, Any]]
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
-    claimed_until: Mapped[datetime | None]
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    sent_at: Mapped[datetime | None]
+# The turn log: what the user sent, what they answered, what the bot concluded and showed.
+Turn = Table(
+    "turns",
+    metadata,
+    _id(),
+    _user_id(),
+    _text("dialog", 32, nullable=True),
+    _text("kind", 16),
+    _json("data"),
+    _stamp(),
+    Index("ix_turns_user_id_id", "user_id", "id"),
+)
 
+# A service code the user recorded. The code itself is shown in full only to its owner.
+ServiceCode = Table(
+    "service_codes",
+    metadata,
+    _id(),
+    _user_id(index=True),
+    _text("code", 64),
+    _text("product", 16),
+    _text("instance", 128, nullable=True),
+    Column("paid", Boolean, nullable=False),
+    _text("origin", 16),
+    _text("status", 16),
+    _stamp("created_at"),
+    _stamp("updated_at"),
+    UniqueConstraint("user_id", "code", name="uq_service_codes_user_code"),
+)
 
-class FaqFeedback(Base):
-    """A "Did this help?" answer."""
+# Every status a code took, with its time (from_status is None for the first).
+ServiceCodeChange = Table(
+    "service_code_changes",
+    metadata,
+    _id(),
+    Column("code_id", BigInteger, ForeignKey("service_codes.id", ondelete="CASCADE"), nullable=False, index=True),
+    _text("from_status", 16, nullable=True),
+    _text("to_status", 16),
+    _stamp("at"),
+)
 
-    __tablename__ = "faq_feedback"
+# When the user reached each stage of their filing; the latest row is where they stand.
+FilingStage = Table(
+    "filing_stages",
+    metadata,
+    _user_id(primary_key=True),
+    _text("stage", 24, primary_key=True),
+    Column("position", Integer, nullable=False),
+    _stamp("reached_at"),
+)
 
-    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    topic: Mapped[str] = mapped_column(String(64))
-    helpful: Mapped[bool] = mapped_column(Boolean)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+# A planned reminder. One row per user and kind; sent_at set once it went out.
+Reminder = Table(
+    "reminders",
+    metadata,
+    _id(),
+    _user_id(),
+    _text("kind", 24),
+    _text("stage", 24),
+    _when("due_at", nullable=False),
+    _json("params"),
+    _text("claimed_by", 64, nullable=True),
+    _when("claimed_until"),
+    _count("attempts"),
+    _when("sent_at"),
+    UniqueConstraint("user_id", "kind", name="uq_reminders_user_kind"),
+    Index("ix_reminders_due", "sent_at", "due_at"),
+)
 
+# A "Did this help?" answer.
+FaqFeedback = Table(
+    "faq_feedback",
+    metadata,
+    _id(),
+    _user_id(index=True),
+    _text("topic", 64),
+    Column("helpful", Boolean, nullable=False),
+    _stamp(),
+)
 
-class FaqMiss(Base):
-    """A question the FAQ could not answer, for staff to read (`python -m bot faq misses`)."""
+# A question the FAQ could not answer, for staff to read (`python -m bot faq misses`).
+FaqMiss = Table(
+    "faq_misses",
+    metadata,
+    _id(),
+    _user_id(nullable=True, index=True),
+    _text("question", 1000),
+    _text("language", 8),
+    Column("score", Float, nullable=False),
+    _stamp(),
+)
 
-    __tablename__ = "faq_misses"
+# A hand-off to support staff: open -> claimed -> closed.
+Ticket = Table(
+    "tickets",
+    metadata,
+    _id(),
+    _user_id(index=True),
+    _text("user_name", 200),
+    _text("status", 16),
+    _text("reason", 32),  # what brought the user: asked, faq_miss, error, ...
+    _stamp(),
+    Column("card_message_id", BigInteger),  # None until the staff group got the card
+    Column("topic_id", BigInteger),  # the forum topic, in a forum group
+    Column("claimed_by", BigInteger),
+    _when("claimed_at"),
+    _when("first_response_at"),
+    _when("closed_at"),
+    _text("close_note", 500, nullable=True),
+    Column("rating", Integer),
+    _count("card_attempts"),
+    _when("next_card_attempt_at"),
+    Index("ix_tickets_status_created", "status", "created_at"),
+)
 
-    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    question: Mapped[str] = mapped_column(String(1000))
-    language: Mapped[str] = mapped_column(String(8))
-    score: Mapped[float] = mapped_column(Float)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+# One message carried between a user and the staff group; pending until delivered.
+Relay = Table(
+    "relays",
+    metadata,
+    _id(),
+    Column("ticket_id", BigInteger, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True),
+    _text("direction", 8),  # "in": user -> staff, "out": staff -> user
+    Column("source_chat_id", BigInteger, nullable=False),
+    Column("source_message_id", BigInteger, nullable=False),
+    Column("target_chat_id", BigInteger),  # set on delivery
+    Column("target_message_id", BigInteger),
+    _text("status", 16),  # pending, sent, failed (gave up: the sender was told)
+    _count("attempts"),
+    _when("next_attempt_at"),
+    _when("claimed_until"),
+    _stamp(),
+    _when("sent_at"),
+    Index("ix_relays_pending", "status", "next_attempt_at"),
+    Index("ix_relays_target", "target_chat_id", "target_message_id"),
+)
 
-
-class Ticket(Base):
-    """A hand-off to support staff: open -> claimed -> closed."""
-
-    __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_status_created", "status", "created_at"),)
-
-    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    user_name: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[str] = mapped_column(String(32))  # what brought the user: asked, faq_miss, error, ...
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    card_message_id: Mapped[int | None] = mapped_column(BigInteger)  # None until the staff group got the card
-    topic_id: Mapped[int | None] = mapped_column(BigInteger)  # the forum topic, in a forum group
-    claimed_by: Mapped[int | None] = mapped_column(BigInteger)
-    claimed_at: Mapped[datetime | None]
-    first_response_at: Mapped[datetime | None]
-    closed_at: Mapped[datetime | None]
-    close_note: Mapped[str | None] = mapped_column(String(500))
-    rating: Mapped[int | None] = mapped_column(Integer)
-    card_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_card_attempt_at: Mapped[datetime | None]
-
-
-class Relay(Base):
-    """One message carried between a user and the staff group; pending until delivered."""
-
-    __tablename__ = "relays"
-    __table_args__ = (
-        Index("ix_relays_pending", "status", "next_attempt_at"),
-        Index("ix_relays_target", "target_chat_id", "target_message_id"),
-    )
-
-    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
-    ticket_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
-    direction: Mapped[str] = mapped_column(String(8))  # "in": user -> staff, "out": staff -> user
-    source_chat_id: Mapped[int] = mapped_column(BigInteger)
-    source_message_id: Mapped[int] = mapped_column(BigInteger)
-    target_chat_id: Mapped[int | None] = mapped_column(BigInteger)  # set on delivery
-    target_message_id: Mapped[int | None] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(16))  # pending, sent, failed (gave up: the sender was told)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None]
-    claimed_until: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[datetime | None]
-
-
-class ProcessedUpdate(Base):
-    """A Telegram update applied once, with the replies it produced until they are delivered.
-
-    A redelivered update (a webhook retry, polling after a crash) finds its row: it is not applied
-    again, and replies that never went out are sent from here."""
-
-    __tablename__ = "processed_updates"
-
-    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    replies: Mapped[dict[str, Any]]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    delivered_at: Mapped[datetime | None]
+# A Telegram update applied once, with the replies it produced until they are delivered. A
+# redelivered update (a webhook retry, polling after a crash) finds its row: it is not applied
+# again, and replies that never went out are sent from here.
+ProcessedUpdate = Table(
+    "processed_updates",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    _user_id(index=True),
+    _json("replies"),
+    _stamp(index=True),
+    _when("delivered_at"),
+)

@@ -14,12 +14,12 @@ from storage.prepared import Prepared
 KEEP = timedelta(days=2)  # Telegram keeps an update for 24 hours; anything older cannot come back
 
 _PREVIOUS = Prepared(
-    select(ProcessedUpdate.replies, ProcessedUpdate.delivered_at).where(
-        ProcessedUpdate.update_id == bindparam("b_update")
+    select(ProcessedUpdate.c.replies, ProcessedUpdate.c.delivered_at).where(
+        ProcessedUpdate.c.update_id == bindparam("b_update")
     )
 )
 _RECORD = Prepared(
-    ProcessedUpdate.__table__.insert().values(
+    ProcessedUpdate.insert().values(
         update_id=bindparam("update_id"),
         user_id=bindparam("user_id"),
         replies=bindparam("replies"),
@@ -28,7 +28,7 @@ _RECORD = Prepared(
 )
 _DELIVERED = Prepared(
     update(ProcessedUpdate)
-    .where(ProcessedUpdate.update_id == bindparam("b_update"))
+    .where(ProcessedUpdate.c.update_id == bindparam("b_update"))
     .values(delivered_at=bindparam("b_at"))
 )
 
@@ -78,4 +78,4 @@ def delivered(conn: Connection, update_ids: list[int], at: datetime) -> None:
 
 
 def prune(conn: Connection, now: datetime) -> int:
-    return conn.execute(delete(ProcessedUpdate).where(ProcessedUpdate.created_at < now - KEEP)).rowcount
+    return conn.execute(delete(ProcessedUpdate).where(ProcessedUpdate.c.created_at < now - KEEP)).rowcount

@@ -30,16 +30,16 @@ class DueReminder:
 
 def claim_due(conn: Connection, now: datetime, worker: str, limit: int = 100) -> list[DueReminder]:
     query = (
-        select(Reminder.id, Reminder.user_id, Reminder.kind, User.language, Reminder.params)
-        .join(User, User.id == Reminder.user_id)
+        select(Reminder.c.id, Reminder.c.user_id, Reminder.c.kind, User.c.language, Reminder.c.params)
+        .join(User, User.c.id == Reminder.c.user_id)
         .where(
-            Reminder.sent_at.is_(None),
-            Reminder.due_at <= now,
-            or_(Reminder.claimed_until.is_(None), Reminder.claimed_until < now),
-            User.reminders_enabled.is_(True),
-            User.blocked_at.is_(None),
+            Reminder.c.sent_at.is_(None),
+            Reminder.c.due_at <= now,
+            or_(Reminder.c.claimed_until.is_(None), Reminder.c.claimed_until < now),
+            User.c.reminders_enabled.is_(True),
+            User.c.blocked_at.is_(None),
         )
-        .order_by(Reminder.due_at)
+        .order_by(Reminder.c.due_at)
         .limit(limit)
     )
     if conn.dialect.name == "postgresql":
@@ -48,8 +48,8 @@ def claim_due(conn: Connection, now: datetime, worker: str, limit: int = 100) ->
     if rows:
         conn.execute(
             update(Reminder)
-            .where(Reminder.id.in_([r.id for r in rows]))
-            .values(claimed_by=worker, claimed_until=now + LEASE, attempts=Reminder.attempts + 1)
+            .where(Reminder.c.id.in_([r.id for r in rows]))
+            .values(claimed_by=worker, claimed_until=now + LEASE, attempts=Reminder.c.attempts + 1)
         )
     return rows
 
@@ -57,7 +57,7 @@ def claim_due(conn: Connection, now: datetime, worker: str, limit: int = 100) ->
 def mark_sent(conn: Connection, reminder_id: int, worker: str, now: datetime) -> None:
     conn.execute(
         update(Reminder)
-        .where(Reminder.id == reminder_id, Reminder.claimed_by == worker)
+        .where(Reminder.c.id == reminder_id, Reminder.c.claimed_by == worker)
         .values(sent_at=now, claimed_until=None)
     )
 
@@ -66,14 +66,14 @@ def release(conn: Connection, reminder_id: int, worker: str) -> None:
     """Give a claimed reminder back (the send failed): the next run tries again."""
     conn.execute(
         update(Reminder)
-        .where(Reminder.id == reminder_id, Reminder.claimed_by == worker, Reminder.sent_at.is_(None))
+        .where(Reminder.c.id == reminder_id, Reminder.c.claimed_by == worker, Reminder.c.sent_at.is_(None))
         .values(claimed_by=None, claimed_until=None)
     )
 
 
 def mark_blocked(conn: Connection, user_id: int, now: datetime) -> None:
-    conn.execute(update(User).where(User.id == user_id).values(blocked_at=now))
+    conn.execute(update(User).where(User.c.id == user_id).values(blocked_at=now))
 
 
 def unmark_blocked(conn: Connection, user_id: int) -> None:
-    conn.execute(update(User).where(User.id == user_id, User.blocked_at.is_not(None)).values(blocked_at=None))
+    conn.execute(update(User).where(User.c.id == user_id, User.c.blocked_at.is_not(None)).values(blocked_at=None))

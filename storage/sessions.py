@@ -16,7 +16,7 @@ from dialogs.screens import LogEntry
 from knowledge.domain import Language, normalize_language
 from storage.models import DialogState, Turn, User, utcnow
 from storage.prepared import Prepared
-from storage.sql import DIALECTS, dialect_insert
+from storage.sql import PerDialect, dialect_insert
 from storage.user_data import SqlUserData
 
 # The user and all their dialog states in one query. PostgreSQL: the row lock on the user
@@ -24,26 +24,26 @@ from storage.user_data import SqlUserData
 # serialises every write transaction.
 _SESSION_QUERY = (
     select(
-        User.language,
-        User.active_dialog,
-        User.last_dialog,
-        User.blocked_at,
-        User.support_ticket_id,
-        DialogState.dialog,
-        DialogState.state,
-        DialogState.answers,
-        DialogState.history,
-        DialogState.version,
+        User.c.language,
+        User.c.active_dialog,
+        User.c.last_dialog,
+        User.c.blocked_at,
+        User.c.support_ticket_id,
+        DialogState.c.dialog,
+        DialogState.c.state,
+        DialogState.c.answers,
+        DialogState.c.history,
+        DialogState.c.version,
     )
     .select_from(User)
-    .outerjoin(DialogState, DialogState.user_id == User.id)
-    .where(User.id == bindparam("uid"))
+    .outerjoin(DialogState, DialogState.c.user_id == User.c.id)
+    .where(User.c.id == bindparam("uid"))
 )
 _SESSION = Prepared(_SESSION_QUERY)
 _SESSION_FOR_UPDATE = Prepared(_SESSION_QUERY.with_for_update(of=User))
 _SAVE_USER = Prepared(
     update(User)
-    .where(User.id == bindparam("uid"))
+    .where(User.c.id == bindparam("uid"))
     .values(
         language=bindparam("b_language"),
         active_dialog=bindparam("b_active"),
@@ -51,10 +51,10 @@ _SAVE_USER = Prepared(
         updated_at=bindparam("b_now"),
     )
 )
-_UNBLOCK = Prepared(update(User).where(User.id == bindparam("uid")).values(blocked_at=bindparam("b_none")))
-_CLEAR_STATES = Prepared(delete(DialogState).where(DialogState.user_id == bindparam("uid")))
+_UNBLOCK = Prepared(update(User).where(User.c.id == bindparam("uid")).values(blocked_at=bindparam("b_none")))
+_CLEAR_STATES = Prepared(delete(DialogState).where(DialogState.c.user_id == bindparam("uid")))
 _INSERT_TURNS = Prepared(
-    Turn.__table__.insert().values(
+    Turn.insert().values(
         user_id=bindparam("user_id"),
         dialog=bindparam("dialog"),
         kind=bindparam("kind"),
@@ -62,8 +62,8 @@ _INSERT_TURNS = Prepared(
         created_at=bindparam("created_at"),
     )
 )
-_NEW_USER = {
-    dialect: Prepared(
+_NEW_USER = PerDialect(
+    lambda dialect: Prepared(
         dialect_insert(dialect, User)
         .values(
             id=bindparam("id"),
@@ -73,8 +73,7 @@ _NEW_USER = {
         )
         .on_conflict_do_nothing(index_elements=["id"])
     )
-    for dialect in DIALECTS
-}
+)
 
 
 def _upsert_state(dialect: str) -> Prepared:
@@ -95,13 +94,13 @@ def _upsert_state(dialect: str) -> Prepared:
                 "answers": stmt.excluded.answers,
                 "history": stmt.excluded.history,
                 "updated_at": stmt.excluded.updated_at,
-                "version": DialogState.version + 1,
+                "version": DialogState.c.version + 1,
             },
         )
     )
 
 
-_UPSERT_STATE = {dialect: _upsert_state(dialect) for dialect in DIALECTS}
+_UPSERT_STATE = PerDialect(_upsert_state)
 
 
 def _lock_user(conn: Connection, user_id: int) -> list[tuple[Any, ...]]:
@@ -175,9 +174,9 @@ def save_session(conn: Connection, session: Session, log: Sequence[LogEntry] = (
 
 def recent_turns(conn: Connection, user_id: int, limit: int = 20) -> list[dict[str, Any]]:
     rows = conn.execute(
-        select(Turn.kind, Turn.dialog, Turn.data, Turn.created_at)
-        .where(Turn.user_id == user_id)
-        .order_by(Turn.id.desc())
+        select(Turn.c.kind, Turn.c.dialog, Turn.c.data, Turn.c.created_at)
+        .where(Turn.c.user_id == user_id)
+        .order_by(Turn.c.id.desc())
         .limit(limit)
     ).all()
     return [dict(r._mapping) for r in reversed(rows)]

@@ -36,8 +36,8 @@ def masked_codes(conn: Connection, user_id: int) -> list[dict[str, object]]:
 def faq_misses(conn: Connection, limit: int = 50) -> list[dict[str, object]]:
     """Unanswered questions, newest first. They are what users typed: staff-only."""
     rows = conn.execute(
-        select(FaqMiss.created_at, FaqMiss.language, FaqMiss.score, FaqMiss.question)
-        .order_by(FaqMiss.id.desc())
+        select(FaqMiss.c.created_at, FaqMiss.c.language, FaqMiss.c.score, FaqMiss.c.question)
+        .order_by(FaqMiss.c.id.desc())
         .limit(max(1, limit))
     )
     return [{"at": at.isoformat(), "language": lang, "score": score, "question": q} for at, lang, score, q in rows]

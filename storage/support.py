@@ -33,16 +33,16 @@ class TicketRow:
 
 
 TICKET_COLUMNS = (
-    Ticket.id,
-    Ticket.user_id,
-    Ticket.user_name,
-    Ticket.status,
-    Ticket.reason,
-    Ticket.created_at,
-    Ticket.card_message_id,
-    Ticket.topic_id,
-    Ticket.claimed_by,
-    Ticket.first_response_at,
+    Ticket.c.id,
+    Ticket.c.user_id,
+    Ticket.c.user_name,
+    Ticket.c.status,
+    Ticket.c.reason,
+    Ticket.c.created_at,
+    Ticket.c.card_message_id,
+    Ticket.c.topic_id,
+    Ticket.c.claimed_by,
+    Ticket.c.first_response_at,
 )
 
 
@@ -51,35 +51,35 @@ def _ticket(row: Any) -> TicketRow | None:
 
 
 def get_ticket(conn: Connection, ticket_id: int) -> TicketRow | None:
-    return _ticket(conn.execute(select(*TICKET_COLUMNS).where(Ticket.id == ticket_id)).first())
+    return _ticket(conn.execute(select(*TICKET_COLUMNS).where(Ticket.c.id == ticket_id)).first())
 
 
 def user_language(conn: Connection, user_id: int) -> str | None:
-    return conn.execute(select(User.language).where(User.id == user_id)).scalar()
+    return conn.execute(select(User.c.language).where(User.c.id == user_id)).scalar()
 
 
 # --- the user's side (called inside the user's turn) ---------------------------------------------
 def open_ticket(conn: Connection, user_id: int, user_name: str, reason: str, at: datetime) -> int:
     ticket_id = conn.execute(
-        Ticket.__table__.insert()
+        Ticket.insert()
         .values(
             user_id=user_id, user_name=user_name[:200], status=OPEN, reason=reason[:32], created_at=at, card_attempts=0
         )
-        .returning(Ticket.id)
+        .returning(Ticket.c.id)
     ).scalar_one()
-    conn.execute(update(User).where(User.id == user_id).values(support_ticket_id=ticket_id))
+    conn.execute(update(User).where(User.c.id == user_id).values(support_ticket_id=ticket_id))
     return ticket_id
 
 
 def queue_position(conn: Connection, ticket_id: int) -> int:
     """1 for the oldest ticket nobody has claimed yet."""
-    created = select(Ticket.created_at).where(Ticket.id == ticket_id).scalar_subquery()
+    created = select(Ticket.c.created_at).where(Ticket.c.id == ticket_id).scalar_subquery()
     return conn.execute(
         select(func.count())
         .select_from(Ticket)
         .where(
-            Ticket.status == OPEN,
-            or_(Ticket.created_at < created, and_(Ticket.created_at == created, Ticket.id <= ticket_id)),
+            Ticket.c.status == OPEN,
+            or_(Ticket.c.created_at < created, and_(Ticket.c.created_at == created, Ticket.c.id <= ticket_id)),
         )
     ).scalar_one()
 
@@ -96,7 +96,7 @@ def _queue_relay(
     """A message to carry, pending until delivered (the target chat of a user message is the staff
     group's, known on delivery)."""
     return conn.execute(
-        Relay.__table__.insert()
+        Relay.insert()
         .values(
             ticket_id=ticket_id,
             direction=direction,
@@ -108,7 +108,7 @@ def _queue_relay(
             next_attempt_at=at,
             created_at=at,
         )
-        .returning(Relay.id)
+        .returning(Relay.c.id)
     ).scalar_one()
 
 
@@ -120,14 +120,16 @@ def close_ticket(conn: Connection, ticket_id: int, at: datetime, note: str | Non
     """Close an active ticket; returns its user, or None when it was not active (already closed)."""
     row = conn.execute(
         update(Ticket)
-        .where(Ticket.id == ticket_id, Ticket.status.in_(ACTIVE))
+        .where(Ticket.c.id == ticket_id, Ticket.c.status.in_(ACTIVE))
         .values(status=CLOSED, closed_at=at, close_note=(note or None) and note[:500])
-        .returning(Ticket.user_id)
+        .returning(Ticket.c.user_id)
     ).first()
     if row is None:
         return None
     conn.execute(
-        update(User).where(User.id == row.user_id, User.support_ticket_id == ticket_id).values(support_ticket_id=None)
+        update(User)
+        .where(User.c.id == row.user_id, User.c.support_ticket_id == ticket_id)
+        .values(support_ticket_id=None)
     )
     return int(row.user_id)
 
@@ -136,7 +138,12 @@ def rate_ticket(conn: Connection, user_id: int, ticket_id: int, rating: int) -> 
     return (
         conn.execute(
             update(Ticket)
-            .where(Ticket.id == ticket_id, Ticket.user_id == user_id, Ticket.status == CLOSED, Ticket.rating.is_(None))
+            .where(
+                Ticket.c.id == ticket_id,
+                Ticket.c.user_id == user_id,
+                Ticket.c.status == CLOSED,
+                Ticket.c.rating.is_(None),
+            )
             .values(rating=rating)
         ).rowcount
         == 1
@@ -146,25 +153,25 @@ def rate_ticket(conn: Connection, user_id: int, ticket_id: int, rating: int) -> 
 # --- the staff side ------------------------------------------------------------------------------
 def ticket_by_topic(conn: Connection, topic_id: int) -> TicketRow | None:
     return _ticket(
-        conn.execute(select(*TICKET_COLUMNS).where(Ticket.topic_id == topic_id).order_by(Ticket.id.desc())).first()
+        conn.execute(select(*TICKET_COLUMNS).where(Ticket.c.topic_id == topic_id).order_by(Ticket.c.id.desc())).first()
     )
 
 
 def ticket_by_message(conn: Connection, chat_id: int, message_id: int) -> TicketRow | None:
     """The ticket a staff-group message belongs to: its card, or a message relayed into it."""
-    row = conn.execute(select(*TICKET_COLUMNS).where(Ticket.card_message_id == message_id)).first()
+    row = conn.execute(select(*TICKET_COLUMNS).where(Ticket.c.card_message_id == message_id)).first()
     if row is None:
         ticket_id = conn.execute(
-            select(Relay.ticket_id).where(
+            select(Relay.c.ticket_id).where(
                 or_(
-                    and_(Relay.target_chat_id == chat_id, Relay.target_message_id == message_id),
-                    and_(Relay.source_chat_id == chat_id, Relay.source_message_id == message_id),
+                    and_(Relay.c.target_chat_id == chat_id, Relay.c.target_message_id == message_id),
+                    and_(Relay.c.source_chat_id == chat_id, Relay.c.source_message_id == message_id),
                 )
             )
         ).scalar()
         if ticket_id is None:
             return None
-        row = conn.execute(select(*TICKET_COLUMNS).where(Ticket.id == ticket_id)).first()
+        row = conn.execute(select(*TICKET_COLUMNS).where(Ticket.c.id == ticket_id)).first()
     return _ticket(row)
 
 
@@ -173,43 +180,43 @@ def claim(conn: Connection, ticket_id: int, staff_id: int, at: datetime) -> tupl
     won = (
         conn.execute(
             update(Ticket)
-            .where(Ticket.id == ticket_id, Ticket.status == OPEN)
+            .where(Ticket.c.id == ticket_id, Ticket.c.status == OPEN)
             .values(status=CLAIMED, claimed_by=staff_id, claimed_at=at)
         ).rowcount
         == 1
     )
-    holder = conn.execute(select(Ticket.claimed_by).where(Ticket.id == ticket_id)).scalar()
+    holder = conn.execute(select(Ticket.c.claimed_by).where(Ticket.c.id == ticket_id)).scalar()
     return won, holder
 
 
 def record_card(conn: Connection, ticket_id: int, message_id: int, topic_id: int | None) -> None:
-    conn.execute(update(Ticket).where(Ticket.id == ticket_id).values(card_message_id=message_id, topic_id=topic_id))
+    conn.execute(update(Ticket).where(Ticket.c.id == ticket_id).values(card_message_id=message_id, topic_id=topic_id))
 
 
 def record_topic(conn: Connection, ticket_id: int, topic_id: int) -> None:
-    conn.execute(update(Ticket).where(Ticket.id == ticket_id).values(topic_id=topic_id))
+    conn.execute(update(Ticket).where(Ticket.c.id == ticket_id).values(topic_id=topic_id))
 
 
 def card_failed(conn: Connection, ticket_id: int, at: datetime) -> None:
     attempts = conn.execute(
         update(Ticket)
-        .where(Ticket.id == ticket_id)
-        .values(card_attempts=Ticket.card_attempts + 1)
-        .returning(Ticket.card_attempts)
+        .where(Ticket.c.id == ticket_id)
+        .values(card_attempts=Ticket.c.card_attempts + 1)
+        .returning(Ticket.c.card_attempts)
     ).scalar()
     delay = timedelta(seconds=min(600, 15 * 2 ** min(int(attempts or 1), 6)))
-    conn.execute(update(Ticket).where(Ticket.id == ticket_id).values(next_card_attempt_at=at + delay))
+    conn.execute(update(Ticket).where(Ticket.c.id == ticket_id).values(next_card_attempt_at=at + delay))
 
 
 def tickets_without_card(conn: Connection, now: datetime) -> list[TicketRow]:
     rows = conn.execute(
         select(*TICKET_COLUMNS)
         .where(
-            Ticket.status.in_(ACTIVE),
-            Ticket.card_message_id.is_(None),
-            or_(Ticket.next_card_attempt_at.is_(None), Ticket.next_card_attempt_at <= now),
+            Ticket.c.status.in_(ACTIVE),
+            Ticket.c.card_message_id.is_(None),
+            or_(Ticket.c.next_card_attempt_at.is_(None), Ticket.c.next_card_attempt_at <= now),
         )
-        .order_by(Ticket.id)
+        .order_by(Ticket.c.id)
     )
     return [TicketRow(*r) for r in rows]
 
@@ -221,7 +228,9 @@ def queue_relay_out(
     if ticket.status == OPEN:
         claim(conn, ticket.id, staff_id, at)
     conn.execute(
-        update(Ticket).where(Ticket.id == ticket.id, Ticket.first_response_at.is_(None)).values(first_response_at=at)
+        update(Ticket)
+        .where(Ticket.c.id == ticket.id, Ticket.c.first_response_at.is_(None))
+        .values(first_response_at=at)
     )
     return _queue_relay(conn, ticket.id, "out", chat_id, message_id, ticket.user_id, at)
 
@@ -241,18 +250,23 @@ def claim_relay(conn: Connection, relay_id: int, now: datetime) -> RelayRow | No
     taken = conn.execute(
         update(Relay)
         .where(
-            Relay.id == relay_id,
-            Relay.status == "pending",
-            or_(Relay.claimed_until.is_(None), Relay.claimed_until < now),
+            Relay.c.id == relay_id,
+            Relay.c.status == "pending",
+            or_(Relay.c.claimed_until.is_(None), Relay.c.claimed_until < now),
         )
-        .values(claimed_until=now + RELAY_LEASE, attempts=Relay.attempts + 1)
+        .values(claimed_until=now + RELAY_LEASE, attempts=Relay.c.attempts + 1)
     ).rowcount
     if not taken:
         return None
     row = conn.execute(
         select(
-            Relay.id, Relay.ticket_id, Relay.direction, Relay.source_chat_id, Relay.source_message_id, Relay.attempts
-        ).where(Relay.id == relay_id)
+            Relay.c.id,
+            Relay.c.ticket_id,
+            Relay.c.direction,
+            Relay.c.source_chat_id,
+            Relay.c.source_message_id,
+            Relay.c.attempts,
+        ).where(Relay.c.id == relay_id)
     ).one()
     return RelayRow(*row)
 
@@ -260,7 +274,7 @@ def claim_relay(conn: Connection, relay_id: int, now: datetime) -> RelayRow | No
 def relay_sent(conn: Connection, relay_id: int, chat_id: int, message_id: int, at: datetime) -> None:
     conn.execute(
         update(Relay)
-        .where(Relay.id == relay_id)
+        .where(Relay.c.id == relay_id)
         .values(status="sent", target_chat_id=chat_id, target_message_id=message_id, sent_at=at, claimed_until=None)
     )
 
@@ -271,7 +285,7 @@ def relay_failed(conn: Connection, relay_id: int, attempts: int, at: datetime) -
     delay = timedelta(seconds=min(600, 10 * 2 ** min(attempts, 6)))
     conn.execute(
         update(Relay)
-        .where(Relay.id == relay_id)
+        .where(Relay.c.id == relay_id)
         .values(status="failed" if give_up else "pending", next_attempt_at=at + delay, claimed_until=None)
     )
     return give_up
@@ -280,26 +294,26 @@ def relay_failed(conn: Connection, relay_id: int, attempts: int, at: datetime) -
 def due_relays(conn: Connection, now: datetime, limit: int = 100) -> list[int]:
     return list(
         conn.execute(
-            select(Relay.id)
+            select(Relay.c.id)
             .where(
-                Relay.status == "pending",
-                Relay.next_attempt_at <= now,
-                or_(Relay.claimed_until.is_(None), Relay.claimed_until < now),
+                Relay.c.status == "pending",
+                Relay.c.next_attempt_at <= now,
+                or_(Relay.c.claimed_until.is_(None), Relay.c.claimed_until < now),
             )
-            .order_by(Relay.id)
+            .order_by(Relay.c.id)
             .limit(limit)
         ).scalars()
     )
 
 
 def open_queue(conn: Connection) -> list[TicketRow]:
-    rows = conn.execute(select(*TICKET_COLUMNS).where(Ticket.status.in_(ACTIVE)).order_by(Ticket.created_at))
+    rows = conn.execute(select(*TICKET_COLUMNS).where(Ticket.c.status.in_(ACTIVE)).order_by(Ticket.c.created_at))
     return [TicketRow(*r) for r in rows]
 
 
 def stats(conn: Connection) -> dict[str, Any]:
     rows = conn.execute(
-        select(Ticket.created_at, Ticket.first_response_at, Ticket.closed_at, Ticket.rating, Ticket.status)
+        select(Ticket.c.created_at, Ticket.c.first_response_at, Ticket.c.closed_at, Ticket.c.rating, Ticket.c.status)
     ).all()
 
     def minutes(pairs: list[tuple[datetime, datetime]]) -> dict[str, float | None]:
@@ -326,41 +340,47 @@ def card_data(conn: Connection, ticket_id: int, turns: int = 20) -> dict[str, An
     ticket = get_ticket(conn, ticket_id)
     if ticket is None:
         return None
-    user = conn.execute(select(User.language).where(User.id == ticket.user_id)).first()
+    user = conn.execute(select(User.c.language).where(User.c.id == ticket.user_id)).first()
     dialogs = {
         r.dialog: {"state": r.state, "answers": r.answers, "history": r.history}
         for r in conn.execute(
-            select(DialogState.dialog, DialogState.state, DialogState.answers, DialogState.history).where(
-                DialogState.user_id == ticket.user_id
+            select(DialogState.c.dialog, DialogState.c.state, DialogState.c.answers, DialogState.c.history).where(
+                DialogState.c.user_id == ticket.user_id
             )
         )
     }
     verdicts = {
         r.dialog: r.data
         for r in conn.execute(
-            select(Turn.dialog, Turn.data)
-            .where(Turn.user_id == ticket.user_id, Turn.kind == "verdict")
-            .order_by(Turn.id)
+            select(Turn.c.dialog, Turn.c.data)
+            .where(Turn.c.user_id == ticket.user_id, Turn.c.kind == "verdict")
+            .order_by(Turn.c.id)
         )
     }
     codes = [
         {"code": mask(c.code), "status": c.status, "product": c.product, "instance": c.instance, "paid": c.paid}
         for c in conn.execute(
-            select(ServiceCode.code, ServiceCode.status, ServiceCode.product, ServiceCode.instance, ServiceCode.paid)
-            .where(ServiceCode.user_id == ticket.user_id)
-            .order_by(ServiceCode.id)
+            select(
+                ServiceCode.c.code,
+                ServiceCode.c.status,
+                ServiceCode.c.product,
+                ServiceCode.c.instance,
+                ServiceCode.c.paid,
+            )
+            .where(ServiceCode.c.user_id == ticket.user_id)
+            .order_by(ServiceCode.c.id)
         )
     ]
     stage = conn.execute(
-        select(FilingStage.stage, FilingStage.reached_at)
-        .where(FilingStage.user_id == ticket.user_id)
-        .order_by(FilingStage.position.desc())
+        select(FilingStage.c.stage, FilingStage.c.reached_at)
+        .where(FilingStage.c.user_id == ticket.user_id)
+        .order_by(FilingStage.c.position.desc())
         .limit(1)
     ).first()
     recent = conn.execute(
-        select(Turn.kind, Turn.data, Turn.created_at)
-        .where(Turn.user_id == ticket.user_id)
-        .order_by(Turn.id.desc())
+        select(Turn.c.kind, Turn.c.data, Turn.c.created_at)
+        .where(Turn.c.user_id == ticket.user_id)
+        .order_by(Turn.c.id.desc())
         .limit(turns)
     ).all()
     return {

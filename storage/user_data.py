@@ -15,13 +15,13 @@ from storage.models import FaqFeedback, FaqMiss, FilingStage, Reminder, ServiceC
 from storage.sql import upsert
 
 CODE_COLUMNS = (
-    ServiceCode.id,
-    ServiceCode.code,
-    ServiceCode.product,
-    ServiceCode.instance,
-    ServiceCode.paid,
-    ServiceCode.origin,
-    ServiceCode.status,
+    ServiceCode.c.id,
+    ServiceCode.c.code,
+    ServiceCode.c.product,
+    ServiceCode.c.instance,
+    ServiceCode.c.paid,
+    ServiceCode.c.origin,
+    ServiceCode.c.status,
 )
 
 
@@ -46,28 +46,28 @@ class SqlUserData:
     # --- service codes ---------------------------------------------------------------------
     def list_codes(self) -> list[CodeRecord]:
         rows = self.conn.execute(
-            select(*CODE_COLUMNS).where(ServiceCode.user_id == self.user_id).order_by(ServiceCode.id)
+            select(*CODE_COLUMNS).where(ServiceCode.c.user_id == self.user_id).order_by(ServiceCode.c.id)
         )
         return [_code(r) for r in rows]
 
     def get_code(self, code_id: int) -> CodeRecord | None:
         row = self.conn.execute(
-            select(*CODE_COLUMNS).where(ServiceCode.user_id == self.user_id, ServiceCode.id == code_id)
+            select(*CODE_COLUMNS).where(ServiceCode.c.user_id == self.user_id, ServiceCode.c.id == code_id)
         ).first()
         return _code(row) if row else None
 
     def find_code(self, code: str) -> CodeRecord | None:
         row = self.conn.execute(
-            select(*CODE_COLUMNS).where(ServiceCode.user_id == self.user_id, ServiceCode.code == code)
+            select(*CODE_COLUMNS).where(ServiceCode.c.user_id == self.user_id, ServiceCode.c.code == code)
         ).first()
         return _code(row) if row else None
 
     def code_history(self, code_id: int) -> list[CodeChange]:
         rows = self.conn.execute(
-            select(ServiceCodeChange.from_status, ServiceCodeChange.to_status, ServiceCodeChange.at)
-            .join(ServiceCode, ServiceCode.id == ServiceCodeChange.code_id)
-            .where(ServiceCode.user_id == self.user_id, ServiceCodeChange.code_id == code_id)
-            .order_by(ServiceCodeChange.id)
+            select(ServiceCodeChange.c.from_status, ServiceCodeChange.c.to_status, ServiceCodeChange.c.at)
+            .join(ServiceCode, ServiceCode.c.id == ServiceCodeChange.c.code_id)
+            .where(ServiceCode.c.user_id == self.user_id, ServiceCodeChange.c.code_id == code_id)
+            .order_by(ServiceCodeChange.c.id)
         )
         return [CodeChange(CodeStatus(f) if f else None, CodeStatus(t), at) for f, t, at in rows]
 
@@ -75,7 +75,9 @@ class SqlUserData:
         return self.conn.execute(
             select(func.count())
             .select_from(ServiceCode)
-            .where(ServiceCode.user_id == self.user_id, ServiceCode.instance == instance, ServiceCode.paid.is_(False))
+            .where(
+                ServiceCode.c.user_id == self.user_id, ServiceCode.c.instance == instance, ServiceCode.c.paid.is_(False)
+            )
         ).scalar_one()
 
     def add_code(
@@ -83,7 +85,7 @@ class SqlUserData:
     ) -> CodeRecord:
         status = CodeStatus.AVAILABLE
         code_id = self.conn.execute(
-            ServiceCode.__table__.insert()
+            ServiceCode.insert()
             .values(
                 user_id=self.user_id,
                 code=code,
@@ -95,37 +97,35 @@ class SqlUserData:
                 created_at=at,
                 updated_at=at,
             )
-            .returning(ServiceCode.id)
+            .returning(ServiceCode.c.id)
         ).scalar_one()
         self.conn.execute(
-            ServiceCodeChange.__table__.insert().values(
-                code_id=code_id, from_status=None, to_status=status.value, at=at
-            )
+            ServiceCodeChange.insert().values(code_id=code_id, from_status=None, to_status=status.value, at=at)
         )
         return CodeRecord(code_id, code, product, instance, paid, origin, status)
 
     def set_code_status(self, code_id: int, old: CodeStatus, new: CodeStatus, at: datetime) -> None:
         changed = self.conn.execute(
             update(ServiceCode)
-            .where(ServiceCode.id == code_id, ServiceCode.user_id == self.user_id, ServiceCode.status == old.value)
+            .where(
+                ServiceCode.c.id == code_id, ServiceCode.c.user_id == self.user_id, ServiceCode.c.status == old.value
+            )
             .values(status=new.value, updated_at=at)
         ).rowcount
         if changed != 1:  # the status moved under us: the caller re-reads and refuses
             raise LookupError(f"code {code_id} is no longer {old}")
         self.conn.execute(
-            ServiceCodeChange.__table__.insert().values(
-                code_id=code_id, from_status=old.value, to_status=new.value, at=at
-            )
+            ServiceCodeChange.insert().values(code_id=code_id, from_status=old.value, to_status=new.value, at=at)
         )
 
     # --- filing progress and reminders -------------------------------------------------------
     def progress(self) -> ProgressRecord:
         rows = self.conn.execute(
-            select(FilingStage.stage, FilingStage.reached_at)
-            .where(FilingStage.user_id == self.user_id)
-            .order_by(FilingStage.position)
+            select(FilingStage.c.stage, FilingStage.c.reached_at)
+            .where(FilingStage.c.user_id == self.user_id)
+            .order_by(FilingStage.c.position)
         ).all()
-        enabled = self.conn.execute(select(User.reminders_enabled).where(User.id == self.user_id)).scalar()
+        enabled = self.conn.execute(select(User.c.reminders_enabled).where(User.c.id == self.user_id)).scalar()
         dates = {Stage(stage): at for stage, at in rows}
         current = max(dates, key=STAGES.index) if dates else Stage.PREPARING
         return ProgressRecord(current, dates, bool(enabled) if enabled is not None else True)
@@ -133,20 +133,20 @@ class SqlUserData:
     def set_stage(self, stage: Stage, at: datetime, planned: Sequence[PlannedReminder]) -> None:
         position = STAGES.index(stage)
         self.conn.execute(
-            delete(FilingStage).where(FilingStage.user_id == self.user_id, FilingStage.position >= position)
+            delete(FilingStage).where(FilingStage.c.user_id == self.user_id, FilingStage.c.position >= position)
         )
         self.conn.execute(
-            FilingStage.__table__.insert().values(
-                user_id=self.user_id, stage=stage.value, position=position, reached_at=at
-            )
+            FilingStage.insert().values(user_id=self.user_id, stage=stage.value, position=position, reached_at=at)
         )
         # Unsent reminders that no longer fit where the user stands are dropped.
         pending = self.conn.execute(
-            select(Reminder.id, Reminder.stage).where(Reminder.user_id == self.user_id, Reminder.sent_at.is_(None))
+            select(Reminder.c.id, Reminder.c.stage).where(
+                Reminder.c.user_id == self.user_id, Reminder.c.sent_at.is_(None)
+            )
         ).all()
         stale = [rid for rid, rstage in pending if not still_relevant(Stage(rstage), stage)]
         if stale:
-            self.conn.execute(delete(Reminder).where(Reminder.id.in_(stale)))
+            self.conn.execute(delete(Reminder).where(Reminder.c.id.in_(stale)))
         for p in planned:
             values = {
                 "stage": p.stage.value,
@@ -161,18 +161,16 @@ class SqlUserData:
             self.conn.execute(stmt.on_conflict_do_update(index_elements=["user_id", "kind"], set_=values))
 
     def set_reminders_enabled(self, enabled: bool) -> None:
-        self.conn.execute(update(User).where(User.id == self.user_id).values(reminders_enabled=enabled))
+        self.conn.execute(update(User).where(User.c.id == self.user_id).values(reminders_enabled=enabled))
 
     def record_faq_feedback(self, topic: str, helpful: bool, at: datetime) -> None:
         self.conn.execute(
-            FaqFeedback.__table__.insert().values(
-                user_id=self.user_id, topic=topic[:64], helpful=helpful, created_at=at
-            )
+            FaqFeedback.insert().values(user_id=self.user_id, topic=topic[:64], helpful=helpful, created_at=at)
         )
 
     def record_faq_miss(self, question: str, language: str, score: float, at: datetime) -> None:
         self.conn.execute(
-            FaqMiss.__table__.insert().values(
+            FaqMiss.insert().values(
                 user_id=self.user_id, question=question[:1000], language=language, score=score, created_at=at
             )
         )
@@ -195,4 +193,4 @@ class SqlUserData:
 
     def forget(self) -> None:
         # ON DELETE CASCADE takes dialog states, turns, codes and their history, stages, reminders.
-        self.conn.execute(delete(User).where(User.id == self.user_id))
+        self.conn.execute(delete(User).where(User.c.id == self.user_id))

@@ -128,7 +128,7 @@ async def test_free_question_answered_with_feedback_stored(bot: BotHarness) -> N
     assert next(c for c in calls if c.method == "answerCallbackQuery").params["text"] == "Thanks for telling me."
     assert "👍 Helpful" not in [b["text"] for b in calls[-1].buttons]
     rows = await bot.app_service_db_run(
-        lambda c: c.execute(select(FaqFeedback.user_id, FaqFeedback.topic, FaqFeedback.helpful)).all()
+        lambda c: c.execute(select(FaqFeedback.c.user_id, FaqFeedback.c.topic, FaqFeedback.c.helpful)).all()
     )
     assert [tuple(r) for r in rows] == [(USER, "free-codes", True)]
 
@@ -140,7 +140,7 @@ async def test_chinese_question_gets_chinese_answer(bot: BotHarness) -> None:
 
 
 def _misses(conn: Connection) -> list[tuple]:
-    return [tuple(r) for r in conn.execute(select(FaqMiss.user_id, FaqMiss.question, FaqMiss.language))]
+    return [tuple(r) for r in conn.execute(select(FaqMiss.c.user_id, FaqMiss.c.question, FaqMiss.c.language))]
 
 
 async def test_unknown_question_offers_related_topics_and_is_logged(

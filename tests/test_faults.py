@@ -29,8 +29,8 @@ class CrashOnSend(RecordingRequest):
 
 
 def state(conn: Connection) -> tuple:
-    row = conn.execute(select(DialogState.state, DialogState.version).where(DialogState.user_id == USER)).first()
-    turns = conn.execute(select(func.count()).select_from(Turn).where(Turn.user_id == USER)).scalar_one()
+    row = conn.execute(select(DialogState.c.state, DialogState.c.version).where(DialogState.c.user_id == USER)).first()
+    turns = conn.execute(select(func.count()).select_from(Turn).where(Turn.c.user_id == USER)).scalar_one()
     return (tuple(row) if row else None, turns)
 
 

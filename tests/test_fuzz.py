@@ -138,18 +138,20 @@ def updates(draw: st.DrawFn) -> dict[str, Any]:
 
 def victim_rows(conn: Connection) -> tuple:
     return (
-        [tuple(r) for r in conn.execute(select(User.language, User.active_dialog).where(User.id == VICTIM))],
+        [tuple(r) for r in conn.execute(select(User.c.language, User.c.active_dialog).where(User.c.id == VICTIM))],
         [
             tuple(r)
             for r in conn.execute(
-                select(DialogState.dialog, DialogState.state, DialogState.version).where(DialogState.user_id == VICTIM)
+                select(DialogState.c.dialog, DialogState.c.state, DialogState.c.version).where(
+                    DialogState.c.user_id == VICTIM
+                )
             )
         ],
         [
             tuple(r)
-            for r in conn.execute(select(ServiceCode.id, ServiceCode.status).where(ServiceCode.user_id == VICTIM))
+            for r in conn.execute(select(ServiceCode.c.id, ServiceCode.c.status).where(ServiceCode.c.user_id == VICTIM))
         ],
-        [tuple(r) for r in conn.execute(select(Ticket.id, Ticket.status).where(Ticket.user_id == VICTIM))],
+        [tuple(r) for r in conn.execute(select(Ticket.c.id, Ticket.c.status).where(Ticket.c.user_id == VICTIM))],
     )
 
 

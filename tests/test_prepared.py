@@ -23,12 +23,12 @@ from storage.sessions import _SESSION_QUERY, load_session, save_session
 NOW = datetime(2026, 11, 22, 21, 30, 15, 123456, tzinfo=UTC)
 
 _INSERT_USER = Prepared(
-    User.__table__.insert().values(
+    User.insert().values(
         id=bindparam("id"), language=bindparam("language"), created_at=bindparam("at"), updated_at=bindparam("at")
     )
 )
 _INSERT_STATE = Prepared(
-    DialogState.__table__.insert().values(
+    DialogState.insert().values(
         user_id=bindparam("uid"),
         dialog=bindparam("dialog"),
         state=bindparam("state"),
@@ -42,9 +42,9 @@ _INSERT_STATE = Prepared(
 
 def _write_both_ways(conn: Connection) -> None:
     # user 1 and its state through SQLAlchemy, user 2 through the prepared statements
-    conn.execute(User.__table__.insert().values(id=1, language="zh", created_at=NOW, updated_at=NOW))
+    conn.execute(User.insert().values(id=1, language="zh", created_at=NOW, updated_at=NOW))
     conn.execute(
-        DialogState.__table__.insert().values(
+        DialogState.insert().values(
             user_id=1,
             dialog="check",
             state="months",
@@ -86,7 +86,7 @@ async def test_prepared_statements_write_and_read_what_sqlalchemy_does(database_
     assert row[7] == {"location": "mainland", "months": 6, "名": "值"}
     assert row[8] == ["location", "provider"]
     # Stored values are identical too: compare the raw columns, read back through SQLAlchemy.
-    raw = await db.run(lambda c: [tuple(r[1:]) for r in c.execute(select(User.__table__).order_by(User.id)).all()])
+    raw = await db.run(lambda c: [tuple(r[1:]) for r in c.execute(select(User).order_by(User.c.id)).all()])
     assert raw[0] == raw[1]
     await db.dispose()
 
@@ -103,8 +103,8 @@ async def test_column_defaults_are_applied_and_literals_kept(database_url: str) 
         again = load_session(conn, 77, "en")
         again.records["check"] = DialogRecord("product", {}, ["provider"], changed=True)
         save_session(conn, again)
-        enabled = conn.execute(select(User.reminders_enabled).where(User.id == 77)).scalar_one()
-        version = conn.execute(select(DialogState.version).where(DialogState.user_id == 77)).scalar_one()
+        enabled = conn.execute(select(User.c.reminders_enabled).where(User.c.id == 77)).scalar_one()
+        version = conn.execute(select(DialogState.c.version).where(DialogState.c.user_id == 77)).scalar_one()
         return enabled, version
 
     enabled, version = await db.run(turn)
@@ -124,7 +124,7 @@ async def test_driver_errors_come_out_as_sqlalchemy_errors_and_roll_back(databas
 
     with pytest.raises(IntegrityError):
         await db.run(twice)
-    ids = await db.run(lambda c: sorted(c.execute(select(User.id)).scalars()))
+    ids = await db.run(lambda c: sorted(c.execute(select(User.c.id)).scalars()))
     assert ids == [5]  # user 6 was rolled back with the failed turn
     await db.dispose()
 
@@ -182,9 +182,9 @@ async def test_a_failed_commit_is_reported_and_the_next_turn_works(tmp_path: Pat
         await db.run(lambda c: _INSERT_USER.run(c, {"id": 1, "language": "en", "at": NOW}))
     other.execute("ROLLBACK")
     await db.run(lambda c: _INSERT_USER.run(c, {"id": 1, "language": "en", "at": NOW}))
-    turns = await db.run(lambda c: c.execute(select(Turn.id)).all())
+    turns = await db.run(lambda c: c.execute(select(Turn.c.id)).all())
     assert turns == []
-    assert await db.run(lambda c: c.execute(select(User.id)).scalars().all()) == [1]
+    assert await db.run(lambda c: c.execute(select(User.c.id)).scalars().all()) == [1]
     await db.dispose()
 
 
@@ -192,7 +192,7 @@ async def test_one_name_bound_twice_takes_the_same_value(database_url: str) -> N
     db = Database(database_url)
     await db.upgrade()
     await db.run(lambda c: _INSERT_USER.run(c, {"id": 3, "language": "en", "at": NOW}))
-    twice = Prepared(select(User.id).where(User.id == bindparam("x"), User.id < bindparam("x") + 1))
+    twice = Prepared(select(User.c.id).where(User.c.id == bindparam("x"), User.c.id < bindparam("x") + 1))
     assert await db.run(lambda c: twice.rows(c, {"x": 3})) == [(3,)]
     assert await db.run(lambda c: twice.rows(c, {"x": 4})) == []
     await db.dispose()

@@ -81,7 +81,7 @@ async def test_progress_moves_forward_and_back_with_dates(bot: BotHarness) -> No
     calls = await bot.tap(USER, "« Back to: Order submitted")
     assert "▶ Order submitted" in calls[-1].text
     assert "· Alibaba Cloud preliminary review\n" in calls[-1].text  # its date is gone
-    pending = await bot.app_service_db_run(lambda c: c.execute(select(Reminder.kind)).scalars().all())
+    pending = await bot.app_service_db_run(lambda c: c.execute(select(Reminder.c.kind)).scalars().all())
     assert pending == []  # the review reminder went with the stage
 
 
@@ -93,7 +93,7 @@ async def test_chinese_progress(bot: BotHarness) -> None:
 async def test_review_reminder_falls_due_after_two_business_days(bot: BotHarness) -> None:
     await advance(bot, USER, 2)
     dispatcher = ReminderDispatcher(bot.service.db, "w1")
-    due = await bot.app_service_db_run(lambda c: c.execute(select(Reminder.due_at)).scalar_one())
+    due = await bot.app_service_db_run(lambda c: c.execute(select(Reminder.c.due_at)).scalar_one())
     assert await dispatcher.run_once(bot.app.bot, due - timedelta(minutes=1)) == 0
     assert await dispatcher.run_once(bot.app.bot, due) == 1
     [text] = reminders_sent(bot, USER)

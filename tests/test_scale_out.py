@@ -61,10 +61,10 @@ def build_updates() -> dict[int, list[dict[str, Any]]]:
 def snapshot(conn: Connection) -> dict[int, Any]:
     users = {u.id: [u.language, u.active_dialog, u.last_dialog] for u in conn.execute(select(User))}
     states: dict[int, list] = {}
-    for r in conn.execute(select(DialogState).order_by(DialogState.user_id, DialogState.dialog)):
+    for r in conn.execute(select(DialogState).order_by(DialogState.c.user_id, DialogState.c.dialog)):
         states.setdefault(r.user_id, []).append([r.dialog, r.state, r.answers, r.history, r.version])
     turns: dict[int, list] = {}
-    for r in conn.execute(select(Turn.user_id, Turn.kind, Turn.dialog, Turn.data).order_by(Turn.id)):
+    for r in conn.execute(select(Turn.c.user_id, Turn.c.kind, Turn.c.dialog, Turn.c.data).order_by(Turn.c.id)):
         turns.setdefault(r.user_id, []).append([r.kind, r.dialog, r.data])
     return {u: {"user": users[u], "states": states.get(u), "turns": turns.get(u)} for u in users}
 

@@ -168,7 +168,7 @@ async def test_back_from_code_question_and_other_product_skips_instance(bot: Bot
 
 
 def _turn_texts(conn: Connection) -> str:
-    return json.dumps([r.data for r in conn.execute(select(Turn.data))], ensure_ascii=False)
+    return json.dumps([r.data for r in conn.execute(select(Turn.c.data))], ensure_ascii=False)
 
 
 async def test_codes_are_masked_in_turn_log_logs_and_cli(

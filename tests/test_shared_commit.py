@@ -21,9 +21,7 @@ from storage.sqlite_tx import SqliteTransactions
 from tests.harness import BotHarness, RecordingRequest
 
 _ADD_USER = Prepared(
-    User.__table__.insert().values(
-        id=bindparam("id"), language=bindparam("lang"), created_at=func.now(), updated_at=func.now()
-    )
+    User.insert().values(id=bindparam("id"), language=bindparam("lang"), created_at=func.now(), updated_at=func.now())
 )
 
 
@@ -161,7 +159,7 @@ async def test_concurrent_users_through_the_application_share_commits_and_never_
         assert request.uncommitted == []  # every reply went out after its turn was on disk
 
         def states(conn: Connection) -> dict[int, str]:
-            rows = conn.execute(select(DialogState.user_id, DialogState.state)).all()
+            rows = conn.execute(select(DialogState.c.user_id, DialogState.c.state)).all()
             return {uid: state for uid, state in rows}
 
         assert await db.run(states) == dict.fromkeys(users, "verdict")

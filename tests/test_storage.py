@@ -7,14 +7,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, func, inspect, select, text
 
 from dialogs.router import Command, Press, Router
-from storage.db import Database
-from storage.models import Base, DialogState, Turn, User
+from storage.db import SCHEMA_HEAD, Database, alembic_config
+from storage.models import DialogState, Turn, User, metadata
 from storage.sessions import load_session, recent_turns, save_session
 from tests.harness import BotHarness
 
 
 def _diff(conn: Connection) -> list:
-    return compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    return compare_metadata(MigrationContext.configure(conn), metadata)
 
 
 def _tables(conn: Connection) -> set[str]:
@@ -32,6 +32,33 @@ async def test_migrations_create_exactly_the_models(database_url: str) -> None:
         await db.dispose()
 
 
+def test_schema_head_is_the_newest_migration() -> None:
+    from alembic.script import ScriptDirectory
+
+    # Database.upgrade skips Alembic when a database is at SCHEMA_HEAD: a new migration must move it.
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == SCHEMA_HEAD
+
+
+def _upgrade_to(conn: Connection, revision: str) -> None:
+    from alembic import command
+
+    cfg = alembic_config()
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, revision)
+
+
+async def test_a_database_behind_head_is_still_migrated(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        await db.run(_upgrade_to, "0004")
+        assert "processed_updates" not in await db.run(_tables)
+        await db.upgrade()
+        assert "processed_updates" in await db.run(_tables)
+        assert await db.run(_diff) == []
+    finally:
+        await db.dispose()
+
+
 def _turn(conn: Connection, router: Router, user_id: int, event: object) -> None:
     session = load_session(conn, user_id, "zh")
     out = router.handle(session, event)  # type: ignore[arg-type]
@@ -39,9 +66,9 @@ def _turn(conn: Connection, router: Router, user_id: int, event: object) -> None
 
 
 def _snapshot(conn: Connection, user_id: int) -> dict:
-    user = conn.execute(select(User).where(User.id == user_id)).one()
-    state = conn.execute(select(DialogState).where(DialogState.user_id == user_id)).one()
-    turns = conn.execute(select(func.count()).select_from(Turn).where(Turn.user_id == user_id)).scalar_one()
+    user = conn.execute(select(User).where(User.c.id == user_id)).one()
+    state = conn.execute(select(DialogState).where(DialogState.c.user_id == user_id)).one()
+    turns = conn.execute(select(func.count()).select_from(Turn).where(Turn.c.user_id == user_id)).scalar_one()
     return {
         "lang": user.language,
         "active": user.active_dialog,

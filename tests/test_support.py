@@ -32,7 +32,9 @@ def card(bot: BotHarness) -> Call:
 
 
 def ticket_row(conn: Connection, user_id: int = USER) -> dict:
-    row = conn.execute(select(Ticket).where(Ticket.user_id == user_id).order_by(Ticket.id.desc())).mappings().first()
+    row = (
+        conn.execute(select(Ticket).where(Ticket.c.user_id == user_id).order_by(Ticket.c.id.desc())).mappings().first()
+    )
     return {
         c: getattr(row, c)
         for c in (
@@ -212,7 +214,7 @@ async def test_no_staff_group_configured_keeps_everything(sqlite_url: str) -> No
         assert "No support team is connected" in to_user(calls)[-1].text
         calls = await bot.send(USER, "please help")
         assert "will be delivered automatically" in to_user(calls)[-1].text
-        pending = await bot.app_service_db_run(lambda c: c.execute(select(Relay.status)).scalars().all())
+        pending = await bot.app_service_db_run(lambda c: c.execute(select(Relay.c.status)).scalars().all())
         assert pending == ["pending"]
     # the staff group is configured later: the card and the waiting message go out
     async with make(sqlite_url) as bot:

@@ -2,11 +2,11 @@
 
 from alembic import context
 
-from storage.models import Base
+from storage.models import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError("run migrations with `python -m bot db upgrade`")
-context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
 with context.begin_transaction():
     context.run_migrations()
