@@ -16,15 +16,13 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from math import log
 from typing import TYPE_CHECKING, Any
-
-import yaml
 
 if TYPE_CHECKING:  # imported when the index is built: they cost start-up time otherwise
     from rank_bm25 import BM25Okapi
 
+from knowledge.data import load_yaml
 from knowledge.domain import Language
 from knowledge.statements import Source
 
@@ -222,7 +220,7 @@ def _postings(bm25: BM25Okapi, docs: list[list[str]]) -> dict[str, list[tuple[in
 
 
 def load_entries() -> list[FaqEntry]:
-    raw = yaml.safe_load(resources.files("knowledge").joinpath("faq.yaml").read_text("utf-8"))
+    raw = load_yaml("faq.yaml")
     return [
         FaqEntry(
             id=e["id"],
@@ -250,7 +248,6 @@ def _build_index() -> FaqIndex:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)  # jieba announces its dictionary load at INFO
-    files = resources.files("knowledge")
-    glossary = yaml.safe_load(files.joinpath("glossary.yaml").read_text("utf-8"))
-    terms = yaml.safe_load(files.joinpath("faq_terms.yaml").read_text("utf-8"))
+    glossary = load_yaml("glossary.yaml")
+    terms = load_yaml("faq_terms.yaml")
     return FaqIndex(load_entries(), glossary, terms)

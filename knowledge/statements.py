@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-import yaml
-
+from knowledge.data import load_yaml
 from knowledge.domain import Language
 
 
@@ -32,7 +31,7 @@ class Statement:
 
 @cache
 def statements() -> dict[str, Statement]:
-    raw = yaml.safe_load(resources.files("knowledge").joinpath("statements.yaml").read_text("utf-8"))
+    raw = load_yaml("statements.yaml")
     return {
         key: Statement(id=key, source=Source(**value["source"]), en=value["en"], zh=value["zh"])
         for key, value in raw.items()

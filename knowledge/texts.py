@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 
-import yaml
-
+from knowledge.data import load_yaml
 from knowledge.domain import Language
 
 
 @cache
 def catalog(lang: Language) -> dict[str, str]:
-    path = resources.files("knowledge").joinpath("texts", f"{lang}.yaml")
-    return yaml.safe_load(path.read_text("utf-8"))
+    return load_yaml("texts", f"{lang}.yaml")
 
 
 def t(lang: Language, key: str, **params: object) -> str:

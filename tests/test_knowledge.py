@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,21 @@ def test_every_interface_key_used_in_code_exists() -> None:
         used |= set(re.findall(r'\bt\(\s*(?:lang|session\.language|self\.\w+), "([\w.-]+)"', path.read_text()))
     assert used, "the pattern found no use of t(): fix the test"
     assert used <= set(en), used - set(en)
+
+
+def test_knowledge_files_read_the_same_with_libyaml_as_with_pure_python() -> None:
+    """knowledge/data.py reads with libyaml for start-up time; it must not read anything differently."""
+    import yaml
+
+    from knowledge.data import load_yaml
+
+    for parts in (
+        ("faq.yaml",),
+        ("faq_terms.yaml",),
+        ("glossary.yaml",),
+        ("statements.yaml",),
+        ("texts", "en.yaml"),
+        ("texts", "zh.yaml"),
+    ):
+        text = resources.files("knowledge").joinpath(*parts).read_text("utf-8")
+        assert load_yaml(*parts) == yaml.safe_load(text), parts
