@@ -34,6 +34,14 @@ P = ParamSpec("P")
 T = TypeVar("T")
 SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 CHECKPOINT_INTERVAL_S = 0.5  # the WAL grows by at most this long's commits before it is copied back
+# SQLite starts the WAL over from its beginning only when a write finds every frame copied back,
+# which under sustained writes the Checkpointer never achieves: frames are appended while it
+# copies. Past this many frames (~256 MB) the committing connection checkpoints itself (SQLite's
+# own automatic checkpoint): it copies what the Checkpointer has not yet copied and syncs, and the
+# next write starts the WAL over. That pause (tens of ms: two fsyncs) comes every few seconds at
+# full load with a limit of 64 MB, enough to show in the p99; at 256 MB, once in ~7 s at 1,000
+# turns/s, it stays out of it.
+WAL_LIMIT_FRAMES = 65_536
 # The newest migration in storage/migrations/versions (tests/test_storage.py checks it against
 # Alembic's own answer). A database already there starts without importing Alembic, which costs a
 # third of a second of start-up.
@@ -168,11 +176,12 @@ def _configure_sqlite(engine: Engine, synchronous: str, busy_timeout_ms: int) ->
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        # Checkpoints are the Checkpointer's job (a thread of their own). A turn reads then
+        # Checkpoints are the Checkpointer's job (a thread of their own), but for the WAL limit
+        # (WAL_LIMIT_FRAMES). A turn reads then
         # writes: Database.run takes the write lock up front with BEGIN IMMEDIATE, because a
         # deferred transaction that must upgrade its lock fails with "database is locked"
         # instead of waiting.
-        cursor.execute("PRAGMA wal_autocheckpoint=0")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_LIMIT_FRAMES}")
         cursor.close()
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from dialogs.router import DialogRecord
-from storage.db import Checkpointer, Database
+from storage.db import WAL_LIMIT_FRAMES, Checkpointer, Database
 from storage.models import DialogState, Turn, User
 from storage.prepared import Prepared
 from storage.sessions import _SESSION_QUERY, load_session, save_session
@@ -168,6 +168,35 @@ async def test_sqlite_commits_do_not_checkpoint_and_the_checkpointer_does(tmp_pa
     assert path.stat().st_size > size
     users = await db.run(lambda c: c.execute(select(func.count()).select_from(User)).scalar_one())
     assert users == 400
+    await db.dispose()
+
+
+async def test_the_wal_starts_over_under_sustained_writes(tmp_path: Path) -> None:
+    """Writes that never pause leave no moment when the Checkpointer has copied every frame back,
+    and SQLite starts the WAL over only then: past the WAL limit the writer checkpoints itself."""
+    path = tmp_path / "busy.db"
+    db = Database(f"sqlite:///{path}")
+    await db.upgrade()
+    raw = db._sqlite.connection().connection.dbapi_connection  # type: ignore[union-attr]
+    assert raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == WAL_LIMIT_FRAMES
+    raw.execute("PRAGMA wal_autocheckpoint=300")  # scaled down
+
+    def one_turn(conn: Connection, uid: int) -> None:
+        session = load_session(conn, uid, "en")
+        session.records["check"] = DialogRecord(
+            "provider", {"location": "mainland", "pad": "x" * 3000}, [], changed=True
+        )
+        save_session(conn, session)
+
+    wal = Path(f"{path}-wal")
+    largest = 0
+    for uid in range(1, 1500):
+        await db.run(one_turn, uid)
+        largest = max(largest, wal.stat().st_size)
+    # The turns write ~6,000 frames (25 MB), which a WAL that never starts over would hold.
+    assert largest < 600 * 4120, largest
+    users = await db.run(lambda c: c.execute(select(func.count()).select_from(User)).scalar_one())
+    assert users == 1499
     await db.dispose()
 
 
