@@ -35,6 +35,13 @@ def _translated(exc: sqlite3.Error, what: str) -> DBAPIError:
     return DBAPIError.instance(what, None, exc, sqlite3.Error)
 
 
+def _driver(conn: Connection) -> Any:
+    """The sqlite3 connection under SQLAlchemy's, for BEGIN/SAVEPOINT/COMMIT without its events."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    return raw
+
+
 class _Shared:
     """One transaction that several turns joined, and a future per member for its COMMIT (one
     future each: a member whose task is cancelled must not cancel the others' wait)."""
@@ -86,8 +93,7 @@ class SqliteTransactions:
         A repository that executes through SQLAlchemy inside `fn` makes SQLAlchemy begin its own
         transaction object (no SQL on SQLite); it is committed or rolled back with it."""
         conn = self.connection()
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
+        raw = _driver(conn)
         try:
             raw.execute("BEGIN IMMEDIATE")  # the write lock up front: see storage/db.py
             result = fn(conn, *args, **kwargs)
@@ -109,8 +115,7 @@ class SqliteTransactions:
                 return self.run_alone(fn, *args, **kwargs)
             shared = self._open()
         conn = self.connection()
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
+        raw = _driver(conn)
         raw.execute("SAVEPOINT turn")
         try:
             result = fn(conn, *args, **kwargs)
@@ -124,8 +129,7 @@ class SqliteTransactions:
 
     def _open(self) -> _Shared:
         conn = self.connection()
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
+        raw = _driver(conn)
         try:
             raw.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
@@ -163,9 +167,7 @@ class SqliteTransactions:
         if conn.in_transaction():
             conn.commit()
         else:
-            raw = conn.connection.dbapi_connection
-            assert raw is not None
-            raw.commit()
+            _driver(conn).commit()
 
     @staticmethod
     def _rollback(conn: Connection) -> None:
@@ -173,9 +175,7 @@ class SqliteTransactions:
             if conn.in_transaction():
                 conn.rollback()
             else:
-                raw = conn.connection.dbapi_connection
-                assert raw is not None
-                raw.rollback()
+                _driver(conn).rollback()
         except Exception:  # the connection is broken: open a new one next time
             log.warning("rollback failed; reconnecting", exc_info=True)
             conn.invalidate()
