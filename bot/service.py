@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -33,7 +32,7 @@ def _turn(
     delivered: list[int],
 ) -> Outcome:
     if delivered:  # earlier turns' replies went out: recorded here, without a transaction of their own
-        outbox.delivered(conn, delivered, datetime.now(UTC))
+        outbox.delivered(conn, delivered)
     session = load_session(conn, user_id, language_hint, display_name)  # locks the user: turns run one by one
     outcome = router.handle(session, event)
     save_session(conn, session, outcome.log)
@@ -41,7 +40,7 @@ def _turn(
         # The update's id is the primary key: a redelivery fails here and the whole turn is undone.
         # (Checking first would cost a query on every turn for what happens after a crash.)
         try:
-            outbox.record(conn, update_id, user_id, outcome, session.now)
+            outbox.record(conn, update_id, outcome, session.now)
         except IntegrityError as exc:
             raise Redelivered(update_id) from exc
     return outcome
@@ -49,9 +48,8 @@ def _turn(
 
 def _owed(conn: Connection, update_id: int, delivered: list[int]) -> Outcome:
     """A redelivered update changes nothing; the replies it produced are sent if they never went out."""
-    outbox.delivered(conn, delivered, datetime.now(UTC))
-    seen = outbox.previous(conn, update_id)
-    return outbox.decode(seen[0]) if seen is not None and seen[1] is None else Outcome()
+    outbox.delivered(conn, delivered)
+    return outbox.undelivered(conn, update_id) or Outcome()
 
 
 class ConversationService:
@@ -100,4 +98,4 @@ class ConversationService:
         """Record pending delivery marks now (idle periods, shutdown)."""
         delivered, self._delivered = self._delivered, []
         if delivered:
-            await self.db.run(outbox.delivered, delivered, datetime.now(UTC))
+            await self.db.run(outbox.delivered, delivered)

@@ -28,7 +28,8 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
-# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+# On SQLite an INTEGER PRIMARY KEY is the rowid: one B-tree, and auto-incremented where asked;
+# PostgreSQL gets a BIGINT (an identity where auto-incremented).
 BigIntId = BigInteger().with_variant(Integer, "sqlite")
 
 
@@ -250,13 +251,17 @@ Relay = Table(
 
 # A Telegram update applied once, with the replies it produced until they are delivered. A
 # redelivered update (a webhook retry, polling after a crash) finds its row: it is not applied
-# again, and replies that never went out are sent from here.
+# again, and replies that never went out (`replies` not yet cleared) are sent from here.
+#
+# Written on every turn, so it is kept to one B-tree: on SQLite the update id is the rowid (an
+# INTEGER PRIMARY KEY), appended at its right edge since Telegram's ids increase, and there is no
+# other index. The row is not the user's: it holds their replies only until they are delivered,
+# and outlives /forget so that a redelivered update of a forgotten user is still not applied.
+# Pruning (outbox.prune, hourly) scans the table; delivered rows are a few dozen bytes.
 ProcessedUpdate = Table(
     "processed_updates",
     metadata,
-    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
-    _user_id(index=True),
-    _json("replies"),
-    _stamp(index=True),
-    _when("delivered_at"),
+    Column("update_id", BigIntId, primary_key=True, autoincrement=False),
+    Column("replies", JSON(none_as_null=True), nullable=True),  # NULL once delivered
+    _stamp(),
 )

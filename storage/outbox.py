@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, null, select, update
 
 from dialogs.screens import Button, Outcome, Reply
 from storage.models import ProcessedUpdate
@@ -13,23 +13,16 @@ from storage.prepared import Prepared
 
 KEEP = timedelta(days=2)  # Telegram keeps an update for 24 hours; anything older cannot come back
 
-_PREVIOUS = Prepared(
-    select(ProcessedUpdate.c.replies, ProcessedUpdate.c.delivered_at).where(
-        ProcessedUpdate.c.update_id == bindparam("b_update")
-    )
-)
+_REPLIES = Prepared(select(ProcessedUpdate.c.replies).where(ProcessedUpdate.c.update_id == bindparam("b_update")))
 _RECORD = Prepared(
     ProcessedUpdate.insert().values(
-        update_id=bindparam("update_id"),
-        user_id=bindparam("user_id"),
-        replies=bindparam("replies"),
-        created_at=bindparam("created_at"),
+        update_id=bindparam("update_id"), replies=bindparam("replies"), created_at=bindparam("created_at")
     )
 )
+# Delivered replies are not needed again: clearing them keeps the row small (the page it is on is
+# the one the next turn appends to) and leaves no reply text of a user behind.
 _DELIVERED = Prepared(
-    update(ProcessedUpdate)
-    .where(ProcessedUpdate.c.update_id == bindparam("b_update"))
-    .values(delivered_at=bindparam("b_at"))
+    update(ProcessedUpdate).where(ProcessedUpdate.c.update_id == bindparam("b_update")).values(replies=null())
 )
 
 
@@ -63,18 +56,20 @@ def decode(data: dict[str, Any]) -> Outcome:
     return Outcome(replies=replies, toast=data.get("toast"))
 
 
-def previous(conn: Connection, update_id: int) -> tuple[dict[str, Any], datetime | None] | None:
-    rows = _PREVIOUS.rows(conn, {"b_update": update_id})
-    return (rows[0][0], rows[0][1]) if rows else None
+def undelivered(conn: Connection, update_id: int) -> Outcome | None:
+    """The replies of an update applied before, if they never went out; None if they did (or it
+    was never applied)."""
+    rows = _REPLIES.rows(conn, {"b_update": update_id})
+    return decode(rows[0][0]) if rows and rows[0][0] is not None else None
 
 
-def record(conn: Connection, update_id: int, user_id: int, outcome: Outcome, at: datetime) -> None:
-    _RECORD.run(conn, {"update_id": update_id, "user_id": user_id, "replies": encode(outcome), "created_at": at})
+def record(conn: Connection, update_id: int, outcome: Outcome, at: datetime) -> None:
+    _RECORD.run(conn, {"update_id": update_id, "replies": encode(outcome), "created_at": at})
 
 
-def delivered(conn: Connection, update_ids: list[int], at: datetime) -> None:
+def delivered(conn: Connection, update_ids: list[int]) -> None:
     if update_ids:
-        _DELIVERED.run_many(conn, [{"b_update": u, "b_at": at} for u in update_ids])
+        _DELIVERED.run_many(conn, [{"b_update": u} for u in update_ids])
 
 
 def prune(conn: Connection, now: datetime) -> int:

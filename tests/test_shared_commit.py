@@ -129,7 +129,10 @@ class CheckingRequest(RecordingRequest):
             chat = int(request_data.parameters["chat_id"])
             self.replies[chat] = self.replies.get(chat, 0) + 1
             with sqlite3.connect(self.path) as other:
-                done = other.execute("SELECT count(*) FROM processed_updates WHERE user_id = ?", (chat,)).fetchone()[0]
+                # The turn log has one "user" row per turn of the user's.
+                done = other.execute(
+                    "SELECT count(*) FROM turns WHERE user_id = ? AND kind = 'user'", (chat,)
+                ).fetchone()[0]
             if done < self.replies[chat]:
                 self.uncommitted.append((chat, self.replies[chat], done))
         return await super().do_request(url, method, request_data, *args, **kwargs)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, func, inspect, select, text
 
 from dialogs.router import Command, Press, Router
+from storage import outbox
 from storage.db import SCHEMA_HEAD, Database, alembic_config
-from storage.models import DialogState, Turn, User, metadata
+from storage.models import DialogState, ProcessedUpdate, Turn, User, metadata
 from storage.sessions import load_session, recent_turns, save_session
 from tests.harness import BotHarness
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def _diff(conn: Connection) -> list:
@@ -55,6 +60,39 @@ async def test_a_database_behind_head_is_still_migrated(database_url: str) -> No
         await db.upgrade()
         assert "processed_updates" in await db.run(_tables)
         assert await db.run(_diff) == []
+    finally:
+        await db.dispose()
+
+
+def _processed_at_0005(conn: Connection) -> None:
+    conn.execute(text("INSERT INTO users (id, language, created_at, updated_at) VALUES (5, 'en', :t, :t)"), {"t": NOW})
+    conn.execute(
+        text(
+            "INSERT INTO processed_updates (update_id, user_id, replies, created_at, delivered_at) VALUES "
+            "(100, 5, :sent, :t, :t), (101, 5, :owed, :t, NULL)"
+        ),
+        {"sent": '{"replies": [], "toast": "sent"}', "owed": '{"replies": [], "toast": "owed"}', "t": NOW},
+    )
+
+
+async def test_processed_updates_keep_what_is_owed_through_migration_0006(database_url: str) -> None:
+    """0006 rebuilds the table: an update applied before is still known, and replies that never
+    went out are still there to send; delivered ones are gone."""
+    db = Database(database_url)
+    try:
+        await db.run(_upgrade_to, "0005")
+        await db.run(_processed_at_0005)
+        await db.upgrade()
+        assert await db.run(_diff) == []
+        rows = await db.run(
+            lambda c: c.execute(
+                select(ProcessedUpdate.c.update_id, ProcessedUpdate.c.replies).order_by(ProcessedUpdate.c.update_id)
+            ).all()
+        )
+        assert [tuple(r) for r in rows] == [(100, None), (101, {"replies": [], "toast": "owed"})]
+        assert await db.run(outbox.undelivered, 100) is None
+        owed = await db.run(outbox.undelivered, 101)
+        assert owed is not None and owed.toast == "owed"
     finally:
         await db.dispose()
 
