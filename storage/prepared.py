@@ -60,22 +60,33 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
         sql=compiled.string,
         names=names,
         defaults=tuple(_default(b.effective_value, prefetch.get(name)) for name, b in zip(names, binds, strict=True)),
-        binds=tuple(_remembering(b.type, b.type.dialect_impl(dialect).bind_processor(dialect)) for b in binds),
+        binds=tuple(_remembering(b.type, b.type.dialect_impl(dialect).bind_processor(dialect), dialect) for b in binds),
         results=tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns),
     )
 
 
-def _remembering(type_: Any, process: Processor) -> Processor:
-    """A turn binds the same `now` several times: a datetime is converted once (datetimes are
-    immutable, so the same object always converts to the same value)."""
-    if process is None or type_.python_type is not datetime:
+# The last datetime each (dialect, type) converted, and what it became: shared by every statement,
+# so a turn's one `now` is converted once however many statements and rows bind it.
+_LAST_DATETIME: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+
+def _remembering(type_: Any, process: Processor, dialect: Dialect) -> Processor:
+    """A datetime is converted once (datetimes are immutable: the same object always converts to
+    the same value). The pair is read and replaced as one tuple, so it is safe across threads."""
+    # A TypeDecorator (UTCDateTime) reports `object` as its Python type; its impl says DateTime.
+    if process is None or getattr(type_, "impl", type_).python_type is not datetime:
         return process
-    last: list[Any] = [None, None]
+    key = (dialect.name, repr(type_))  # repr: the type with its arguments (timezone=True...)
+    last = _LAST_DATETIME
+    last.setdefault(key, (None, None))
 
     def convert(value: Any) -> Any:
-        if value is not last[0]:
-            last[0], last[1] = value, process(value)
-        return last[1]
+        pair = last[key]
+        if pair[0] is value:
+            return pair[1]
+        converted = process(value)
+        last[key] = (value, converted)
+        return converted
 
     return convert
 

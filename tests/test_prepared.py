@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from dialogs.router import DialogRecord
 from storage.db import WAL_LIMIT_FRAMES, Checkpointer, Database
-from storage.models import DialogState, Turn, User
+from storage.models import DialogState, Turn, User, UTCDateTime
 from storage.prepared import Prepared
 from storage.sessions import _SESSION_QUERY, load_session, save_session
 
@@ -224,4 +224,32 @@ async def test_one_name_bound_twice_takes_the_same_value(database_url: str) -> N
     twice = Prepared(select(User.c.id).where(User.c.id == bindparam("x"), User.c.id < bindparam("x") + 1))
     assert await db.run(lambda c: twice.rows(c, {"x": 3})) == [(3,)]
     assert await db.run(lambda c: twice.rows(c, {"x": 4})) == []
+    await db.dispose()
+
+
+async def test_one_datetime_bound_to_many_rows_is_converted_once(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A turn binds its one `now` to every row and statement it writes; converting it is not free
+    (UTCDateTime, then SQLite's text form), so it is done once per value, and each row still gets it."""
+    calls: list[datetime] = []
+    convert = UTCDateTime.process_bind_param
+
+    def counting(self: UTCDateTime, value: datetime | None, dialect: object) -> datetime | None:
+        calls.append(value)  # type: ignore[arg-type]
+        return convert(self, value, dialect)
+
+    monkeypatch.setattr(UTCDateTime, "process_bind_param", counting)
+    db = Database(sqlite_url)
+    await db.upgrade()
+    now, later = datetime(2026, 11, 23, 7, 0, tzinfo=UTC), datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    rows = [{"id": i, "language": "en", "at": now} for i in range(1, 6)] + [{"id": 6, "language": "en", "at": later}]
+    insert = Prepared(_INSERT_USER.statement)  # compiled afresh, under the counting converter
+    await db.run(lambda c: insert.run_many(c, rows))
+    again = Prepared(_INSERT_STATE.statement)  # another statement binding the same value
+    state = {"uid": 6, "dialog": "check", "state": "s", "answers": {}, "history": [], "version": 1, "at": later}
+    await db.run(lambda c: again.run(c, state))
+    assert calls == [now, later]
+    stored = await db.run(lambda c: c.execute(select(User.c.created_at).order_by(User.c.id)).scalars().all())
+    assert stored == [now] * 5 + [later]
     await db.dispose()
