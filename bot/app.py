@@ -97,6 +97,11 @@ def assemble(
     builder = builder.post_init(post_init).post_shutdown(post_shutdown)
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    else:
+        # Stopping cancels the long poll, and httpcore can keep a cancelled request's connection
+        # slot (encode/httpcore#1093); a second slot lets the last getUpdates, which confirms the
+        # updates already handled, go out instead of timing out in the pool.
+        builder = builder.get_updates_connection_pool_size(2)
     if settings.telegram_max_rate > 0:
         builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3))
     app = builder.build()
