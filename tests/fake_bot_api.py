@@ -14,6 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from tests.harness import api_method
+
 BOT = {"id": 999000, "is_bot": True, "first_name": "ICP helper", "username": "icp_helper_bot"}
 
 
@@ -100,7 +102,7 @@ class FakeBotApi:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                method = self.path.rsplit("/", 1)[-1]
+                method = api_method(self.path)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 params: dict[str, Any] = {}
                 if "json" in (self.headers.get("Content-Type") or ""):

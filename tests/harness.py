@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
@@ -32,6 +32,16 @@ BOT_USER = {
     "can_read_all_group_messages": False,
     "supports_inline_queries": True,
 }
+
+
+# Bot API method names are case-insensitive; calls are recorded under their documented spelling.
+_METHODS = {name.lower(): name for name in dir(Bot) if name[:1].islower() and name != name.lower()}
+
+
+def api_method(url_or_name: str) -> str:
+    """The documented spelling ("sendMessage") of a method named in any case, from its URL or name."""
+    name = url_or_name.rsplit("/", 1)[-1]
+    return _METHODS.get(name.lower(), name)
 
 
 @dataclass
@@ -107,7 +117,7 @@ class RecordingRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         if self.suspend:
             await asyncio.sleep(0)
-        name = url.rsplit("/", 1)[-1]
+        name = api_method(url)
         params = dict(request_data.parameters) if request_data is not None else {}
         chat = params.get("chat_id")
         if chat is not None and int(chat) in self.unreachable_chats:

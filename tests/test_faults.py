@@ -9,7 +9,7 @@ from sqlalchemy import Connection, func, select
 
 import storage.sessions
 from storage.models import DialogState, Turn
-from tests.harness import BotHarness, RecordingRequest
+from tests.harness import BotHarness, RecordingRequest, api_method
 
 USER = 777
 
@@ -22,7 +22,7 @@ class CrashOnSend(RecordingRequest):
     armed = False
 
     async def do_request(self, url: str, method: str, request_data=None, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if self.armed and url.endswith(("/sendMessage", "/editMessageText")):
+        if self.armed and api_method(url) in ("sendMessage", "editMessageText"):
             self.armed = False
             raise Crash("killed after the commit, before the reply")
         return await super().do_request(url, method, request_data, *args, **kwargs)

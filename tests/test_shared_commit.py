@@ -18,7 +18,7 @@ from storage.db import Database
 from storage.models import DialogState, ProcessedUpdate, User
 from storage.prepared import Prepared
 from storage.sqlite_tx import SqliteTransactions
-from tests.harness import BotHarness, RecordingRequest
+from tests.harness import BotHarness, RecordingRequest, api_method
 
 _ADD_USER = Prepared(
     User.insert().values(id=bindparam("id"), language=bindparam("lang"), created_at=func.now(), updated_at=func.now())
@@ -124,7 +124,7 @@ class CheckingRequest(RecordingRequest):
         self.uncommitted: list[tuple[int, int, int]] = []
 
     async def do_request(self, url: str, method: str, request_data: Any = None, *args: Any, **kwargs: Any) -> Any:
-        name = url.rsplit("/", 1)[-1]
+        name = api_method(url)
         if name in ("sendMessage", "editMessageText") and request_data is not None:
             chat = int(request_data.parameters["chat_id"])
             self.replies[chat] = self.replies.get(chat, 0) + 1
@@ -159,6 +159,7 @@ async def test_concurrent_users_through_the_application_share_commits_and_never_
         db = bot.service.db
         assert bot.errors() == 0
         assert db.shared_commits > 0  # turns really shared transactions
+        assert sum(request.replies.values()) >= len(STEPS) * len(users)  # every reply was checked
         assert request.uncommitted == []  # every reply went out after its turn was on disk
 
         def states(conn: Connection) -> dict[int, str]:

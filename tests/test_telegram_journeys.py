@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from tests.harness import BotHarness
@@ -34,6 +36,17 @@ async def test_english_eligibility_journey_by_buttons(bot: BotHarness) -> None:
     assert verdict.startswith("✅ Yes: this server can back an ICP filing")
     assert "3 months" in verdict and "Free service codes: 5" in verdict
     assert "m:ftype" in [b["callback_data"] for b in calls[-1].buttons]
+
+
+async def test_replies_raise_no_warning(bot: BotHarness) -> None:
+    """Replies go out through do_api_request under lower-case method names (the Bot API ignores
+    case): python-telegram-bot has no warning to raise for them, which it did, and we filtered, on
+    every reply."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        calls = await bot.send(ALICE, "/check")
+        calls += await bot.tap(ALICE, "Chinese mainland")
+    assert [c.method for c in calls] == ["sendMessage", "answerCallbackQuery", "editMessageText"]
 
 
 async def test_chinese_journey_follows_telegram_language(bot: BotHarness) -> None:
