@@ -16,6 +16,8 @@ from storage.sessions import load_session, save_session
 
 log = logging.getLogger(__name__)
 
+DELIVERED_BATCH = 64  # delivery marks a turn's transaction records at once (see ConversationService)
+
 
 class Redelivered(Exception):
     """The update was applied before: this attempt is rolled back."""
@@ -60,9 +62,14 @@ class ConversationService:
         self.db = db
         self.router = router
         self.default_language = default_language
-        # Updates whose replies reached Telegram, to be recorded by the next transaction (a crash
-        # before then can only make a redelivered update repeat its reply, never lose it).
+        # Updates whose replies reached Telegram, recorded in batches: by a turn's transaction once
+        # `delivered_batch` are pending, by the flush job (every 2 s) and at shutdown otherwise.
+        # Telegram only redelivers an update it saw no answer for (in flight when the process
+        # died), whose mark is pending however soon marks are written; a crash before a mark is
+        # written can only make such a redelivery repeat its reply, never lose it. A redelivery
+        # itself writes every pending mark first.
         self._delivered: list[int] = []
+        self.delivered_batch = DELIVERED_BATCH
 
     async def handle(
         self,
@@ -76,7 +83,9 @@ class ConversationService:
         hint = normalize_language(language_code, self.default_language)
         # The event's kind only: what users type (service codes among it) stays out of logs.
         log.debug("turn for user %s: %s", user_id, type(event).__name__)
-        delivered, self._delivered = self._delivered, []
+        delivered: list[int] = []
+        if len(self._delivered) >= self.delivered_batch:
+            delivered, self._delivered = self._delivered, []
         # `together`: other updates are being handled (concurrent webhook requests), so other turns
         # will reach the database within this iteration of the event loop and may share the
         # transaction. A lone turn commits at once.
@@ -85,7 +94,12 @@ class ConversationService:
             return await run(_turn, self.router, user_id, hint, event, display_name, update_id, delivered)
         except Redelivered:
             assert update_id is not None
-            return await self.db.run(_owed, update_id, delivered)
+            owed, self._delivered = delivered + self._delivered, []
+            try:
+                return await self.db.run(_owed, update_id, owed)
+            except BaseException:
+                self._delivered[:0] = owed
+                raise
         except BaseException:
             self._delivered[:0] = delivered  # not recorded: keep them for the next turn
             raise

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Connection, func, select
 
 import storage.sessions
-from storage.models import DialogState, Turn
+from storage.models import DialogState, ProcessedUpdate, Turn
 from tests.harness import BotHarness, RecordingRequest, api_method
 
 USER = 777
@@ -75,3 +75,24 @@ async def test_crash_between_receiving_and_committing(sqlite_url: str, monkeypat
         assert any("Who provides the server?" in c.text for c in calls)
         (dialog_state, version), _ = await second.app_service_db_run(state)
         assert (dialog_state, version) == ("provider", 2)
+
+
+async def test_delivery_marks_are_written_in_batches_and_at_shutdown(sqlite_url: str) -> None:
+    """A reply that went out is marked delivered (its stored copy dropped) by a later transaction:
+    a turn's once `delivered_batch` marks are pending, or the flush at shutdown."""
+
+    def owed(conn: Connection) -> int:
+        return conn.execute(
+            select(func.count()).select_from(ProcessedUpdate).where(ProcessedUpdate.c.replies.is_not(None))
+        ).scalar_one()
+
+    async with BotHarness(sqlite_url) as bot:
+        bot.service.delivered_batch = 3
+        await bot.send(USER, "/check")
+        await bot.tap(USER, "Chinese mainland")
+        await bot.tap(USER, "Alibaba Cloud")
+        assert await bot.app_service_db_run(owed) == 3  # three marks pending, none written yet
+        await bot.tap(USER, "ECS")  # this turn writes the three
+        assert await bot.app_service_db_run(owed) == 1
+    async with BotHarness(sqlite_url) as again:
+        assert await again.app_service_db_run(owed) == 0  # the last one was written at shutdown
