@@ -167,11 +167,13 @@ def register_handlers(app: Application, handlers: TelegramHandlers, support: Sup
                 support.on_staff_message,
             )
         )
+    # Button presses, most updates, are matched first: the message handlers' filters would
+    # otherwise be evaluated on each (a press carries the message its button is on).
+    app.add_handler(CallbackQueryHandler(handlers.on_button))
+    app.add_handler(InlineQueryHandler(handlers.on_inline))
     edited = filters.UpdateType.EDITED
     app.add_handler(MessageHandler(private & edited, handlers.on_edited))
     app.add_handler(MessageHandler(private & filters.COMMAND, handlers.on_command))
-    app.add_handler(CallbackQueryHandler(handlers.on_button))
-    app.add_handler(InlineQueryHandler(handlers.on_inline))
     app.add_handler(MessageHandler(private & filters.TEXT & ~filters.UpdateType.EDITED, handlers.on_text))
     app.add_handler(
         MessageHandler(private & ~filters.UpdateType.EDITED & ~filters.StatusUpdate.ALL, handlers.on_unsupported)
