@@ -134,7 +134,7 @@ def _freeze_startup_objects() -> None:
 
 
 def _flush_job(service: ConversationService) -> Callable[[object], Awaitable[None]]:
-    """Delivery marks normally ride on the next turn's transaction; when the bot is idle, here."""
+    """Pending delivery marks, every 2 s: a turn's transaction records them only in batches."""
 
     async def flush(_context: object) -> None:
         await service.flush_delivered()
