@@ -79,7 +79,7 @@ async def test_crash_between_receiving_and_committing(sqlite_url: str, monkeypat
 
 async def test_delivery_marks_are_written_in_batches_and_at_shutdown(sqlite_url: str) -> None:
     """A reply that went out is marked delivered (its stored copy dropped) by a later transaction:
-    a turn's once `delivered_batch` marks are pending, or the flush at shutdown."""
+    a turn's, once `delivered_batch` marks are pending, or the flush at shutdown."""
 
     def owed(conn: Connection) -> int:
         return conn.execute(
