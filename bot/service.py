@@ -91,15 +91,13 @@ class ConversationService:
         # transaction. A lone turn commits at once.
         run = self.db.run_together if together else self.db.run
         try:
-            return await run(_turn, self.router, user_id, hint, event, display_name, update_id, delivered)
-        except Redelivered:
-            assert update_id is not None
-            owed, self._delivered = delivered + self._delivered, []
             try:
-                return await self.db.run(_owed, update_id, owed)
-            except BaseException:
-                self._delivered[:0] = owed
-                raise
+                return await run(_turn, self.router, user_id, hint, event, display_name, update_id, delivered)
+            except Redelivered:
+                assert update_id is not None
+                delivered += self._delivered  # a redelivery writes every pending mark before it looks
+                self._delivered = []
+                return await self.db.run(_owed, update_id, delivered)
         except BaseException:
             self._delivered[:0] = delivered  # not recorded: keep them for the next turn
             raise
