@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -31,19 +32,60 @@ class _Compiled:
     defaults: tuple[Callable[[], Any], ...]
     binds: tuple[Processor, ...]
     results: tuple[Processor, ...]  # per selected or returned column; empty for plain DML
+    # The same, for the hot loops: every parameter fetched at once (in C), then only the positions
+    # that have a processor visited (a JSON column, a datetime), not every column of every row.
+    fetch: Callable[[Mapping[str, Any]], tuple[Any, ...]]
+    bound: tuple[tuple[int, Callable[[Any], Any]], ...]
+    converted: tuple[tuple[int, Callable[[Any], Any]], ...]
 
     def row_params(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
-        out = []
-        for name, default, process in zip(self.names, self.defaults, self.binds, strict=True):
-            value = params[name] if name in params else default()
-            out.append(value if process is None or value is None else process(value))
-        return tuple(out)
+        try:
+            values = self.fetch(params)
+        except KeyError:  # one the caller leaves out (None, as in SQLAlchemy)
+            values = tuple(params[n] if n in params else d() for n, d in zip(self.names, self.defaults, strict=True))
+        return _processed(values, self.bound) if self.bound else values
 
     def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
-        return tuple(
-            value if process is None or value is None else process(value)
-            for value, process in zip(raw, self.results, strict=True)
-        )
+        return _processed(raw, self.converted) if self.converted else tuple(raw)
+
+
+def _processed(values: Sequence[Any], processors: tuple[tuple[int, Callable[[Any], Any]], ...]) -> tuple[Any, ...]:
+    out = list(values)
+    for i, process in processors:
+        value = out[i]
+        if value is not None:
+            out[i] = process(value)
+    return tuple(out)
+
+
+def _fetcher(
+    names: tuple[str, ...], passed: list[bool], defaults: tuple[Callable[[], Any], ...]
+) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """All parameters of a row as one tuple. The ones the caller passes are fetched at once
+    (itemgetter, in C); the others (a literal of the statement such as the 1 of `version + 1`,
+    a column default) are filled in."""
+    given = [i for i, p in enumerate(passed) if p]
+    get: Callable[[Mapping[str, Any]], Any] = itemgetter(*(names[i] for i in given)) if given else lambda _p: ()
+    if len(given) == 1:
+        one = get
+        get = lambda params: (one(params),)  # noqa: E731 - itemgetter returns a bare value for one name
+    if len(given) == len(names):
+        return get
+    filled = [(i, names[i], defaults[i]) for i, p in enumerate(passed) if not p]
+
+    def fetch(params: Mapping[str, Any]) -> tuple[Any, ...]:
+        out: list[Any] = [None] * len(names)
+        for i, value in zip(given, get(params), strict=True):
+            out[i] = value
+        for i, name, default in filled:
+            out[i] = params[name] if name in params else default()
+        return tuple(out)
+
+    return fetch
+
+
+def _positions(processors: Sequence[Processor]) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    return tuple((i, p) for i, p in enumerate(processors) if p is not None)
 
 
 def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
@@ -56,12 +98,22 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
     if columns is None or not len(columns):
         returning = getattr(statement, "_returning", ())
         columns = list(returning)
+    bind_processors = tuple(
+        _remembering(b.type, b.type.dialect_impl(dialect).bind_processor(dialect), dialect) for b in binds
+    )
+    result_processors = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+    defaults = tuple(_default(b.effective_value, prefetch.get(name)) for name, b in zip(names, binds, strict=True))
+    # Passed by the caller: a bindparam() without a value, for a column without a default.
+    passed = [b.required and name not in prefetch for name, b in zip(names, binds, strict=True)]
     return _Compiled(
         sql=compiled.string,
         names=names,
-        defaults=tuple(_default(b.effective_value, prefetch.get(name)) for name, b in zip(names, binds, strict=True)),
-        binds=tuple(_remembering(b.type, b.type.dialect_impl(dialect).bind_processor(dialect), dialect) for b in binds),
-        results=tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns),
+        defaults=defaults,
+        binds=bind_processors,
+        results=result_processors,
+        fetch=_fetcher(names, passed, defaults),
+        bound=_positions(bind_processors),
+        converted=_positions(result_processors),
     )
 
 
