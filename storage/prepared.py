@@ -30,13 +30,11 @@ class _Compiled:
     names: tuple[str, ...]  # bind parameters in positional order
     # For a parameter the caller does not pass: a literal of the statement, or the column's default.
     defaults: tuple[Callable[[], Any], ...]
-    binds: tuple[Processor, ...]
-    results: tuple[Processor, ...]  # per selected or returned column; empty for plain DML
-    # The same, for the hot loops: every parameter fetched at once (in C), then only the positions
-    # that have a processor visited (a JSON column, a datetime), not every column of every row.
+    # Every parameter fetched at once (in C); then only the positions with a processor are visited
+    # (a JSON column, a datetime), not every column of every row.
     fetch: Callable[[Mapping[str, Any]], tuple[Any, ...]]
-    bound: tuple[tuple[int, Callable[[Any], Any]], ...]
-    converted: tuple[tuple[int, Callable[[Any], Any]], ...]
+    bound: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, the column type's bind processor)
+    converted: tuple[tuple[int, Callable[[Any], Any]], ...]  # per selected or returned column
 
     def row_params(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
         try:
@@ -109,8 +107,6 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
         sql=compiled.string,
         names=names,
         defaults=defaults,
-        binds=bind_processors,
-        results=result_processors,
         fetch=_fetcher(names, passed, defaults),
         bound=_positions(bind_processors),
         converted=_positions(result_processors),
