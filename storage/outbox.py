@@ -68,8 +68,11 @@ def record(conn: Connection, update_id: int, outcome: Outcome, at: datetime) -> 
 
 
 def delivered(conn: Connection, update_ids: list[int]) -> None:
+    """Clear the replies of updates that went out. In ascending order: on PostgreSQL several
+    processes write overlapping batches (a redelivered update is marked by every process that sent
+    it), and row locks taken in one order everywhere cannot deadlock."""
     if update_ids:
-        _DELIVERED.run_many(conn, [{"b_update": u} for u in update_ids])
+        _DELIVERED.run_many(conn, [{"b_update": u} for u in sorted(set(update_ids))])
 
 
 def prune(conn: Connection, now: datetime) -> int:

@@ -4,11 +4,16 @@ and nothing is applied twice."""
 
 from __future__ import annotations
 
+import asyncio
+import random
+
 import pytest
 from sqlalchemy import Connection, func, select
 
 import storage.sessions
-from storage.models import DialogState, ProcessedUpdate, Turn
+from storage import outbox
+from storage.db import Database
+from storage.models import DialogState, ProcessedUpdate, Turn, utcnow
 from tests.harness import BotHarness, RecordingRequest, api_method
 
 USER = 777
@@ -96,3 +101,25 @@ async def test_delivery_marks_are_written_in_batches_and_at_shutdown(sqlite_url:
         assert await bot.app_service_db_run(owed) == 1
     async with BotHarness(sqlite_url) as again:
         assert await again.app_service_db_run(owed) == 0  # the last one was written at shutdown
+
+
+async def test_overlapping_delivery_marks_from_several_processes_do_not_deadlock(postgres_url: str) -> None:
+    """Processes write their delivery marks in batches, and a redelivered update is marked by each
+    process that sent it, so batches overlap. Taken in different orders, their row locks deadlock
+    (PostgreSQL aborts one transaction: its turn fails); written in one order, they only wait."""
+    ids = list(range(9_000_001, 9_000_041))
+    setup = Database(postgres_url)
+    await setup.upgrade()
+    await setup.run(lambda c: [outbox.record(c, u, outbox.decode({"replies": []}), utcnow()) for u in ids])
+    rng = random.Random(7)
+    processes = [Database(postgres_url) for _ in range(6)]
+
+    async def marks(db: Database) -> None:
+        for _ in range(25):
+            await db.run(outbox.delivered, rng.sample(ids, 20))
+
+    try:
+        await asyncio.gather(*(marks(db) for db in processes))
+    finally:
+        for db in (setup, *processes):
+            await db.dispose()
