@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Connection, func, select
 
 import storage.sessions
+from dialogs.screens import Outcome
 from storage import outbox
 from storage.db import Database
 from storage.models import DialogState, ProcessedUpdate, Turn, utcnow
@@ -110,7 +111,12 @@ async def test_overlapping_delivery_marks_from_several_processes_do_not_deadlock
     ids = list(range(9_000_001, 9_000_041))
     setup = Database(postgres_url)
     await setup.upgrade()
-    await setup.run(lambda c: [outbox.record(c, u, outbox.decode({"replies": []}), utcnow()) for u in ids])
+
+    def applied(conn: Connection) -> None:
+        for update_id in ids:
+            outbox.record(conn, update_id, Outcome(), utcnow())
+
+    await setup.run(applied)
     rng = random.Random(7)
     processes = [Database(postgres_url) for _ in range(6)]
 
