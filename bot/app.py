@@ -41,7 +41,9 @@ FAQ_WARMUP_DELAY = 1.0  # seconds after start-up
 
 
 def build_service(settings: Settings, db: Database | None = None) -> ConversationService:
-    database = db or Database(settings.database_url, settings.sqlite_synchronous)
+    database = db or Database(
+        settings.database_url, settings.sqlite_synchronous, session_cache_size=settings.session_cache_size
+    )
     return ConversationService(database, Router(free_text_hook=faq_answers.free_text), settings.default_language)
 
 

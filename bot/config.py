@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org"
     database_url: str = "sqlite+aiosqlite:///./icpbot.db"
     sqlite_synchronous: str = "NORMAL"
+    # Sessions of recently active users kept between their turns (SQLite; 0 turns it off).
+    session_cache_size: int = Field(4096, ge=0)
     log_level: str = "INFO"
     default_language: Literal["en", "zh"] = "en"
     # Telegram's flood limits; 0 turns the limiter off (benchmarks against the recording request).

@@ -296,7 +296,7 @@ class Router:
             session.records.clear()
             session.cleared = True
             self.activate(session, None)
-            session.last = None
+            session.last, session.changed = None, True  # nothing left to continue
             out.replies.append(self.menu(session, t(lang, "reset.done")))
         else:
             out.replies.append(self.menu(session, t(lang, "unknown_command")))

@@ -23,6 +23,7 @@ import orjson
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 
+from storage.session_cache import DEFAULT_CAPACITY, SessionCache
 from storage.sqlite_tx import SqliteTransactions
 
 if TYPE_CHECKING:
@@ -89,7 +90,13 @@ def _upgrade(conn: Connection) -> None:
 
 
 class Database:
-    def __init__(self, raw_url: str, sqlite_synchronous: str = "NORMAL", busy_timeout_ms: int = 5000) -> None:
+    def __init__(
+        self,
+        raw_url: str,
+        sqlite_synchronous: str = "NORMAL",
+        busy_timeout_ms: int = 5000,
+        session_cache_size: int = DEFAULT_CAPACITY,
+    ) -> None:
         self.url = normalize_url(raw_url)
         self._sqlite: SqliteTransactions | None = None
         self._async: AsyncEngine | None = None
@@ -97,7 +104,8 @@ class Database:
         if self.url.get_backend_name() == "sqlite":
             engine = create_engine(self.url, json_serializer=_json_dumps, json_deserializer=orjson.loads)
             _configure_sqlite(engine, sqlite_synchronous, busy_timeout_ms)
-            self._sqlite = SqliteTransactions(engine, on_connect=self._start_checkpointer)
+            sessions = SessionCache(session_cache_size) if session_cache_size > 0 else None
+            self._sqlite = SqliteTransactions(engine, on_connect=self._start_checkpointer, sessions=sessions)
         else:
             from sqlalchemy.ext.asyncio import create_async_engine  # PostgreSQL only: costs start-up time
 
@@ -128,6 +136,11 @@ class Database:
         if self._sqlite is not None:
             return await self._sqlite.run(fn, *args, share=True, **kwargs)
         return await self.run(fn, *args, **kwargs)
+
+    @property
+    def session_cache(self) -> SessionCache | None:
+        """Recently active users' sessions (SQLite; storage/session_cache.py)."""
+        return self._sqlite.sessions if self._sqlite is not None else None
 
     @property
     def shared_commits(self) -> int:

@@ -7,6 +7,7 @@ prepared statements (storage/prepared.py) on the turn's connection.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select, update
@@ -16,7 +17,9 @@ from dialogs.screens import LogEntry
 from knowledge.domain import Language, normalize_language
 from storage.models import DialogState, Turn, User, utcnow
 from storage.prepared import Prepared
+from storage.session_cache import SessionCache, Snapshot
 from storage.sql import PerDialect, dialect_insert
+from storage.sqlite_tx import CACHE_KEY
 from storage.user_data import SqlUserData
 
 # The user and all their dialog states in one query. PostgreSQL: the row lock on the user
@@ -108,10 +111,12 @@ def _lock_user(conn: Connection, user_id: int) -> list[tuple[Any, ...]]:
     return query.rows(conn, {"uid": user_id})
 
 
-def load_session(conn: Connection, user_id: int, language_hint: Language, display_name: str = "") -> Session:
-    """The user's session, creating the user on first contact; locks the user for this turn."""
+def _cache(conn: Connection) -> SessionCache | None:
+    return conn.info.get(CACHE_KEY)
+
+
+def _read(conn: Connection, user_id: int, language_hint: Language, now: datetime) -> Snapshot:
     rows = _lock_user(conn, user_id)
-    now = utcnow()
     if not rows:
         _NEW_USER[conn.dialect.name].run(
             conn, {"id": user_id, "language": language_hint, "created_at": now, "updated_at": now}
@@ -125,6 +130,20 @@ def load_session(conn: Connection, user_id: int, language_hint: Language, displa
         for *_, dialog, state, answers, history, version in rows
         if dialog is not None
     }
+    return Snapshot(language, active, last, ticket, records)
+
+
+def load_session(conn: Connection, user_id: int, language_hint: Language, display_name: str = "") -> Session:
+    """The user's session, creating the user on first contact; locks the user for this turn.
+
+    On SQLite the previous turn's committed session may come from the cache instead of a query
+    (storage/session_cache.py); the transaction has the write lock either way."""
+    now = utcnow()
+    cache = _cache(conn)
+    snapshot = cache.take(user_id) if cache is not None else None
+    if snapshot is None:
+        snapshot = _read(conn, user_id, language_hint, now)
+    language, active, last, ticket, records = snapshot
     session = Session(user_id, normalize_language(language), active, last, records)
     session.ticket_id = ticket
     session.display_name = display_name or f"user {user_id}"
@@ -170,6 +189,12 @@ def save_session(conn: Connection, session: Session, log: Sequence[LogEntry] = (
             conn,
             [{"user_id": uid, "dialog": e.dialog, "kind": e.kind, "data": e.data, "created_at": now} for e in log],
         )
+    cache = _cache(conn)
+    if cache is not None:
+        for rec in session.records.values():
+            if rec.changed:  # as the upsert above left it
+                rec.version, rec.changed = rec.version + 1 if rec.version else 1, False
+        cache.stage(uid, Snapshot(session.language, session.active, session.last, session.ticket_id, session.records))
 
 
 def recent_turns(conn: Connection, user_id: int, limit: int = 20) -> list[dict[str, Any]]:

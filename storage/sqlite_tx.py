@@ -23,8 +23,10 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.exc import DBAPIError
+
+from storage.session_cache import SessionCache
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -65,13 +67,31 @@ class _Shared:
                 future.set_exception(error)
 
 
+CACHE_KEY = "session_cache"  # where load_session finds the cache: the connection's `info`
+
+
 class SqliteTransactions:
-    def __init__(self, engine: Engine, on_connect: Callable[[str], None] = lambda _path: None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        on_connect: Callable[[str], None] = lambda _path: None,
+        sessions: SessionCache | None = None,
+    ) -> None:
         self.engine = engine
         self._on_connect = on_connect
         self._conn: Connection | None = None
         self._shared: _Shared | None = None
         self.shared_commits = 0  # transactions that more than one turn joined (for tests and metrics)
+        self.sessions = sessions
+        if sessions is not None:
+            event.listen(engine, "before_cursor_execute", self._statement)
+
+    def _statement(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        """Every statement but the hot path's prepared ones passes here: a write of any kind may
+        touch a user's row or dialog states behind the session cache's back."""
+        assert self.sessions is not None
+        if not statement.startswith("SELECT"):
+            self.sessions.invalidate()
 
     def connection(self) -> Connection:
         """One connection for the process: turns run on the event loop's thread one at a time, so a
@@ -79,6 +99,9 @@ class SqliteTransactions:
         if self._conn is None or self._conn.closed or self._conn.invalidated:
             self._conn = self.engine.connect()
             self._on_connect(self.engine.url.database or "")
+            if self.sessions is not None:
+                self.sessions.reset()
+                self._conn.info[CACHE_KEY] = self.sessions
         return self._conn
 
     def close(self) -> None:
@@ -94,12 +117,19 @@ class SqliteTransactions:
         transaction object (no SQL on SQLite); it is committed or rolled back with it."""
         conn = self.connection()
         raw = _driver(conn)
+        sessions = self.sessions
         try:
             raw.execute("BEGIN IMMEDIATE")  # the write lock up front: see storage/db.py
+            if sessions is not None:
+                sessions.check_data_version(raw)
             result = fn(conn, *args, **kwargs)
             self._commit(conn)
+            if sessions is not None:
+                sessions.committed()
         except BaseException as exc:
             self._rollback(conn)
+            if sessions is not None:
+                sessions.rolled_back()
             if isinstance(exc, sqlite3.Error):
                 raise _translated(exc, "BEGIN/COMMIT") from exc
             raise
@@ -117,11 +147,14 @@ class SqliteTransactions:
         conn = self.connection()
         raw = _driver(conn)
         raw.execute("SAVEPOINT turn")
+        mark = self.sessions.mark() if self.sessions is not None else 0
         try:
             result = fn(conn, *args, **kwargs)
         except BaseException:
             raw.execute("ROLLBACK TO turn")
             raw.execute("RELEASE turn")
+            if self.sessions is not None:
+                self.sessions.rolled_back_to(mark)
             raise
         raw.execute("RELEASE turn")
         await shared.wait()
@@ -134,6 +167,12 @@ class SqliteTransactions:
             raw.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise _translated(exc, "BEGIN IMMEDIATE") from exc
+        if self.sessions is not None:
+            try:
+                self.sessions.check_data_version(raw)
+            except sqlite3.Error as exc:
+                self._rollback(conn)
+                raise _translated(exc, "PRAGMA data_version") from exc
         loop = asyncio.get_running_loop()
         shared = self._shared = _Shared(loop)
         loop.call_soon(self._commit_shared, shared)  # after every turn that is ready to run now
@@ -142,16 +181,23 @@ class SqliteTransactions:
     def _commit_shared(self, shared: _Shared) -> None:
         self._shared = None
         conn = self.connection()
+        sessions = self.sessions
         try:
             self._commit(conn)
         except sqlite3.Error as exc:
             self._rollback(conn)
+            if sessions is not None:
+                sessions.rolled_back()
             shared.finish(_translated(exc, "COMMIT"))
             return
         except BaseException as exc:  # not expected: still, nobody may wait forever
             self._rollback(conn)
+            if sessions is not None:
+                sessions.rolled_back()
             shared.finish(exc)
             raise
+        if sessions is not None:
+            sessions.committed()
         self.shared_commits += len(shared.waiting) > 1
         shared.finish(None)
 
