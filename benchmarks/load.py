@@ -47,6 +47,9 @@ TOKEN = "123456789:BENCH-token-abcdefghijklmnop"
 POSTGRES_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 ACTIVE_USERS = 10_000
 PACED_RATE = 500.0
+MINUTE_USERS = 1_000  # the users of the sustained minute, doing journeys again and again
+PICKLE_INTERVAL_S = 60.0  # how often the baseline writes its pickle (benchmarks/baseline.py)
+MINUTE_ORDER = ("sqlite-normal", "baseline", "baseline", "sqlite-normal")  # drift cancels out
 
 
 def rss_mb() -> float:
@@ -293,6 +296,86 @@ def interleaved_table(result: dict[str, Any], baseline: str = "baseline") -> str
     return "\n".join(lines)
 
 
+# --- a sustained minute, the baseline's pickle write included ------------------------------------
+async def run_minute(
+    config: str, users: int = MINUTE_USERS, seconds: float = PICKLE_INTERVAL_S, warm_users: int = 200
+) -> dict[str, Any]:
+    """One minute of a long-running process, one update at a time: `users` users do journeys over
+    and over for `seconds`, then what python-telegram-bot's persistence updater does at the end of
+    every such minute (`Application.update_persistence`): the baseline writes its pickle, our bot
+    has nothing left to write (every turn was committed before its reply). Throughput over the
+    minute and that write together is what a long-running process sustains."""
+    from telegram import Update
+
+    from benchmarks.workload import UpdateStream
+
+    errors = ErrorCount()
+    logging.getLogger().addHandler(errors)
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        app, _request, close = await _build(config, workdir, f"sqlite+aiosqlite:///{workdir / 'bench.db'}")
+        stream = UpdateStream()
+        await _process(app, stream.journeys(warm_users, first_user=1), 1)  # warm-up, not measured
+        await app.update_persistence()  # the warm-up's users are written before the minute starts
+        turns = 0
+        started = time.perf_counter()
+        deadline = started + seconds
+        while time.perf_counter() < deadline:
+            for data in stream.journeys(users, first_user=20_000_000):
+                await app.process_update(Update.de_json(data, app.bot))
+                turns += 1
+                if time.perf_counter() >= deadline:
+                    break
+        handled = time.perf_counter()
+        await app.update_persistence()
+        finished = time.perf_counter()
+        await close()
+    logging.getLogger().removeHandler(errors)
+    return {
+        "config": config,
+        "users": users,
+        "turns": turns,
+        "handling_s": handled - started,
+        "write_s": finished - handled,
+        "turns_per_s_handling": turns / (handled - started),
+        "turns_per_s": turns / (finished - started),
+        "errors": errors.count,
+    }
+
+
+def run_minute_subprocess(config: str, seconds: float) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "benchmarks.load", "--minute", config, "--seconds", str(seconds)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, cwd=Path(__file__).resolve().parents[1])
+    if out.returncode != 0:
+        raise RuntimeError(f"{config} minute failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def minute_table(runs: list[dict[str, Any]]) -> str:
+    """The runs of each configuration (MINUTE_ORDER) summed: turns over time."""
+    sums: dict[str, dict[str, float]] = {}
+    for r in runs:
+        s = sums.setdefault(r["config"], {"turns": 0, "handling_s": 0.0, "write_s": 0.0, "errors": 0, "runs": 0})
+        for key in ("turns", "handling_s", "write_s", "errors"):
+            s[key] += r[key]
+        s["runs"] += 1
+    base = sums.get("baseline")
+    base_rate = base["turns"] / (base["handling_s"] + base["write_s"]) if base else None
+    lines = [
+        "| configuration | runs | turns/s handling | once-a-minute write, s | turns/s over the minute and the write "
+        "| vs baseline | errors |",
+        "|" + "---|" * 7,
+    ]
+    for name, s in sums.items():
+        rate = s["turns"] / (s["handling_s"] + s["write_s"])
+        ratio = f"{rate / base_rate:.2f}×" if base_rate else "–"
+        lines.append(
+            f"| {name} | {s['runs']:.0f} | {s['turns'] / s['handling_s']:.0f} | {s['write_s'] / s['runs']:.2f} | "
+            f"{rate:.0f} | {ratio} | {s['errors']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
 # --- cold start -------------------------------------------------------------------------------------
 def seed(db_url: str, users: int) -> None:
     """N users, each mid-dialog with a few turns logged (bulk insert, one transaction)."""
@@ -498,13 +581,18 @@ def main() -> None:
         "--interleave", type=int, metavar="N", help="side by side in one process, N users in flight (internal)"
     )
     parser.add_argument("--rounds", type=int, default=8, help="interleaved rounds per configuration")
+    parser.add_argument("--minute", choices=SIDE_BY_SIDE, help="one sustained minute of a configuration (internal)")
+    parser.add_argument("--seconds", type=float, default=PICKLE_INTERVAL_S, help="length of the sustained minute")
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--pg-concurrency", type=int, default=16)
     parser.add_argument("--db")
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
-        "--skip", nargs="*", default=[], help="configurations, or 'side-by-side' / 'cold' / 'contention', to skip"
+        "--skip",
+        nargs="*",
+        default=[],
+        help="configurations, or 'side-by-side' / 'minute' / 'cold' / 'contention', to skip",
     )
     parser.add_argument("--out", type=Path, help="also write the results as JSON (after each configuration)")
     parser.add_argument("--active", type=int, default=ACTIVE_USERS, help="users left mid-dialog per memory round")
@@ -519,6 +607,9 @@ def main() -> None:
     if args.one:
         result = asyncio.run(run_one(args.one, args.users, args.concurrency, args.db, args.active))
         print(json.dumps(result))
+        return
+    if args.minute:
+        print(json.dumps(asyncio.run(run_minute(args.minute, seconds=args.seconds))))
         return
     if args.interleave:
         users = max(args.interleave, args.users // args.rounds)
@@ -558,6 +649,17 @@ def main() -> None:
             report["side_by_side"].append(result)
             save()
             print("\n" + interleaved_table(result))
+
+    if "minute" not in args.skip:
+        report["minute"] = []
+        for config in MINUTE_ORDER:
+            print(f"a sustained minute of {config} ...", file=sys.stderr)
+            report["minute"].append(run_minute_subprocess(config, args.seconds))
+            save()
+        print(
+            f"\nsustained: {MINUTE_USERS} users doing journeys over and over, one update at a time, for "
+            f"{args.seconds:.0f} s, then the baseline's once-a-minute pickle write\n" + minute_table(report["minute"])
+        )
 
     if "cold" not in args.skip:
         cold: dict[str, float] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.load import SIDE_BY_SIDE, run_interleaved, run_one
+from benchmarks.load import SIDE_BY_SIDE, minute_table, run_interleaved, run_minute, run_one
 from benchmarks.workload import TURNS_PER_USER
 
 
@@ -25,3 +25,23 @@ async def test_side_by_side_runs_every_configuration_alike(in_flight: int) -> No
         r = result["configs"][config]
         assert r["turns"] == 2 * 8 * TURNS_PER_USER
         assert len(r["per_round_turns_per_s"]) == 2 and r["turns_per_s"] > 0
+
+
+@pytest.mark.parametrize("config", ["sqlite-normal", "baseline"])
+async def test_the_sustained_minute_counts_turns_and_times_the_write(config: str) -> None:
+    result = await run_minute(config, users=5, seconds=0.3, warm_users=5)
+    assert result["errors"] == 0 and result["turns"] > 0
+    assert result["turns_per_s_handling"] >= result["turns_per_s"] > 0
+    assert result["write_s"] >= 0 and result["handling_s"] >= 0.3
+
+
+def test_the_minute_table_sums_each_configurations_runs() -> None:
+    runs = [
+        {"config": "sqlite-normal", "turns": 600, "handling_s": 1.0, "write_s": 0.0, "errors": 0},
+        {"config": "baseline", "turns": 800, "handling_s": 1.0, "write_s": 1.0, "errors": 0},
+        {"config": "baseline", "turns": 800, "handling_s": 1.0, "write_s": 1.0, "errors": 0},
+        {"config": "sqlite-normal", "turns": 600, "handling_s": 1.0, "write_s": 0.0, "errors": 0},
+    ]
+    table = minute_table(runs)
+    assert "| sqlite-normal | 2 | 600 | 0.00 | 600 | 1.50× | 0 |" in table
+    assert "| baseline | 2 | 800 | 1.00 | 400 | 1.00× | 0 |" in table
