@@ -67,7 +67,7 @@ class SessionCache:
     def stage(self, user_id: int, snapshot: Snapshot) -> None:
         """What the turn wrote; published at COMMIT. Ignored if the cache was invalidated since
         the turn took its entry (something else may have written the user's rows)."""
-        if user_id in self._taken and self.capacity > 0:
+        if user_id in self._taken:
             self._staged.append((user_id, snapshot))
 
     # --- the transaction ------------------------------------------------------------------------

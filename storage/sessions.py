@@ -192,8 +192,8 @@ def save_session(conn: Connection, session: Session, log: Sequence[LogEntry] = (
     cache = _cache(conn)
     if cache is not None:
         for rec in session.records.values():
-            if rec.changed:  # as the upsert above left it
-                rec.version, rec.changed = rec.version + 1 if rec.version else 1, False
+            if rec.changed:  # as the upsert above left it: 1 when inserted (from 0), else one more
+                rec.version, rec.changed = rec.version + 1, False
         cache.stage(uid, Snapshot(session.language, session.active, session.last, session.ticket_id, session.records))
 
 

@@ -123,13 +123,9 @@ class SqliteTransactions:
             if sessions is not None:
                 sessions.check_data_version(raw)
             result = fn(conn, *args, **kwargs)
-            self._commit(conn)
-            if sessions is not None:
-                sessions.committed()
+            self._commit_published(conn)
         except BaseException as exc:
             self._rollback(conn)
-            if sessions is not None:
-                sessions.rolled_back()
             if isinstance(exc, sqlite3.Error):
                 raise _translated(exc, "BEGIN/COMMIT") from exc
             raise
@@ -181,23 +177,16 @@ class SqliteTransactions:
     def _commit_shared(self, shared: _Shared) -> None:
         self._shared = None
         conn = self.connection()
-        sessions = self.sessions
         try:
-            self._commit(conn)
+            self._commit_published(conn)
         except sqlite3.Error as exc:
             self._rollback(conn)
-            if sessions is not None:
-                sessions.rolled_back()
             shared.finish(_translated(exc, "COMMIT"))
             return
         except BaseException as exc:  # not expected: still, nobody may wait forever
             self._rollback(conn)
-            if sessions is not None:
-                sessions.rolled_back()
             shared.finish(exc)
             raise
-        if sessions is not None:
-            sessions.committed()
         self.shared_commits += len(shared.waiting) > 1
         shared.finish(None)
 
@@ -208,6 +197,13 @@ class SqliteTransactions:
                 await self._shared.wait()
 
     # --- helpers --------------------------------------------------------------------------------
+    # The session cache publishes what a transaction staged when it commits, and drops it when it
+    # rolls back: here, so that no way of ending a transaction can miss it.
+    def _commit_published(self, conn: Connection) -> None:
+        self._commit(conn)
+        if self.sessions is not None:
+            self.sessions.committed()
+
     @staticmethod
     def _commit(conn: Connection) -> None:
         if conn.in_transaction():
@@ -215,8 +211,9 @@ class SqliteTransactions:
         else:
             _driver(conn).commit()
 
-    @staticmethod
-    def _rollback(conn: Connection) -> None:
+    def _rollback(self, conn: Connection) -> None:
+        if self.sessions is not None:
+            self.sessions.rolled_back()
         try:
             if conn.in_transaction():
                 conn.rollback()
