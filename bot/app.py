@@ -7,7 +7,7 @@ import gc
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import timedelta
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
@@ -23,9 +23,12 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.config import Settings
+from bot.faults import describe
 from bot.handlers import TelegramHandlers
 from bot.metrics import Metrics
+from bot.pipeline import TurnPipeline
 from bot.reminders import ReminderDispatcher
+from bot.sender import ReplySender
 from bot.service import ConversationService
 from bot.support import SupportDesk
 from dialogs import faq_answers
@@ -33,18 +36,17 @@ from dialogs.router import COMMANDS, Router
 from knowledge.domain import LANGUAGES
 from knowledge.faq import faq_index
 from knowledge.texts import t
-from storage import outbox
 from storage.db import Database
+from storage.turns import Turns
 
 log = logging.getLogger(__name__)
 FAQ_WARMUP_DELAY = 1.0  # seconds after start-up
 
 
 def build_service(settings: Settings, db: Database | None = None) -> ConversationService:
-    database = db or Database(
-        settings.database_url, settings.sqlite_synchronous, session_cache_size=settings.session_cache_size
-    )
-    return ConversationService(database, Router(free_text_hook=faq_answers.free_text), settings.default_language)
+    database = db or Database(settings.database_url, settings.sqlite_synchronous)
+    turns = Turns(database, lease=timedelta(seconds=settings.outbox_lease_seconds))
+    return ConversationService(turns, Router(free_text_hook=faq_answers.free_text), settings.default_language)
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class BotParts:
 
     app: Application
     service: ConversationService
+    sender: ReplySender
     support: SupportDesk
     metrics: Metrics
 
@@ -95,7 +98,6 @@ def assemble(
         _freeze_startup_objects()
 
     async def post_shutdown(_app: Application) -> None:
-        await service.flush_delivered()
         await service.db.dispose()
 
     builder = builder.post_init(post_init).post_shutdown(post_shutdown)
@@ -109,22 +111,24 @@ def assemble(
     if settings.telegram_max_rate > 0:
         builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3))
     app = builder.build()
-    support = SupportDesk(service, settings.support_chat_id, settings.staff_user_ids, settings.support_language)
     metrics = Metrics()
-    register_handlers(app, TelegramHandlers(service, support, metrics), support)
-    if app.job_queue is not None and settings.reminder_interval_seconds > 0:
-        dispatcher = ReminderDispatcher(service.db)
-        app.job_queue.run_repeating(
-            dispatcher.job, interval=settings.reminder_interval_seconds, first=5, name="reminders"
-        )
-    if app.job_queue is not None and settings.support_retry_seconds > 0:
-        app.job_queue.run_repeating(
-            support.retry_job, interval=settings.support_retry_seconds, first=10, name="support-retry"
-        )
-    if app.job_queue is not None:
-        app.job_queue.run_repeating(_prune_job(service), interval=3600, first=60, name="prune-processed-updates")
-        app.job_queue.run_repeating(_flush_job(service), interval=2, first=2, name="flush-delivered")
-    return BotParts(app, service, support, metrics)
+    sender = ReplySender(service.turns)
+    support = SupportDesk(service, sender, settings.support_chat_id, settings.staff_user_ids, settings.support_language)
+    pipeline = TurnPipeline(service, sender, support, metrics, settings.database_wait_seconds)
+    register_handlers(app, TelegramHandlers(pipeline, metrics, settings.default_language), support)
+    jobs = app.job_queue
+    if jobs is not None:
+        if settings.outbox_retry_seconds > 0:
+            jobs.run_repeating(sender.job, interval=settings.outbox_retry_seconds, first=1, name="owed-replies")
+        if settings.reminder_interval_seconds > 0:
+            dispatcher = ReminderDispatcher(service.db, sender)
+            jobs.run_repeating(dispatcher.job, interval=settings.reminder_interval_seconds, first=5, name="reminders")
+        if settings.support_retry_seconds > 0:
+            jobs.run_repeating(
+                support.retry_job, interval=settings.support_retry_seconds, first=10, name="support-retry"
+            )
+        jobs.run_repeating(_prune_job(service), interval=3600, first=60, name="prune-processed-updates")
+    return BotParts(app, service, sender, support, metrics)
 
 
 def _freeze_startup_objects() -> None:
@@ -135,21 +139,16 @@ def _freeze_startup_objects() -> None:
         gc.freeze()
 
 
-def _flush_job(service: ConversationService) -> Callable[[object], Awaitable[None]]:
-    """Pending delivery marks, every 2 s: a turn's transaction records them only in batches."""
-
-    async def flush(_context: object) -> None:
-        await service.flush_delivered()
-
-    return flush
-
-
 def _prune_job(service: ConversationService) -> Callable[[object], Awaitable[None]]:
     """Forget processed updates Telegram can no longer redeliver."""
 
     async def prune(_context: object) -> None:
-        removed = await service.db.run(outbox.prune, datetime.now(UTC))
-        log.info("pruned %s processed updates older than %s", removed, outbox.KEEP)
+        try:
+            removed = await service.turns.prune()
+        except Exception as exc:
+            log.warning("processed updates not pruned now (%s)", describe(exc))
+            return
+        log.info("pruned %s processed updates", removed)
 
     return prune
 

@@ -292,7 +292,9 @@ def cmd_run(settings: Settings, webhook: bool = False) -> int:
     asyncio.run(_prepare_database(settings))  # fail fast, with one line, if the database is unreachable
     parts = assemble(settings)
     if not webhook:
-        parts.app.run_polling(allowed_updates=ALLOWED_UPDATES)
+        from bot.polling import serve_polling
+
+        asyncio.run(serve_polling(parts.app, ALLOWED_UPDATES))
         return 0
     from bot.webhook import serve
 

@@ -23,8 +23,12 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org"
     database_url: str = "sqlite+aiosqlite:///./icpbot.db"
     sqlite_synchronous: str = "NORMAL"
-    # Sessions of recently active users kept between their turns (SQLite; 0 turns it off).
-    session_cache_size: int = Field(4096, ge=0)
+    # How long an update waits for an unavailable database before it is left for redelivery.
+    database_wait_seconds: float = Field(10.0, ge=0)
+    # How long a process holds an unsent reply before another process may send it instead, and how
+    # often replies that could not be sent are tried again (0: not in this process).
+    outbox_lease_seconds: float = Field(30.0, gt=0)
+    outbox_retry_seconds: float = Field(1.0, ge=0)
     log_level: str = "INFO"
     default_language: Literal["en", "zh"] = "en"
     # Telegram's flood limits; 0 turns the limiter off (benchmarks against the recording request).

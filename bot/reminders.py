@@ -14,10 +14,11 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.render import markup, send_text
+from bot.sender import ReplySender
 from dialogs.reminder_messages import render
 from knowledge.domain import normalize_language
 from storage.db import Database
-from storage.reminders import claim_due, mark_blocked, mark_sent, release
+from storage.reminders import claim_due, mark_sent, release
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +28,9 @@ def worker_id() -> str:
 
 
 class ReminderDispatcher:
-    def __init__(self, db: Database, worker: str | None = None) -> None:
+    def __init__(self, db: Database, sender: ReplySender, worker: str | None = None) -> None:
         self.db = db
+        self.sender = sender
         self.worker = worker or worker_id()
 
     async def run_once(self, bot: Bot, now: datetime | None = None) -> int:
@@ -40,8 +42,7 @@ class ReminderDispatcher:
             try:
                 await send_text(bot, reminder.user_id, reply.text, markup(reply.buttons))
             except Forbidden:
-                log.info("user %s blocked the bot: no more reminders", reminder.user_id)
-                await self.db.run(mark_blocked, reminder.user_id, now)
+                await self.sender.blocked(reminder.user_id)
                 await self.db.run(release, reminder.id, self.worker)
                 continue
             except TelegramError as exc:

@@ -15,14 +15,15 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, R
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.delivery import send_replies
 from bot.render import split_text
+from bot.sender import ReplySender
 from bot.service import ConversationService
 from dialogs import support_card
 from dialogs.router import SupportClosed
 from knowledge.domain import Language, normalize_language
 from knowledge.texts import t
 from storage import support as repo
+from storage.turns import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,15 @@ def display_name(user: User | None) -> str:
 
 class SupportDesk:
     def __init__(
-        self, service: ConversationService, chat_id: int | None, staff: frozenset[int], language: Language = "en"
+        self,
+        service: ConversationService,
+        sender: ReplySender,
+        chat_id: int | None,
+        staff: frozenset[int],
+        language: Language = "en",
     ) -> None:
         self.service = service
+        self.sender = sender
         self.db = service.db
         self.chat_id = chat_id
         self.staff = staff
@@ -286,10 +293,12 @@ class SupportDesk:
 
     async def close(self, bot: Bot, ticket: repo.TicketRow, note: str | None) -> str:
         """Close through the user's own turn: the user is told, the bot resumes, a rating is asked."""
-        outcome = await self.service.handle(ticket.user_id, None, SupportClosed(ticket.id, note))
-        if not outcome.replies:
+        result = await self.service.handle(
+            ticket.user_id, None, SupportClosed(ticket.id, note), delivery=Delivery(ticket.user_id)
+        )
+        if not result.outcome.replies:
             return t(self.lang, "staff.already_closed", id=ticket.id)
-        await send_replies(bot, ticket.user_id, outcome.replies)
+        await self.sender.deliver(bot, result.outgoing)
         if ticket.topic_id is not None and self.chat_id is not None:
             try:
                 await bot.close_forum_topic(self.chat_id, ticket.topic_id)

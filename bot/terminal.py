@@ -57,7 +57,7 @@ class TerminalChat:
         return Text(line)
 
     async def turn(self, event: Event) -> None:
-        self.show(await self.service.handle(self.user_id, self.language_code, event))
+        self.show((await self.service.handle(self.user_id, self.language_code, event)).outcome)
 
     async def run(self, lines: TextIO = sys.stdin) -> None:
         lang = normalize_language(self.language_code, self.service.default_language)

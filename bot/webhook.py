@@ -1,12 +1,14 @@
 """Webhook mode: an aiohttp server in front of the Application, for several processes behind a
 load balancer. Every request must carry Telegram's secret token header (403 otherwise); an update
-the database could not apply gets 503, so Telegram delivers it again."""
+the database could not apply gets 503, so Telegram delivers it again. A client that sends nothing,
+or its body too slowly, is cut off (KEEPALIVE_S, BODY_S)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import hmac
+import json
 import logging
 import signal
 from urllib.parse import urlsplit
@@ -16,13 +18,16 @@ from sqlalchemy import text
 from telegram import Update
 from telegram.ext import Application
 
+from bot.faults import describe
 from bot.metrics import Metrics
-from bot.resilience import TurnStatus, current_turn
+from bot.pipeline import Acknowledgement, current_update
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY = 1 << 20  # Telegram's updates are far smaller
+BODY_S = 10.0  # the whole body must arrive within this long
+KEEPALIVE_S = 15.0  # a connection with no request under way is closed after this long (aiohttp: ~1 h)
 
 
 def webhook_path(url: str) -> str:
@@ -30,38 +35,57 @@ def webhook_path(url: str) -> str:
 
 
 class WebhookServer:
-    def __init__(self, app: Application, db: Database, metrics: Metrics, secret: str, path: str) -> None:
+    def __init__(
+        self,
+        app: Application,
+        db: Database,
+        metrics: Metrics,
+        secret: str,
+        path: str,
+        body_seconds: float = BODY_S,
+        keepalive_seconds: float = KEEPALIVE_S,
+    ) -> None:
         self.app = app
         self.db = db
         self.metrics = metrics
         self.secret = secret.encode()
         self.path = path
+        self.body_seconds = body_seconds
+        self.keepalive_seconds = keepalive_seconds
         self.web = web.Application(client_max_size=MAX_BODY)
         self.web.router.add_post(path, self.on_update)
         self.web.router.add_get("/healthz", self.on_health)
         self.web.router.add_get("/metrics", self.on_metrics)
 
     async def on_update(self, request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "").encode()
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(given, self.secret):
             return web.Response(status=403, text="forbidden")
         try:
-            update = Update.de_json(await request.json(), self.app.bot)
+            async with asyncio.timeout(self.body_seconds):
+                body = await request.read()
+        except TimeoutError:
+            return web.Response(status=408, text="body too slow")
+        try:
+            data = json.loads(body)
+            if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+                raise ValueError("an update has an integer update_id")
+            update = Update.de_json(data, self.app.bot)
         except Exception:  # not JSON, or not an update
             return web.Response(status=400, text="bad update")
-        status = TurnStatus()
-        token = current_turn.set(status)
+        ack = Acknowledgement()
+        token = current_update.set(ack)
         try:
             await self.app.process_update(update)
         finally:
-            current_turn.reset(token)
-        return web.Response(status=503 if status.retry else 200, text="retry" if status.retry else "ok")
+            current_update.reset(token)
+        return web.Response(status=503 if ack.retry else 200, text="retry" if ack.retry else "ok")
 
     async def on_health(self, _request: web.Request) -> web.Response:
         try:
             await asyncio.wait_for(self.db.run(lambda c: c.execute(text("SELECT 1"))), timeout=2)
         except Exception as exc:
-            return web.Response(status=503, text=f"database unavailable: {type(exc).__name__}")
+            return web.Response(status=503, text=f"database unavailable: {describe(exc)}")
         return web.Response(text="ok")
 
     async def on_metrics(self, _request: web.Request) -> web.Response:
@@ -69,7 +93,7 @@ class WebhookServer:
         return web.Response(body=body, content_type="text/plain", charset="utf-8")
 
     async def start(self, host: str, port: int) -> web.AppRunner:
-        runner = web.AppRunner(self.web, shutdown_timeout=25)
+        runner = web.AppRunner(self.web, shutdown_timeout=25, keepalive_timeout=self.keepalive_seconds)
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
         return runner

@@ -249,19 +249,33 @@ Relay = Table(
     Index("ix_relays_target", "target_chat_id", "target_message_id"),
 )
 
-# A Telegram update applied once, with the replies it produced until they are delivered. A
-# redelivered update (a webhook retry, polling after a crash) finds its row: it is not applied
-# again, and replies that never went out (`replies` not yet cleared) are sent from here.
-#
-# Written on every turn, so it is kept to one B-tree: on SQLite the update id is the rowid (an
-# INTEGER PRIMARY KEY), appended at its right edge since Telegram's ids increase, and there is no
-# other index. The row is not the user's: it holds their replies only until they are delivered,
-# and outlives /forget so that a redelivered update of a forgotten user is still not applied.
-# Pruning (outbox.prune, hourly) scans the table; delivered rows are a few dozen bytes.
+# A Telegram update applied once. A redelivered update (a webhook retry, polling after a crash)
+# finds its row and is not applied again. Written on every turn, so it is kept to one B-tree: on
+# SQLite the update id is the rowid, appended at its right edge since Telegram's ids increase. It
+# holds nothing of the user. Pruning (hourly) drops rows older than Telegram keeps an update.
 ProcessedUpdate = Table(
     "processed_updates",
     metadata,
     Column("update_id", BigIntId, primary_key=True, autoincrement=False),
-    Column("replies", JSON(none_as_null=True), nullable=True),  # NULL once delivered
+    _stamp(),
+)
+
+# Replies a committed turn owes a chat, until Telegram accepted them (then the row is deleted, so
+# the table holds only what is owed). A row is leased to the process sending it (`claimed_by`
+# until `claimed_until`); `done` counts the messages of `payload` already accepted, so a retry
+# resumes after them. See storage/outbox.py.
+Outbox = Table(
+    "outbox",
+    metadata,
+    _id(),
+    Column("chat_id", BigInteger, nullable=False, index=True),
+    Column("update_id", BigInteger, unique=True),  # the update that caused it, if any
+    Column("message_id", BigInteger),  # the message whose button was pressed: edits go there
+    _json("payload"),
+    _count("done"),
+    _count("attempts"),
+    _text("claimed_by", 64, nullable=True),
+    _when("claimed_until"),
+    _when("next_attempt_at", nullable=False),
     _stamp(),
 )

@@ -1,78 +1,201 @@
-"""Processed updates and their outbox: the storage side of exactly-once turns."""
+"""Applied updates, and the outbox: replies a committed turn owes a chat until Telegram has them.
+
+A turn's transaction records its update as applied (a redelivery then changes nothing) and writes
+its replies here, leased to the process that sends them right after the commit. That process
+deletes the row once Telegram accepted every message, or gives the lease back with how far it got
+and when to try again. A row nobody holds (its sender gave it back, or died and the lease ran out)
+is sent by whichever process claims it next: the sender job, a redelivery of its update, or the
+next turn of the same chat (which sends what is owed first, so a chat's replies keep their order).
+Claims are made in a transaction that locks the rows (SQLite: the write lock of BEGIN IMMEDIATE;
+PostgreSQL: FOR UPDATE SKIP LOCKED), so two processes never hold one row at once and a reply is
+never sent by two at once.
+
+The one window in which a reply can still go out twice: its sender dies (or loses the database)
+after Telegram accepted a message and before the row records it; when the lease runs out, the
+message is sent again.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, null, select, update
+from sqlalchemy import Connection, bindparam, delete, or_, select, update
 
-from dialogs.screens import Button, Outcome, Reply
-from storage.models import ProcessedUpdate
+from dialogs.screens import Button, Reply
+from storage.models import Outbox, ProcessedUpdate
 from storage.prepared import Prepared
 
 KEEP = timedelta(days=2)  # Telegram keeps an update for 24 hours; anything older cannot come back
 
-_REPLIES = Prepared(select(ProcessedUpdate.c.replies).where(ProcessedUpdate.c.update_id == bindparam("b_update")))
-_RECORD = Prepared(
-    ProcessedUpdate.insert().values(
-        update_id=bindparam("update_id"), replies=bindparam("replies"), created_at=bindparam("created_at")
+_PROCESSED = Prepared(
+    ProcessedUpdate.insert().values(update_id=bindparam("update_id"), created_at=bindparam("created_at"))
+)
+_PUT = Prepared(
+    Outbox.insert()
+    .values(
+        chat_id=bindparam("chat_id"),
+        update_id=bindparam("update_id"),
+        message_id=bindparam("message_id"),
+        payload=bindparam("payload"),
+        done=0,
+        attempts=1,
+        claimed_by=bindparam("worker"),
+        claimed_until=bindparam("until"),
+        next_attempt_at=bindparam("now"),
+        created_at=bindparam("now"),
     )
+    .returning(Outbox.c.id)
 )
-# Delivered replies are not needed again: clearing them keeps the row small (the page it is on is
-# the one the next turn appends to) and leaves no reply text of a user behind.
-_DELIVERED = Prepared(
-    update(ProcessedUpdate).where(ProcessedUpdate.c.update_id == bindparam("b_update")).values(replies=null())
-)
+_SENT = Prepared(delete(Outbox).where(Outbox.c.id == bindparam("b_id")))
+_COLUMNS = (Outbox.c.id, Outbox.c.chat_id, Outbox.c.message_id, Outbox.c.payload, Outbox.c.done, Outbox.c.attempts)
+_FREE = or_(Outbox.c.claimed_until.is_(None), Outbox.c.claimed_until < bindparam("b_now"))
+# What a chat is owed from before this turn (nothing, nearly always: one indexed look-up).
+_OWED_TO_CHAT = Prepared(select(*_COLUMNS).where(Outbox.c.chat_id == bindparam("b_chat"), _FREE).order_by(Outbox.c.id))
 
 
-def encode(outcome: Outcome) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Entry:
+    """An outbox row this process holds the lease on: replies to send to `chat_id`, the first
+    `done` of its messages already accepted by Telegram."""
+
+    id: int
+    chat_id: int
+    replies: list[Reply]
+    message_id: int | None = None
+    done: int = 0
+    attempts: int = 1  # sending attempts so far, this one included
+
+
+def encode(replies: Sequence[Reply]) -> dict[str, Any]:
     return {
-        "toast": outcome.toast,
         "replies": [
             {
                 "text": r.text,
                 "buttons": [[[b.label, b.data] for b in row] for row in r.buttons],
                 "edit": r.edit,
                 "screen": r.screen,
-                "takes_number": r.takes_number,
             }
-            for r in outcome.replies
-        ],
+            for r in replies
+        ]
     }
 
 
-def decode(data: dict[str, Any]) -> Outcome:
-    replies = [
+def decode(payload: dict[str, Any]) -> list[Reply]:
+    return [
         Reply(
             r["text"],
             tuple(tuple(Button(label, value) for label, value in row) for row in r["buttons"]),
             r["edit"],
             r["screen"],
-            r.get("takes_number", False),
         )
-        for r in data["replies"]
+        for r in payload["replies"]
     ]
-    return Outcome(replies=replies, toast=data.get("toast"))
 
 
-def undelivered(conn: Connection, update_id: int) -> Outcome | None:
-    """The replies of an update applied before, if they never went out; None if they did (or it
-    was never applied)."""
-    rows = _REPLIES.rows(conn, {"b_update": update_id})
-    return decode(rows[0][0]) if rows and rows[0][0] is not None else None
+def _entry(row: Sequence[Any]) -> Entry:
+    entry_id, chat_id, message_id, payload, done, attempts = row
+    return Entry(entry_id, chat_id, decode(payload), message_id, done, attempts + 1)  # + the lease taken now
 
 
-def record(conn: Connection, update_id: int, outcome: Outcome, at: datetime) -> None:
-    _RECORD.run(conn, {"update_id": update_id, "replies": encode(outcome), "created_at": at})
+# --- inside a turn's transaction --------------------------------------------------------------
+def mark_processed(conn: Connection, update_id: int, now: datetime) -> None:
+    """Record the update as applied. Its id is the primary key: a redelivery raises IntegrityError
+    here and the caller undoes the whole turn (checking first would cost a query on every turn for
+    what happens after a crash)."""
+    _PROCESSED.run(conn, {"update_id": update_id, "created_at": now})
 
 
-def delivered(conn: Connection, update_ids: list[int]) -> None:
-    """Clear the replies of updates that went out. In ascending order: on PostgreSQL several
-    processes write overlapping batches (a redelivered update is marked by every process that sent
-    it), and row locks taken in one order everywhere cannot deadlock."""
-    if update_ids:
-        _DELIVERED.run_many(conn, [{"b_update": u} for u in sorted(set(update_ids))])
+def put(
+    conn: Connection,
+    chat_id: int,
+    update_id: int | None,
+    message_id: int | None,
+    replies: Sequence[Reply],
+    worker: str,
+    until: datetime,
+    now: datetime,
+) -> Entry:
+    """The turn's replies, leased to `worker` (who sends them right after the commit)."""
+    params = {
+        "chat_id": chat_id,
+        "update_id": update_id,
+        "message_id": message_id,
+        "payload": encode(replies),
+        "worker": worker,
+        "until": until,
+        "now": now,
+    }
+    (entry_id,) = _PUT.rows(conn, params)[0]
+    return Entry(entry_id, chat_id, list(replies), message_id)
+
+
+def owed_to_chat(conn: Connection, chat_id: int, worker: str, until: datetime, now: datetime) -> list[Entry]:
+    """Replies the chat is still owed from earlier turns that nobody is sending, leased to `worker`
+    so that they go out before this turn's."""
+    rows = _OWED_TO_CHAT.rows(conn, {"b_chat": chat_id, "b_now": now})
+    if not rows:
+        return []
+    entries = [_entry(r) for r in rows]
+    _lease(conn, [e.id for e in entries], worker, until)
+    return entries
+
+
+# --- outside a turn ---------------------------------------------------------------------------
+def claim_for_update(conn: Connection, update_id: int, worker: str, until: datetime, now: datetime) -> Entry | None:
+    """A redelivered update: its replies, if they were never sent and nobody is sending them now."""
+    query = select(*_COLUMNS).where(Outbox.c.update_id == update_id, _FREE)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    row = conn.execute(query, {"b_now": now}).first()
+    if row is None:
+        return None
+    _lease(conn, [row[0]], worker, until)
+    return _entry(row)
+
+
+def claim_due(conn: Connection, worker: str, until: datetime, now: datetime, limit: int = 100) -> list[Entry]:
+    """Replies whose retry is due and that nobody holds, oldest first (the sender job)."""
+    query = (
+        select(*_COLUMNS)
+        .where(_FREE, Outbox.c.next_attempt_at <= bindparam("b_now"))
+        .order_by(Outbox.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    entries = [_entry(r) for r in conn.execute(query, {"b_now": now})]
+    _lease(conn, [e.id for e in entries], worker, until)
+    return entries
+
+
+def _lease(conn: Connection, ids: list[int], worker: str, until: datetime) -> None:
+    if ids:
+        conn.execute(
+            update(Outbox)
+            .where(Outbox.c.id.in_(ids))
+            .values(claimed_by=worker, claimed_until=until, attempts=Outbox.c.attempts + 1)
+        )
+
+
+def sent(conn: Connection, entry_id: int) -> None:
+    """Telegram accepted every message of the entry: it is owed no more."""
+    _SENT.run(conn, {"b_id": entry_id})
+
+
+def release(conn: Connection, entry_id: int, worker: str, done: int, retry_at: datetime | None) -> None:
+    """Give the lease back: `done` messages went out; try again at `retry_at` (None: as planned)."""
+    values: dict[str, Any] = {"claimed_by": None, "claimed_until": None, "done": done}
+    if retry_at is not None:
+        values["next_attempt_at"] = retry_at
+    conn.execute(update(Outbox).where(Outbox.c.id == entry_id, Outbox.c.claimed_by == worker).values(**values))
+
+
+def forget_chat(conn: Connection, chat_id: int) -> None:
+    """Everything owed to a chat whose user asked to be forgotten (it may quote their codes)."""
+    conn.execute(delete(Outbox).where(Outbox.c.chat_id == chat_id))
 
 
 def prune(conn: Connection, now: datetime) -> int:

@@ -7,7 +7,6 @@ prepared statements (storage/prepared.py) on the turn's connection.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select, update
@@ -17,15 +16,11 @@ from dialogs.screens import LogEntry
 from knowledge.domain import Language, normalize_language
 from storage.models import DialogState, Turn, User, utcnow
 from storage.prepared import Prepared
-from storage.session_cache import SessionCache, Snapshot
 from storage.sql import PerDialect, dialect_insert
-from storage.sqlite_tx import CACHE_KEY
 from storage.user_data import SqlUserData
 
-# The user and all their dialog states in one query. PostgreSQL: the row lock on the user
-# serialises one user's turns across processes. SQLite's BEGIN IMMEDIATE (storage/db.py) already
-# serialises every write transaction.
-_SESSION_QUERY = (
+# The user and all their dialog states in one query.
+_SESSION = Prepared(
     select(
         User.c.language,
         User.c.active_dialog,
@@ -42,8 +37,12 @@ _SESSION_QUERY = (
     .outerjoin(DialogState, DialogState.c.user_id == User.c.id)
     .where(User.c.id == bindparam("uid"))
 )
-_SESSION = Prepared(_SESSION_QUERY)
-_SESSION_FOR_UPDATE = Prepared(_SESSION_QUERY.with_for_update(of=User))
+# PostgreSQL: the lock on the user's row serialises one user's turns across processes. It is taken
+# by a statement of its own: a query that locks and joins at once, having waited for another turn's
+# lock, returns the user's new row joined with the dialog states of its snapshot, from before that
+# turn (PostgreSQL re-reads only the locked rows). The read that follows sees what that turn
+# committed. SQLite's BEGIN IMMEDIATE (storage/db.py) already serialises every write transaction.
+_LOCK_USER = Prepared(select(User.c.id).where(User.c.id == bindparam("uid")).with_for_update())
 _SAVE_USER = Prepared(
     update(User)
     .where(User.c.id == bindparam("uid"))
@@ -106,22 +105,21 @@ def _upsert_state(dialect: str) -> Prepared:
 _UPSERT_STATE = PerDialect(_upsert_state)
 
 
-def _lock_user(conn: Connection, user_id: int) -> list[tuple[Any, ...]]:
-    query = _SESSION_FOR_UPDATE if conn.dialect.name == "postgresql" else _SESSION
-    return query.rows(conn, {"uid": user_id})
+def _read(conn: Connection, user_id: int) -> list[tuple[Any, ...]]:
+    if conn.dialect.name == "postgresql" and not _LOCK_USER.rows(conn, {"uid": user_id}):
+        return []
+    return _SESSION.rows(conn, {"uid": user_id})
 
 
-def _cache(conn: Connection) -> SessionCache | None:
-    return conn.info.get(CACHE_KEY)
-
-
-def _read(conn: Connection, user_id: int, language_hint: Language, now: datetime) -> Snapshot:
-    rows = _lock_user(conn, user_id)
+def load_session(conn: Connection, user_id: int, language_hint: Language, display_name: str = "") -> Session:
+    """The user's session, creating the user on first contact; locks the user for this turn."""
+    now = utcnow()
+    rows = _read(conn, user_id)
     if not rows:
         _NEW_USER[conn.dialect.name].run(
             conn, {"id": user_id, "language": language_hint, "created_at": now, "updated_at": now}
         )
-        rows = _lock_user(conn, user_id)
+        rows = _read(conn, user_id)
     elif rows[0][3] is not None:  # blocked_at: they write to us again, so they unblocked the bot
         _UNBLOCK.run(conn, {"uid": user_id, "b_none": None})
     language, active, last, _blocked, ticket = rows[0][:5]
@@ -130,20 +128,6 @@ def _read(conn: Connection, user_id: int, language_hint: Language, now: datetime
         for *_, dialog, state, answers, history, version in rows
         if dialog is not None
     }
-    return Snapshot(language, active, last, ticket, records)
-
-
-def load_session(conn: Connection, user_id: int, language_hint: Language, display_name: str = "") -> Session:
-    """The user's session, creating the user on first contact; locks the user for this turn.
-
-    On SQLite the previous turn's committed session may come from the cache instead of a query
-    (storage/session_cache.py); the transaction has the write lock either way."""
-    now = utcnow()
-    cache = _cache(conn)
-    snapshot = cache.take(user_id) if cache is not None else None
-    if snapshot is None:
-        snapshot = _read(conn, user_id, language_hint, now)
-    language, active, last, ticket, records = snapshot
     session = Session(user_id, normalize_language(language), active, last, records)
     session.ticket_id = ticket
     session.display_name = display_name or f"user {user_id}"
@@ -189,12 +173,6 @@ def save_session(conn: Connection, session: Session, log: Sequence[LogEntry] = (
             conn,
             [{"user_id": uid, "dialog": e.dialog, "kind": e.kind, "data": e.data, "created_at": now} for e in log],
         )
-    cache = _cache(conn)
-    if cache is not None:
-        for rec in session.records.values():
-            if rec.changed:  # as the upsert above left it: 1 when inserted (from 0), else one more
-                rec.version, rec.changed = rec.version + 1, False
-        cache.stage(uid, Snapshot(session.language, session.active, session.last, session.ticket_id, session.records))
 
 
 def recent_turns(conn: Connection, user_id: int, limit: int = 20) -> list[dict[str, Any]]:

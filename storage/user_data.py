@@ -10,7 +10,7 @@ from sqlalchemy import Connection, delete, func, select, update
 from dialogs.ports import CodeChange, CodeRecord, ProgressRecord
 from knowledge.progress import STAGES, PlannedReminder, Stage, still_relevant
 from knowledge.service_codes import CodeOrigin, CodeStatus
-from storage import support
+from storage import outbox, support
 from storage.models import FaqFeedback, FaqMiss, FilingStage, Reminder, ServiceCode, ServiceCodeChange, User
 from storage.sql import upsert
 
@@ -192,5 +192,7 @@ class SqlUserData:
         return support.rate_ticket(self.conn, self.user_id, ticket_id, rating)
 
     def forget(self) -> None:
-        # ON DELETE CASCADE takes dialog states, turns, codes and their history, stages, reminders.
+        # ON DELETE CASCADE takes dialog states, turns, codes and their history, stages, reminders;
+        # replies still owed to the chat may quote a code.
         self.conn.execute(delete(User).where(User.c.id == self.user_id))
+        outbox.forget_chat(self.conn, self.user_id)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Bot, Update
+from telegram.error import NetworkError
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
@@ -91,6 +92,9 @@ class RecordingRequest(BaseRequest):
     _topics: itertools.count = field(default_factory=lambda: itertools.count(900))
     # Yield to the event loop on every call, as a real HTTP round trip does (concurrent benchmarks).
     suspend: bool = False
+    # An outage of these methods: every call answers 502 Bad Gateway, or the connection drops.
+    down: set[str] = field(default_factory=set)
+    dropped: set[str] = field(default_factory=set)
 
     async def initialize(self) -> None:
         return None
@@ -129,6 +133,12 @@ class RecordingRequest(BaseRequest):
             self.calls.append(Call(name, params, None))
             body = {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
             return 403, json.dumps(body).encode()
+        if name in self.down:
+            self.calls.append(Call(name, params, None))
+            return 502, json.dumps({"ok": False, "error_code": 502, "description": "Bad Gateway"}).encode()
+        if name in self.dropped:
+            self.calls.append(Call(name, params, None))
+            raise NetworkError("connection dropped")
         if self.failures.get(name):
             self.calls.append(Call(name, params, None))
             status, description = self.failures[name].pop(0)
@@ -175,7 +185,8 @@ class RecordingRequest(BaseRequest):
 
     # --- queries for tests --------------------------------------------------------------------
     def to_chat(self, chat_id: int, methods: tuple[str, ...] = ("sendMessage", "editMessageText")) -> list[Call]:
-        return [c for c in self.calls if c.method in methods and c.chat_id == chat_id]
+        """Messages Telegram accepted for the chat (failed calls are recorded without a result)."""
+        return [c for c in self.calls if c.method in methods and c.chat_id == chat_id and c.result is not None]
 
     def named(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]

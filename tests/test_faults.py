@@ -1,23 +1,35 @@
-"""Fault injection: a process that dies between the database commit and the reply, or between
-receiving an update and committing it. After a restart and Telegram's redelivery, nothing is lost
-and nothing is applied twice."""
+"""Faults met inside one process, through the real Application: a process killed on either side
+of its commit, a COMMIT that fails, a Bot API that answers 502 or drops the connection, the same
+update delivered five times at once, two turns of one user on two processes at once. After each,
+nothing is lost, nothing applied twice, and each reply goes out (once, where that can be known).
+
+Process-level versions (real processes, real HTTP, kill -9, PostgreSQL restarts) are in
+tests/chaos/."""
 
 from __future__ import annotations
 
 import asyncio
-import random
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 from sqlalchemy import Connection, func, select
 
-import storage.sessions
-from dialogs.screens import Outcome
-from storage import outbox
-from storage.db import Database
-from storage.models import DialogState, ProcessedUpdate, Turn, utcnow
-from tests.harness import BotHarness, RecordingRequest, api_method
+import storage.turns
+from benchmarks.workload import STEPS, UpdateStream
+from bot.app import BotParts, assemble
+from bot.config import Settings
+from bot.webhook import SECRET_HEADER, WebhookServer
+from storage.models import DialogState, Outbox, Turn, User
+from tests.harness import TOKEN, BotHarness, RecordingRequest, UpdateFactory, api_method
 
 USER = 777
+SECRET = "fault-secret"
 
 
 class Crash(BaseException):
@@ -34,15 +46,24 @@ class CrashOnSend(RecordingRequest):
         return await super().do_request(url, method, request_data, *args, **kwargs)
 
 
-def state(conn: Connection) -> tuple:
-    row = conn.execute(select(DialogState.c.state, DialogState.c.version).where(DialogState.c.user_id == USER)).first()
-    turns = conn.execute(select(func.count()).select_from(Turn).where(Turn.c.user_id == USER)).scalar_one()
+def state(conn: Connection, user: int = USER) -> tuple:
+    row = conn.execute(select(DialogState.c.state, DialogState.c.version).where(DialogState.c.user_id == user)).first()
+    turns = conn.execute(select(func.count()).select_from(Turn).where(Turn.c.user_id == user)).scalar_one()
     return (tuple(row) if row else None, turns)
 
 
-async def test_crash_between_commit_and_reply(sqlite_url: str) -> None:
+def owed(conn: Connection) -> int:
+    return conn.execute(select(func.count()).select_from(Outbox)).scalar_one()
+
+
+def texts(bot: BotHarness, user: int = USER) -> list[str]:
+    return [c.text for c in bot.request.to_chat(user)]
+
+
+# --- a process killed around its commit -----------------------------------------------------------
+async def test_killed_between_commit_and_reply_the_reply_is_sent_once_the_lease_runs_out(sqlite_url: str) -> None:
     request = CrashOnSend()
-    async with BotHarness(sqlite_url, request=request) as first:
+    async with BotHarness(sqlite_url, request=request, outbox_lease_seconds=0.5) as first:
         await first.send(USER, "/check")
         press = first.updates.press(USER, "d:check:location:a:mainland", 1)
         request.armed = True
@@ -51,81 +72,304 @@ async def test_crash_between_commit_and_reply(sqlite_url: str) -> None:
         after_crash = await first.app_service_db_run(state)
     assert after_crash[0] == ("provider", 2)  # the turn was committed
 
-    async with BotHarness(sqlite_url) as second:  # restarted; Telegram redelivers the press
-        calls = await second.feed(press)
-        assert any("Who provides the server?" in c.text for c in calls)  # the reply owed is sent
-        assert await second.app_service_db_run(state) == after_crash  # applied once
-        calls = await second.feed(press)  # delivered now: a further redelivery sends nothing
+    async with BotHarness(sqlite_url, outbox_lease_seconds=0.5) as second:  # restarted
+        calls = await second.feed(press)  # Telegram redelivers: applied once, and the dead process's
+        assert await second.app_service_db_run(state) == after_crash  # lease still holds its reply
+        assert [c.method for c in calls] == ["answerCallbackQuery"]
+        await asyncio.sleep(0.6)
+        assert await second.parts.sender.retry_due(second.app.bot) == 1  # the lease ran out: sent now
+        assert any("Who provides the server?" in t for t in texts(second))
+        assert await second.app_service_db_run(owed) == 0
+        calls = await second.feed(press)  # a further redelivery sends nothing
         assert [c.method for c in calls] == ["answerCallbackQuery"]
 
 
-async def test_crash_between_receiving_and_committing(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_killed_before_the_commit_nothing_is_half_written(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with BotHarness(sqlite_url) as first:
         await first.send(USER, "/check")
         before = await first.app_service_db_run(state)
         press = first.updates.press(USER, "d:check:location:a:mainland", 1)
-        real_save = storage.sessions.save_session
+        real_save = storage.turns.save_session
 
         def dies_midway(conn: Connection, session: object, log: object = ()) -> None:
             real_save(conn, session, log)  # type: ignore[arg-type]
             raise Crash("killed before the commit")
 
-        monkeypatch.setattr("bot.service.save_session", dies_midway)
+        monkeypatch.setattr(storage.turns, "save_session", dies_midway)
         with pytest.raises(Crash):
             await first.feed(press)
         assert await first.app_service_db_run(state) == before  # rolled back: nothing half-written
-        monkeypatch.setattr("bot.service.save_session", real_save)
+        monkeypatch.setattr(storage.turns, "save_session", real_save)
 
     async with BotHarness(sqlite_url) as second:
         calls = await second.feed(press)
         assert any("Who provides the server?" in c.text for c in calls)
-        (dialog_state, version), _ = await second.app_service_db_run(state)
-        assert (dialog_state, version) == ("provider", 2)
+        assert (await second.app_service_db_run(state))[0] == ("provider", 2)
 
 
-async def test_delivery_marks_are_written_in_batches_and_at_shutdown(sqlite_url: str) -> None:
-    """A reply that went out is marked delivered (its stored copy dropped) by a later transaction:
-    a turn's, once `delivered_batch` marks are pending, or the flush at shutdown."""
-
-    def owed(conn: Connection) -> int:
-        return conn.execute(
-            select(func.count()).select_from(ProcessedUpdate).where(ProcessedUpdate.c.replies.is_not(None))
-        ).scalar_one()
-
+# --- the Bot API failing after the commit ------------------------------------------------------------
+@pytest.mark.parametrize("fault", ["down", "dropped"])
+async def test_replies_the_bot_api_did_not_take_are_sent_when_it_answers_again(sqlite_url: str, fault: str) -> None:
     async with BotHarness(sqlite_url) as bot:
-        bot.service.delivered_batch = 3
         await bot.send(USER, "/check")
+        getattr(bot.request, fault).update({"sendMessage", "editMessageText"})
+        await bot.tap(USER, "Chinese mainland")  # applied; its reply cannot go out
+        await bot.send(USER + 1, "/check")  # another user meanwhile
+        assert await bot.app_service_db_run(state) == (("provider", 2), 5)
+        assert not any("Who provides" in t for t in texts(bot))
+        assert await bot.parts.sender.retry_due(bot.app.bot) == 0  # not due yet (and still down)
+        getattr(bot.request, fault).clear()
+        await asyncio.sleep(0.6)  # the first retry is due 0.5 s after a failure
+        assert await bot.parts.sender.retry_due(bot.app.bot) == 2
+        assert sum("Who provides the server?" in t for t in texts(bot)) == 1
+        assert sum("Where is your server?" in t for t in texts(bot, USER + 1)) == 1
+        assert await bot.app_service_db_run(owed) == 0
+        assert "Sorry" not in " ".join(texts(bot))
+
+
+async def test_a_later_turn_sends_what_the_chat_is_owed_first(sqlite_url: str) -> None:
+    """Replies keep their order: a turn of a chat that is owed earlier replies sends those first."""
+    async with BotHarness(sqlite_url) as bot:
+        await bot.send(USER, "/check")
+        bot.request.down.add("editMessageText")
+        await bot.tap(USER, "Chinese mainland")  # its edit cannot go out
+        bot.request.down.clear()
+        await asyncio.sleep(0.6)
+        calls = await bot.send(USER, "How long does the preliminary review take?")
+        sent = [c.text for c in calls if c.method in ("sendMessage", "editMessageText") and c.result is not None]
+        assert "Who provides the server?" in sent[0] and "review" in sent[1]
+
+
+async def test_a_user_who_blocked_the_bot_is_marked_and_owed_nothing(sqlite_url: str) -> None:
+    async with BotHarness(sqlite_url) as bot:
+        await bot.send(USER, "/check")
+        bot.request.blocked_users.add(USER)
         await bot.tap(USER, "Chinese mainland")
-        await bot.tap(USER, "Alibaba Cloud")
-        assert await bot.app_service_db_run(owed) == 3  # three marks pending, none written yet
-        await bot.tap(USER, "ECS")  # this turn writes the three
-        assert await bot.app_service_db_run(owed) == 1
-    async with BotHarness(sqlite_url) as again:
-        assert await again.app_service_db_run(owed) == 0  # the last one was written at shutdown
+        assert await bot.app_service_db_run(owed) == 0
+        blocked = await bot.app_service_db_run(
+            lambda c: c.execute(select(User.c.blocked_at).where(User.c.id == USER)).scalar_one()
+        )
+        assert blocked is not None
 
 
-async def test_overlapping_delivery_marks_from_several_processes_do_not_deadlock(postgres_url: str) -> None:
-    """Processes write their delivery marks in batches, and a redelivered update is marked by each
-    process that sent it, so batches overlap. Taken in different orders, their row locks deadlock
-    (PostgreSQL aborts one transaction: its turn fails); written in one order, they only wait."""
-    ids = list(range(9_000_001, 9_000_041))
-    setup = Database(postgres_url)
-    await setup.upgrade()
+# --- the same update five times at once --------------------------------------------------------------
+class SlowRequest(RecordingRequest):
+    """A Bot API a few milliseconds away, so that duplicates overlap with the first send."""
 
-    def applied(conn: Connection) -> None:
-        for update_id in ids:
-            outbox.record(conn, update_id, Outcome(), utcnow())
+    async def do_request(self, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.005)
+        return await super().do_request(*args, **kwargs)
 
-    await setup.run(applied)
-    rng = random.Random(7)
-    processes = [Database(postgres_url) for _ in range(6)]
 
-    async def marks(db: Database) -> None:
-        for _ in range(25):
-            await db.run(outbox.delivered, rng.sample(ids, 20))
+async def _post(url: str, update: dict[str, Any]) -> int:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(url, json=update, headers={SECRET_HEADER: SECRET}) as resp,
+    ):
+        return resp.status
 
-    try:
-        await asyncio.gather(*(marks(db) for db in processes))
-    finally:
-        for db in (setup, *processes):
-            await db.dispose()
+
+@pytest.fixture
+async def webhooks(database_url: str) -> AsyncIterator[list[tuple[str, BotParts, RecordingRequest]]]:
+    """Three webhook servers (three Applications, as three processes) on one database."""
+    served, runners = [], []
+    for _ in range(3 if database_url.startswith("postgresql") else 1):
+        request = SlowRequest()
+        settings = Settings(
+            telegram_bot_token=TOKEN,
+            database_url=database_url,
+            telegram_max_rate=0,  # type: ignore[arg-type]
+            reminder_interval_seconds=0,
+            support_retry_seconds=0,
+        )
+        parts = assemble(settings, request=request)
+        await parts.app.initialize()
+        assert parts.app.post_init is not None
+        await parts.app.post_init(parts.app)
+        runner = await WebhookServer(parts.app, parts.service.db, parts.metrics, SECRET, "/tg").start("127.0.0.1", 0)
+        host, port = runner.addresses[0][:2]
+        served.append((f"http://{host}:{port}/tg", parts, request))
+        runners.append(runner)
+    yield served
+    for runner, (_url, parts, _request) in zip(runners, served, strict=True):
+        await runner.cleanup()
+        await parts.app.shutdown()
+        await parts.service.db.dispose()
+
+
+async def test_the_same_update_five_times_at_once_is_applied_once_and_answered_once(
+    webhooks: list[tuple[str, BotParts, RecordingRequest]],
+) -> None:
+    factory = UpdateFactory()
+    users = range(4000, 4010)
+    journey = [("message", "/check"), ("press", "d:check:location:a:mainland"), ("press", "d:check:provider:a:alibaba")]
+    for kind, value in journey:
+        for user in users:
+            update = factory.message(user, value) if kind == "message" else factory.press(user, value, 1)
+            statuses = await asyncio.gather(*(_post(webhooks[i % len(webhooks)][0], update) for i in range(5)))
+            assert statuses == [200] * 5
+    parts = webhooks[0][1]
+    for user in users:
+        assert await parts.service.db.run(state, user) == (("product", 3), 8)  # three turns, each logged once
+    replies = [c for _, _, request in webhooks for c in request.calls if c.method in ("sendMessage", "editMessageText")]
+    assert len(replies) == len(users) * len(journey)  # each reply once, whichever process had it
+
+
+# --- a COMMIT that fails (SQLite) -----------------------------------------------------------------------
+@pytest.fixture
+def immutable() -> Iterator[Any]:
+    """`chattr +i` on a file for the length of a `with`: every write to it fails (EPERM)."""
+    if shutil.which("chattr") is None:
+        pytest.skip("chattr is not available")
+    touched: list[Path] = []
+
+    class Immutable:
+        def __call__(self, path: Path) -> Immutable:
+            self.path = path
+            return self
+
+        def __enter__(self) -> None:
+            done = subprocess.run(["chattr", "+i", str(self.path)], capture_output=True)
+            if done.returncode != 0:
+                pytest.skip(f"chattr +i is not possible here: {done.stderr.decode().strip()}")
+            touched.append(self.path)
+
+        def __exit__(self, *exc: object) -> None:
+            subprocess.run(["chattr", "-i", str(self.path)], check=True)
+
+    yield Immutable()
+    for path in touched:
+        subprocess.run(["chattr", "-i", str(path)], capture_output=True)
+
+
+async def test_a_failed_commit_is_not_acknowledged_and_leaves_the_process_working(
+    tmp_path: Path, immutable: Any
+) -> None:
+    db_path = tmp_path / "bot.db"
+    settings = Settings(
+        telegram_bot_token=TOKEN,
+        database_url=f"sqlite:///{db_path}",
+        telegram_max_rate=0,  # type: ignore[arg-type]
+        reminder_interval_seconds=0,
+        support_retry_seconds=0,
+        database_wait_seconds=0.3,
+    )
+    request = RecordingRequest()
+    parts = assemble(settings, request=request)
+    factory = UpdateFactory()
+    async with parts.app:
+        assert parts.app.post_init is not None
+        await parts.app.post_init(parts.app)
+        runner = await WebhookServer(parts.app, parts.service.db, parts.metrics, SECRET, "/tg").start("127.0.0.1", 0)
+        host, port = runner.addresses[0][:2]
+        url = f"http://{host}:{port}"
+        try:
+            assert await _post(f"{url}/tg", factory.message(USER, "/check")) == 200
+            press = factory.press(USER, "d:check:location:a:mainland", 1)
+            with immutable(Path(f"{db_path}-wal")):
+                assert await _post(f"{url}/tg", press) == 503  # not applied: Telegram delivers it again
+            assert await _post(f"{url}/tg", press) == 200  # the redelivery
+            assert await _post(f"{url}/tg", factory.message(USER, "/codes")) == 200  # beyond the hot path
+            assert await _post(f"{url}/tg", factory.message(USER, "/progress")) == 200
+            async with aiohttp.ClientSession() as http, http.get(f"{url}/healthz") as resp:
+                assert resp.status == 200
+        finally:
+            await runner.cleanup()
+            await parts.service.db.dispose()
+    sent = [c.text for c in request.to_chat(USER)]
+    assert not any("Sorry" in t for t in sent), sent
+    assert sum("Who provides the server?" in t for t in sent) == 1
+    assert any("service codes" in t.lower() for t in sent) and any("Preparing" in t for t in sent), sent
+
+
+# --- two turns of one user at once, on two processes (PostgreSQL) ----------------------------------------
+def _dialog(conn: Connection, user: int) -> list[tuple]:
+    rows = conn.execute(
+        select(DialogState.c.dialog, DialogState.c.state, DialogState.c.answers, DialogState.c.history)
+        .where(DialogState.c.user_id == user)
+        .order_by(DialogState.c.dialog)
+    )
+    return [tuple(r) for r in rows]
+
+
+def _order(conn: Connection, user: int) -> list[Any]:
+    """Which updates' turns committed, in order (the turn log's user entries)."""
+    rows = conn.execute(select(Turn.c.data).where(Turn.c.user_id == user, Turn.c.kind == "user").order_by(Turn.c.id))
+    return [r[0] for r in rows]
+
+
+async def test_two_turns_of_one_user_on_two_processes_each_see_what_the_other_committed(
+    postgres_url: str, sqlite_url: str
+) -> None:
+    """A turn that waited for another turn of the same user must start from what that turn
+    committed. (PostgreSQL re-reads only the rows a query locks: a query that locked the user and
+    joined their dialog states at once returned the states from before the other turn, and its
+    save overwrote what that turn had written.)"""
+    users = range(8000, 8030)
+    async with BotHarness(postgres_url) as one, BotHarness(postgres_url) as two, BotHarness(sqlite_url) as serial:
+        for user in users:
+            await one.send(user, "/check")
+            await serial.send(user, "/check")
+        for user in users:
+            press = one.updates.press(user, "d:check:location:a:mainland", 1)
+            restart = one.updates.message(user, "/check")
+            await asyncio.gather(one.feed(press), two.feed(restart))
+            # the same two updates, one after the other, in the order their turns committed
+            committed = await one.app_service_db_run(_order, user)
+            for update in (press, restart) if "press" in committed[1] else (restart, press):
+                await serial.feed(update)
+            assert await one.app_service_db_run(_dialog, user) == await serial.app_service_db_run(_dialog, user)
+
+
+# --- no reply before its turn is on disk ------------------------------------------------------------
+class CheckingRequest(RecordingRequest):
+    """Yields on every call like a network round trip, and checks, whenever a reply goes out to a
+    user, that another connection already sees that user's turn committed."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(suspend=True)
+        self.path = path
+        self.replies: dict[int, int] = {}
+        self.uncommitted: list[tuple[int, int, int]] = []
+
+    async def do_request(self, url: str, method: str, request_data: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if api_method(url) in ("sendMessage", "editMessageText") and request_data is not None:
+            chat = int(request_data.parameters["chat_id"])
+            self.replies[chat] = self.replies.get(chat, 0) + 1
+            with sqlite3.connect(self.path) as other:  # one "user" row in the turn log per turn
+                done = other.execute(
+                    "SELECT count(*) FROM turns WHERE user_id = ? AND kind = 'user'", (chat,)
+                ).fetchone()[0]
+            if done < self.replies[chat]:
+                self.uncommitted.append((chat, self.replies[chat], done))
+        return await super().do_request(url, method, request_data, *args, **kwargs)
+
+
+async def test_concurrent_users_never_see_a_reply_before_its_turn_is_committed(tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    request = CheckingRequest(path)
+    users = list(range(500, 532))
+    async with BotHarness(f"sqlite:///{path}", request=request) as bot:
+        stream = UpdateStream(start_update_id=10_000)
+        by_user: dict[int, list[dict[str, Any]]] = {u: [] for u in users}
+        for update in stream.journeys(len(users), first_user=users[0])[: len(STEPS) * len(users)]:
+            body = update.get("message") or update.get("callback_query")
+            by_user[body["from"]["id"]].append(update)
+
+        async def user(updates: list[dict[str, Any]]) -> None:
+            for data in updates:  # one user's updates in order, as Telegram sends them
+                await bot.feed(data)
+
+        await asyncio.gather(*(user(u) for u in by_user.values()))
+        assert bot.errors() == 0
+        assert sum(request.replies.values()) >= len(STEPS) * len(users)  # every reply was checked
+        assert request.uncommitted == []  # every reply went out after its turn was on disk
+        verdicts = await bot.app_service_db_run(
+            lambda c: c.execute(
+                select(func.count()).select_from(DialogState).where(DialogState.c.state == "verdict")
+            ).scalar_one()
+        )
+        assert verdicts == len(users)
+        assert await bot.app_service_db_run(owed) == 0

@@ -18,7 +18,7 @@ from dialogs.router import DialogRecord
 from storage.db import WAL_LIMIT_FRAMES, Checkpointer, Database
 from storage.models import DialogState, Turn, User, UTCDateTime
 from storage.prepared import Prepared
-from storage.sessions import _SESSION_QUERY, load_session, save_session
+from storage.sessions import _SESSION, load_session, save_session
 
 NOW = datetime(2026, 11, 22, 21, 30, 15, 123456, tzinfo=UTC)
 
@@ -70,8 +70,8 @@ def _write_both_ways(conn: Connection) -> None:
 
 
 def _read_both_ways(conn: Connection) -> tuple[list[tuple], list[tuple]]:
-    through_sqlalchemy = [tuple(r) for r in conn.execute(_SESSION_QUERY, {"uid": 1}).all()]
-    prepared = Prepared(_SESSION_QUERY).rows(conn, {"uid": 2})
+    through_sqlalchemy = [tuple(r) for r in conn.execute(_SESSION.statement, {"uid": 1}).all()]
+    prepared = _SESSION.rows(conn, {"uid": 2})
     return through_sqlalchemy, prepared
 
 

@@ -92,7 +92,7 @@ async def test_chinese_progress(bot: BotHarness) -> None:
 
 async def test_review_reminder_falls_due_after_two_business_days(bot: BotHarness) -> None:
     await advance(bot, USER, 2)
-    dispatcher = ReminderDispatcher(bot.service.db, "w1")
+    dispatcher = ReminderDispatcher(bot.service.db, bot.parts.sender, "w1")
     due = await bot.app_service_db_run(lambda c: c.execute(select(Reminder.c.due_at)).scalar_one())
     assert await dispatcher.run_once(bot.app.bot, due - timedelta(minutes=1)) == 0
     assert await dispatcher.run_once(bot.app.bot, due) == 1
@@ -107,7 +107,7 @@ async def test_review_reminder_falls_due_after_two_business_days(bot: BotHarness
 
 async def test_psb_reminders_on_day_20_and_28(bot: BotHarness) -> None:
     await advance(bot, USER, 6)  # launched
-    dispatcher = ReminderDispatcher(bot.service.db, "w1")
+    dispatcher = ReminderDispatcher(bot.service.db, bot.parts.sender, "w1")
     launched = datetime.now(UTC)
     assert await dispatcher.run_once(bot.app.bot, launched + timedelta(days=19)) == 1  # the ICP-number one
     assert await dispatcher.run_once(bot.app.bot, launched + timedelta(days=20, minutes=1)) == 1
@@ -120,10 +120,12 @@ async def test_psb_reminders_on_day_20_and_28(bot: BotHarness) -> None:
 async def test_each_reminder_sent_once_across_a_restart(sqlite_url: str) -> None:
     async with BotHarness(sqlite_url) as first:
         await advance(first, USER, 5)  # approved: the ICP-number reminder is due at once
-        assert await ReminderDispatcher(first.service.db, "a").run_once(first.app.bot) == 1
+        assert await ReminderDispatcher(first.service.db, first.parts.sender, "a").run_once(first.app.bot) == 1
     async with BotHarness(sqlite_url) as second:
         later = datetime.now(UTC) + timedelta(days=5)
-        assert await ReminderDispatcher(second.service.db, "b").run_once(second.app.bot, later) == 0
+        assert (
+            await ReminderDispatcher(second.service.db, second.parts.sender, "b").run_once(second.app.bot, later) == 0
+        )
         assert reminders_sent(second, USER) == []
 
 
@@ -133,7 +135,10 @@ async def test_two_applications_on_one_database_send_each_reminder_once(database
         for user in users:
             await advance(one, user, 5)  # each gets an ICP-number reminder, due now
         later = datetime.now(UTC) + timedelta(minutes=1)
-        d1, d2 = ReminderDispatcher(one.service.db, "one"), ReminderDispatcher(two.service.db, "two")
+        d1, d2 = (
+            ReminderDispatcher(one.service.db, one.parts.sender, "one"),
+            ReminderDispatcher(two.service.db, two.parts.sender, "two"),
+        )
         counts = await asyncio.gather(
             *[d.run_once(app.app.bot, later) for d, app in [(d1, one), (d2, two), (d1, one), (d2, two)]]
         )
@@ -146,7 +151,7 @@ async def test_reminders_can_be_switched_off_and_on(bot: BotHarness) -> None:
     await advance(bot, USER, 5)
     calls = await bot.tap(USER, "🔔 Reminders on (tap to turn off)")
     assert "Reminders are off" in next(c for c in calls if c.method == "answerCallbackQuery").params["text"]
-    dispatcher = ReminderDispatcher(bot.service.db, "w")
+    dispatcher = ReminderDispatcher(bot.service.db, bot.parts.sender, "w")
     later = datetime.now(UTC) + timedelta(minutes=1)
     assert await dispatcher.run_once(bot.app.bot, later) == 0
     await bot.tap(USER, "🔕 Reminders off (tap to turn on)")
@@ -155,7 +160,7 @@ async def test_reminders_can_be_switched_off_and_on(bot: BotHarness) -> None:
 
 async def test_failed_send_is_retried_and_blocked_user_gets_no_more(bot: BotHarness) -> None:
     await advance(bot, USER, 5)
-    dispatcher = ReminderDispatcher(bot.service.db, "w")
+    dispatcher = ReminderDispatcher(bot.service.db, bot.parts.sender, "w")
     later = datetime.now(UTC) + timedelta(minutes=1)
     bot.request.fail_next("sendMessage", 500, "Internal Server Error")
     assert await dispatcher.run_once(bot.app.bot, later) == 0
@@ -177,6 +182,6 @@ async def test_expired_claim_of_a_crashed_worker_is_taken_over(bot: BotHarness) 
         conn.execute(update(Reminder).values(claimed_by="dead", claimed_until=now + timedelta(minutes=2)))
 
     await bot.app_service_db_run(crashed_claim)
-    dispatcher = ReminderDispatcher(bot.service.db, "alive")
+    dispatcher = ReminderDispatcher(bot.service.db, bot.parts.sender, "alive")
     assert await dispatcher.run_once(bot.app.bot, now) == 0  # the lease still holds
     assert await dispatcher.run_once(bot.app.bot, now + timedelta(minutes=3)) == 1

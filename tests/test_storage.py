@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, func, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 
 from dialogs.router import Command, Press, Router
 from storage import outbox
 from storage.db import SCHEMA_HEAD, Database, alembic_config
-from storage.models import DialogState, ProcessedUpdate, Turn, User, metadata
+from storage.models import DialogState, Outbox, ProcessedUpdate, Turn, User, metadata
 from storage.sessions import load_session, recent_turns, save_session
 from tests.harness import BotHarness
 
@@ -75,24 +77,20 @@ def _processed_at_0005(conn: Connection) -> None:
     )
 
 
-async def test_processed_updates_keep_what_is_owed_through_migration_0006(database_url: str) -> None:
-    """0006 rebuilds the table: an update applied before is still known, and replies that never
-    went out are still there to send; delivered ones are gone."""
+async def test_applied_updates_are_still_known_after_migrations_0006_and_0007(database_url: str) -> None:
+    """0006 rebuilds processed_updates and 0007 moves replies out of it: an update applied before
+    either is still known (a redelivery is not applied again), and the outbox starts empty."""
     db = Database(database_url)
     try:
         await db.run(_upgrade_to, "0005")
         await db.run(_processed_at_0005)
         await db.upgrade()
         assert await db.run(_diff) == []
-        rows = await db.run(
-            lambda c: c.execute(
-                select(ProcessedUpdate.c.update_id, ProcessedUpdate.c.replies).order_by(ProcessedUpdate.c.update_id)
-            ).all()
-        )
-        assert [tuple(r) for r in rows] == [(100, None), (101, {"replies": [], "toast": "owed"})]
-        assert await db.run(outbox.undelivered, 100) is None
-        owed = await db.run(outbox.undelivered, 101)
-        assert owed is not None and owed.toast == "owed"
+        ids = await db.run(lambda c: c.execute(select(ProcessedUpdate.c.update_id)).scalars().all())
+        assert sorted(ids) == [100, 101]
+        assert await db.run(lambda c: c.execute(select(func.count()).select_from(Outbox)).scalar_one()) == 0
+        with pytest.raises(IntegrityError):
+            await db.run(outbox.mark_processed, 101, NOW)
     finally:
         await db.dispose()
 
@@ -162,3 +160,20 @@ async def test_full_journey_through_the_application(database_url: str) -> None:
         await second.tap(5, "包年包月", lang="zh")
         calls = await second.tap(5, "3 个月", lang="zh")
         assert calls[-1].text.startswith("✅ 可以")
+
+
+async def test_a_write_outside_a_turn_is_what_the_next_turn_starts_from(bot: BotHarness) -> None:
+    """Nothing of a user's session is kept between turns: state deleted by other code (here with
+    the turn's own statements) is gone for the next turn, which no longer offers to continue."""
+    from storage.sessions import _CLEAR_STATES, _SAVE_USER
+
+    await bot.send(5, "/check")
+    await bot.tap(5, "Chinese mainland")
+
+    def wipe(conn: Connection) -> None:
+        _CLEAR_STATES.run(conn, {"uid": 5})
+        _SAVE_USER.run(conn, {"uid": 5, "b_language": "en", "b_active": None, "b_last": None, "b_now": NOW})
+
+    await bot.app_service_db_run(wipe)
+    calls = await bot.send(5, "/start")
+    assert "Continue where I was" not in [b["text"] for b in calls[-1].buttons]

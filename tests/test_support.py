@@ -218,7 +218,7 @@ async def test_no_staff_group_configured_keeps_everything(sqlite_url: str) -> No
         assert pending == ["pending"]
     # the staff group is configured later: the card and the waiting message go out
     async with make(sqlite_url) as bot:
-        desk = SupportDesk(bot.service, STAFF_CHAT, frozenset({AGENT}))
+        desk = SupportDesk(bot.service, bot.parts.sender, STAFF_CHAT, frozenset({AGENT}))
         await bot.app_service_db_run(lambda c: c.execute(update(Relay).values(next_attempt_at=datetime.now(UTC))))
         await desk.retry(bot.app.bot)
         assert "🎫 Ticket #1" in card(bot).text
@@ -233,7 +233,7 @@ async def test_unreachable_staff_group_then_recovery(sqlite_url: str) -> None:
         await bot.send(USER, "are you there?")
         await bot.send(USER, "hello?")
         bot.request.unreachable_chats.clear()
-        desk = SupportDesk(bot.service, STAFF_CHAT, frozenset({AGENT}))
+        desk = SupportDesk(bot.service, bot.parts.sender, STAFF_CHAT, frozenset({AGENT}))
         later = datetime.now(UTC) + timedelta(hours=1)
         await bot.app_service_db_run(
             lambda c: c.execute(update(Ticket).values(next_card_attempt_at=later - timedelta(hours=2)))

@@ -1,0 +1,205 @@
+"""The one reply sender: what the outbox owes a chat, to Telegram, and what went out, recorded.
+
+A turn's replies are sent right after its commit; the entry is then deleted, or given back with how
+many of its messages went out and when to try again. The sender job retries what is due, across
+processes (leases: storage/outbox.py). One policy for a user who blocked the bot: they are marked
+(no more reminders) and nothing more is sent to them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+from telegram import Bot, CallbackQuery
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from bot.faults import SendFault, classify_send, describe, format_bug
+from bot.render import edit_text, markup, send_text, split_text
+from storage.outbox import Entry
+from storage.reminders import mark_blocked
+from storage.turns import Turns
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+RETRY_CAP_S = 4.0  # an entry that failed is tried again within this long (and the job's interval)
+PARALLEL_CHATS = 8  # chats the job sends to at once (one chat's entries always in order)
+
+
+def _transient(exc: BaseException) -> bool:
+    return classify_send(exc) is SendFault.RETRY
+
+
+async def telegram_call(call: Callable[[], Awaitable[T]], attempts: int = 3) -> T:
+    """One Bot API call, network errors retried at once with a short backoff (0.2 s, 0.4 s). Flood
+    control (RetryAfter) is waited out by python-telegram-bot's AIORateLimiter. The first try is a
+    plain call: tenacity's machinery is only paid once something went wrong."""
+    try:
+        return await call()
+    except Exception as exc:
+        if not _transient(exc) or attempts <= 1:
+            raise
+    await asyncio.sleep(0.2)
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception(_transient),
+        stop=stop_after_attempt(attempts - 1),
+        wait=wait_exponential(multiplier=0.2, max=1),
+        reraise=True,
+    ):
+        with attempt:
+            return await call()
+    raise AssertionError("unreachable")
+
+
+Message = Callable[[Bot], Awaitable[None]]
+
+
+def messages(entry: Entry) -> list[Message]:
+    """The Bot API calls an entry's replies take, in order: a reply longer than Telegram allows is
+    several messages; a screen replacing the one whose button was pressed is an edit."""
+    chat, out = entry.chat_id, []
+    for reply in entry.replies:
+        pieces = split_text(reply.text)
+        keyboard = markup(reply.buttons)
+        if reply.edit and entry.message_id is not None and len(pieces) == 1:
+            out.append(_edit(chat, entry.message_id, pieces[0], keyboard))
+            continue
+        for i, piece in enumerate(pieces):
+            out.append(_send(chat, piece, keyboard if i == len(pieces) - 1 else None))
+    return out
+
+
+def _send(chat: int, text: str, keyboard: str | None) -> Message:
+    async def call(bot: Bot) -> None:
+        await telegram_call(lambda: send_text(bot, chat, text, keyboard))
+
+    return call
+
+
+def _edit(chat: int, message_id: int, text: str, keyboard: str | None) -> Message:
+    async def call(bot: Bot) -> None:
+        try:
+            await telegram_call(lambda: edit_text(bot, chat, message_id, text, keyboard))
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():  # shown already (an earlier attempt got through)
+                return
+            log.info("edit failed (%s); sending a new message", exc)  # too old to edit, or gone
+            await telegram_call(lambda: send_text(bot, chat, text, keyboard))
+
+    return call
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return timedelta(seconds=min(RETRY_CAP_S, 0.5 * 2 ** max(0, attempts - 1)))
+
+
+class ReplySender:
+    def __init__(self, turns: Turns) -> None:
+        self.turns = turns
+        # A send must end before its lease does, or another process could take the entry over.
+        self.budget = max(1.0, turns.lease.total_seconds() * 2 / 3)
+
+    async def answer(self, query: CallbackQuery, toast: str | None) -> None:
+        """Answer a pressed button at once (the client shows a spinner until then). Not stored: a
+        query can only be answered for a few seconds."""
+        try:
+            await telegram_call(lambda: query.answer(text=toast))
+        except Exception as exc:  # too old (a redelivery), answered already, or Telegram unreachable
+            log.info("callback query not answered: %s", describe(exc))
+
+    async def deliver(self, bot: Bot, entries: list[Entry]) -> bool:
+        """Send leased entries in order. After one fails, the rest are given back untouched, so a
+        chat's replies keep their order. True when everything went out."""
+        for i, entry in enumerate(entries):
+            if not await self._send_entry(bot, entry):
+                for rest in entries[i + 1 :]:
+                    await self._record(self.turns.failed, rest.id, rest.done, None)
+                return False
+        return True
+
+    async def _send_entry(self, bot: Bot, entry: Entry) -> bool:
+        calls = messages(entry)
+        done = entry.done
+        try:
+            async with asyncio.timeout(self.budget):
+                while done < len(calls):
+                    try:
+                        await calls[done](bot)
+                    except Exception as exc:
+                        if classify_send(exc) is not SendFault.REFUSED:
+                            raise
+                        log.warning("Telegram refused a reply to chat %s; skipped: %s", entry.chat_id, exc)
+                    done += 1
+        except Exception as exc:
+            fault = classify_send(exc)
+            if fault is SendFault.BLOCKED:
+                await self.blocked(entry.chat_id)
+                await self._record(self.turns.sent, entry.id)  # nothing more goes to this chat
+                return True
+            if fault is SendFault.RETRY:
+                log.warning("reply to chat %s not sent (%s); it will be retried", entry.chat_id, describe(exc))
+            else:
+                log.error("sending a reply failed: %s", format_bug(exc))
+            retry_at = datetime.now(UTC) + retry_delay(entry.attempts)
+            await self._record(self.turns.failed, entry.id, done, retry_at)
+            return False
+        await self._record(self.turns.sent, entry.id)
+        return True
+
+    async def _record(self, fn: Callable[..., Awaitable[None]], *args: object) -> None:
+        """What went out, on the database. If it cannot be written now, the entry stays leased to
+        this process until it can (storage/turns.py), or until the lease runs out."""
+        try:
+            await fn(*args)
+        except Exception as exc:
+            log.warning("outbox not updated (%s)", describe(exc))
+
+    async def blocked(self, chat_id: int) -> None:
+        """The user blocked the bot: marked, so no reminder goes to them (a message from them unmarks)."""
+        log.info("chat %s blocked the bot: marked, no more reminders", chat_id)
+        try:
+            await self.turns.db.run(mark_blocked, chat_id, datetime.now(UTC))
+        except Exception as exc:
+            log.warning("could not mark chat %s as blocked (%s)", chat_id, describe(exc))
+
+    async def retry_due(self, bot: Bot) -> int:
+        """Send every entry whose retry is due and that nobody holds; returns how many went out.
+        Chats in parallel, each chat's entries in order; once one chat meets an unreachable Bot API
+        the others give theirs back untouched, so an outage costs one failed call per round."""
+        await self.turns.retry_marks()
+        entries = await self.turns.claim_due()
+        by_chat: dict[int, list[Entry]] = {}
+        for entry in entries:
+            by_chat.setdefault(entry.chat_id, []).append(entry)
+        gate = asyncio.Semaphore(PARALLEL_CHATS)
+        outage = asyncio.Event()
+        sent = 0
+
+        async def chat(owed: list[Entry]) -> None:
+            nonlocal sent
+            async with gate:
+                for i, entry in enumerate(owed):
+                    if outage.is_set():
+                        for rest in owed[i:]:
+                            await self._record(self.turns.failed, rest.id, rest.done, None)
+                        return
+                    if not await self._send_entry(bot, entry):
+                        outage.set()
+                        for rest in owed[i + 1 :]:
+                            await self._record(self.turns.failed, rest.id, rest.done, None)
+                        return
+                    sent += 1
+
+        await asyncio.gather(*(chat(owed) for owed in by_chat.values()))
+        return sent
+
+    async def job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await self.retry_due(context.bot)
+        except Exception as exc:
+            log.warning("owed replies not retried now (%s); the next run tries again", describe(exc))

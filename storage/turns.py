@@ -1,0 +1,146 @@
+"""A turn's storage, the one interface the bot edge and the terminal chat use.
+
+`Turns.apply` is one transaction: load the user's session (locking the user), let the caller
+decide, save what changed and the turn log, record the update as applied, and put the replies in
+the outbox leased to this process; commit. Only then does the caller send them, and report with
+`sent` or `failed`. Everything about making this fast (prepared statements, one SQLite connection)
+lives below this interface; nothing above it knows.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+from dialogs.router import Session
+from dialogs.screens import Outcome
+from knowledge.domain import Language
+from storage import outbox
+from storage.db import Database
+from storage.models import utcnow
+from storage.outbox import Entry
+from storage.sessions import load_session, save_session
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LEASE = timedelta(seconds=30)
+
+
+def worker_id() -> str:
+    """This process, in leases: host, pid and a random part (a restarted process is another worker)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where a turn's replies go. Without one (the terminal chat) they are only returned."""
+
+    chat_id: int
+    update_id: int | None = None  # the Telegram update that caused the turn, if any
+    message_id: int | None = None  # the message whose button was pressed: edits go there
+
+
+@dataclass
+class TurnResult:
+    outcome: Outcome
+    outgoing: list[Entry] = field(default_factory=list)  # leased to this process, in sending order
+    redelivered: bool = False  # the update was applied before: nothing changed now
+
+
+class _Redelivered(Exception):
+    """The update was applied before: this attempt is undone."""
+
+
+def _apply(
+    conn: Connection,
+    user_id: int,
+    language_hint: Language,
+    display_name: str,
+    decide: Callable[[Session], Outcome],
+    delivery: Delivery | None,
+    worker: str,
+    lease: timedelta,
+) -> TurnResult:
+    session = load_session(conn, user_id, language_hint, display_name)
+    outcome = decide(session)
+    save_session(conn, session, outcome.log)
+    if delivery is None:
+        return TurnResult(outcome)
+    now = session.now
+    if delivery.update_id is not None:
+        try:
+            outbox.mark_processed(conn, delivery.update_id, now)
+        except IntegrityError as exc:
+            raise _Redelivered from exc
+    until = now + lease
+    outgoing = outbox.owed_to_chat(conn, delivery.chat_id, worker, until, now)
+    if outcome.replies:
+        outgoing.append(
+            outbox.put(
+                conn, delivery.chat_id, delivery.update_id, delivery.message_id, outcome.replies, worker, until, now
+            )
+        )
+    return TurnResult(outcome, outgoing)
+
+
+class Turns:
+    def __init__(self, db: Database, worker: str | None = None, lease: timedelta = DEFAULT_LEASE) -> None:
+        self.db = db
+        self.worker = worker or worker_id()
+        self.lease = lease
+        # Entries Telegram accepted whose row could not be deleted (the database failed meanwhile):
+        # deleted by `retry_marks` as soon as it can, and meanwhile this process's lease keeps
+        # others from sending them again.
+        self._unmarked: set[int] = set()
+
+    async def apply(
+        self,
+        user_id: int,
+        language_hint: Language,
+        display_name: str,
+        decide: Callable[[Session], Outcome],
+        delivery: Delivery | None = None,
+    ) -> TurnResult:
+        """One turn in one transaction; the replies to send come back leased to this process. A
+        redelivered update changes nothing and brings back only what it still owes, if nobody is
+        sending it."""
+        try:
+            return await self.db.run(
+                _apply, user_id, language_hint, display_name, decide, delivery, self.worker, self.lease
+            )
+        except _Redelivered:
+            assert delivery is not None and delivery.update_id is not None
+            now = utcnow()
+            entry = await self.db.run(outbox.claim_for_update, delivery.update_id, self.worker, now + self.lease, now)
+            return TurnResult(Outcome(), [entry] if entry else [], redelivered=True)
+
+    async def claim_due(self, limit: int = 100) -> list[Entry]:
+        now = utcnow()
+        return await self.db.run(outbox.claim_due, self.worker, now + self.lease, now, limit)
+
+    async def sent(self, entry_id: int) -> None:
+        try:
+            await self.db.run(outbox.sent, entry_id)
+        except Exception:
+            self._unmarked.add(entry_id)
+            raise
+
+    async def failed(self, entry_id: int, done: int, retry_at: datetime | None) -> None:
+        """Give the entry back: `done` messages went out, the rest is tried again from `retry_at`."""
+        await self.db.run(outbox.release, entry_id, self.worker, done, retry_at)
+
+    async def retry_marks(self) -> None:
+        for entry_id in sorted(self._unmarked):
+            await self.db.run(outbox.sent, entry_id)
+            self._unmarked.discard(entry_id)
+
+    async def prune(self) -> int:
+        return await self.db.run(outbox.prune, utcnow())
