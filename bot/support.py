@@ -18,7 +18,7 @@ from telegram.ext import ContextTypes
 from bot.render import split_text
 from bot.sender import ReplySender
 from bot.service import ConversationService
-from dialogs import support_card
+from dialogs import actions, support_card
 from dialogs.router import SupportClosed
 from knowledge.domain import Language, normalize_language
 from knowledge.texts import t
@@ -206,8 +206,8 @@ class SupportDesk:
         return user is not None and user.id in self.staff
 
     async def ticket_in_context(self, bot: Bot, message: Message, args: list[str]) -> repo.TicketRow | None:
-        if args and args[0].lstrip("#").isdigit():
-            return await self.db.run(repo.get_ticket, int(args[0].lstrip("#")))
+        if args and (number := actions.number(args[0].lstrip("#"))) is not None:
+            return await self.db.run(repo.get_ticket, number)
         if message.is_topic_message and message.message_thread_id:
             ticket = await self.db.run(repo.ticket_by_topic, message.message_thread_id)
             if ticket is not None:
@@ -252,7 +252,7 @@ class SupportDesk:
         if ticket is None:
             await message.reply_text(t(self.lang, "staff.no_ticket"))
             return
-        if args and args[0].lstrip("#").isdigit():
+        if args and actions.number(args[0].lstrip("#")) is not None:
             args = args[1:]
         if name == "claim":
             await message.reply_text(await self.claim(ticket, user))
@@ -270,7 +270,8 @@ class SupportDesk:
             await query.answer(t(self.lang, "staff.not_staff"), show_alert=True)
             return
         parts = (query.data or "").split(":")
-        ticket = await self.db.run(repo.get_ticket, int(parts[2])) if len(parts) == 3 and parts[2].isdigit() else None
+        number = actions.number(parts[2]) if len(parts) == 3 else None
+        ticket = await self.db.run(repo.get_ticket, number) if number is not None else None
         if ticket is None or parts[1] not in ("claim", "close"):
             await query.answer(t(self.lang, "stale.gone"))
             return

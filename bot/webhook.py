@@ -65,7 +65,7 @@ class WebhookServer:
             async with asyncio.timeout(self.body_seconds):
                 body = await request.read()
         except TimeoutError:
-            return web.Response(status=408, text="body too slow")
+            return web.Response(status=408, text="body too slow")  # and the connection is closed
         try:
             data = json.loads(body)
             if not isinstance(data, dict) or type(data.get("update_id")) is not int:
@@ -93,7 +93,11 @@ class WebhookServer:
         return web.Response(body=body, content_type="text/plain", charset="utf-8")
 
     async def start(self, host: str, port: int) -> web.AppRunner:
-        runner = web.AppRunner(self.web, shutdown_timeout=25, keepalive_timeout=self.keepalive_seconds)
+        # lingering_time=0: a request whose body did not all arrive is closed at once, not read on
+        # (aiohttp's default reads for up to 10 s more)
+        runner = web.AppRunner(
+            self.web, shutdown_timeout=25, keepalive_timeout=self.keepalive_seconds, lingering_time=0
+        )
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
         return runner

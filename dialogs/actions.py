@@ -10,9 +10,11 @@ on an old message is recognised as stale instead of answering the wrong question
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 MAX_CALLBACK_BYTES = 64
+_NUMBER = re.compile(r"[0-9]{1,18}")  # ASCII digits, within a 64-bit integer
 VERBS = {"a": "answer", "b": "back", "n": "next", "r": "restart"}
 
 
@@ -35,6 +37,12 @@ class DialogAction:
 
 
 Action = MenuAction | LanguageAction | DialogAction
+
+
+def number(text: str) -> int | None:
+    """A number carried in callback data (a row id, a rating): ASCII digits within 64 bits, or None.
+    Anything else ("²", twenty digits) was not made by us: the caller refuses it politely."""
+    return int(text) if _NUMBER.fullmatch(text) else None
 
 
 def menu(target: str) -> str:

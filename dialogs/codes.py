@@ -181,8 +181,10 @@ def detail_screen(
 def change_status(data: UserData, lang: Language, parts: list[str], now: datetime, out: Outcome) -> None:
     """`c:set:<id>:<from>:<to>`: a status button. The machine decides; a refusal says why."""
     try:
-        code_id, current, target = int(parts[0]), CodeStatus(parts[1]), CodeStatus(parts[2])
+        code_id, current, target = actions.number(parts[0]), CodeStatus(parts[1]), CodeStatus(parts[2])
     except (ValueError, IndexError):
+        code_id = None
+    if code_id is None:
         out.toast = t(lang, "stale.gone")
         out.replies.append(list_screen(data, lang))
         return

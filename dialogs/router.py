@@ -244,11 +244,11 @@ class Router:
 
     def _rate(self, session: Session, parts: list[str], out: Outcome) -> None:
         lang = session.language
-        valid = len(parts) == 2 and parts[0].isdigit() and parts[1] in {"1", "2", "3", "4", "5"}
-        if valid and self._data(session).rate_ticket(int(parts[0]), int(parts[1])):
+        ticket = actions.number(parts[0]) if len(parts) == 2 and parts[1] in {"1", "2", "3", "4", "5"} else None
+        if ticket is not None and self._data(session).rate_ticket(ticket, int(parts[1])):
             out.toast = t(lang, "handoff.rated")
             out.replies.append(Reply(t(lang, "handoff.rated"), (), True, "handoff.rated"))
-            out.log.append(LogEntry("handoff", None, {"ticket": int(parts[0]), "rating": int(parts[1])}))
+            out.log.append(LogEntry("handoff", None, {"ticket": ticket, "rating": int(parts[1])}))
             return
         out.toast = t(lang, "stale.gone")
 
@@ -338,7 +338,7 @@ class Router:
                 out.replies.append(codes.list_screen(data, lang, edit=True))
             case "c", "add":
                 self.start_dialog(session, self.dialogs["addcode"], out, edit=True, fresh=True)
-            case "c", "show" if len(parts) == 2 and parts[1].isdigit():
+            case "c", "show" if len(parts) == 2 and actions.number(parts[1]) is not None:
                 code = data.get_code(int(parts[1]))
                 if code is None:
                     out.toast = t(lang, "codes.gone")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from enum import StrEnum
+from typing import Any
 
 MAX_CODE_LENGTH = 64
 MAX_INSTANCE_LENGTH = 128
@@ -27,3 +30,26 @@ class CodeOrigin(StrEnum):
 def mask(code: str) -> str:
     """What anyone but the owner sees: the last 4 characters only."""
     return "****" + code[-4:] if len(code) > 4 else "****"
+
+
+def redact(text: str, codes: Iterable[str]) -> str:
+    """`text` with every occurrence of any of `codes` masked as `mask` would (letter case ignored):
+    a user may quote their own code in a question, and nobody but them may read it in full."""
+    known = sorted({c for c in codes if c}, key=len, reverse=True)  # a longer code before its prefix
+    if not known or not text:
+        return text
+    pattern = re.compile("|".join(re.escape(c) for c in known), re.IGNORECASE)
+    return pattern.sub(lambda m: mask(m.group(0)), text)
+
+
+def redacted(data: Any, codes: list[str]) -> Any:
+    """`data` (JSON-like: a turn log entry) with `codes` masked in every string it holds."""
+    if not codes:
+        return data
+    if isinstance(data, str):
+        return redact(data, codes)
+    if isinstance(data, dict):
+        return {k: redacted(v, codes) for k, v in data.items()}
+    if isinstance(data, list):
+        return [redacted(v, codes) for v in data]
+    return data

@@ -14,7 +14,8 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 from dialogs.router import DialogRecord, Session
 from dialogs.screens import LogEntry
 from knowledge.domain import Language, normalize_language
-from storage.models import DialogState, Turn, User, utcnow
+from knowledge.service_codes import redacted
+from storage.models import DialogState, ServiceCode, Turn, User, utcnow
 from storage.prepared import Prepared
 from storage.sql import PerDialect, dialect_insert
 from storage.user_data import SqlUserData
@@ -169,10 +170,21 @@ def save_session(conn: Connection, session: Session, log: Sequence[LogEntry] = (
     if changed:
         _UPSERT_STATE[conn.dialect.name].run_many(conn, changed)
     if log:
-        _INSERT_TURNS.run_many(
-            conn,
-            [{"user_id": uid, "dialog": e.dialog, "kind": e.kind, "data": e.data, "created_at": now} for e in log],
-        )
+        entries = [{"user_id": uid, "dialog": e.dialog, "kind": e.kind, "data": e.data, "created_at": now} for e in log]
+        if any(key in e.data for e in log for key in TYPED):
+            codes = user_codes(conn, uid)
+            for entry in entries:
+                entry["data"] = redacted(entry["data"], codes)
+        _INSERT_TURNS.run_many(conn, entries)
+
+
+# What a user typed, in the turn log; the turn of a typed message looks the user's codes up to mask them.
+TYPED = ("text", "relayed")
+_CODES = Prepared(select(ServiceCode.c.code).where(ServiceCode.c.user_id == bindparam("uid")))
+
+
+def user_codes(conn: Connection, user_id: int) -> list[str]:
+    return [code for (code,) in _CODES.rows(conn, {"uid": user_id})]
 
 
 def recent_turns(conn: Connection, user_id: int, limit: int = 20) -> list[dict[str, Any]]:

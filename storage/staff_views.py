@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
-from knowledge.service_codes import mask
-from storage.models import FaqMiss
+from knowledge.service_codes import mask, redact
+from storage.models import FaqMiss, ServiceCode
 from storage.user_data import SqlUserData
 
 
@@ -34,10 +34,20 @@ def masked_codes(conn: Connection, user_id: int) -> list[dict[str, object]]:
 
 
 def faq_misses(conn: Connection, limit: int = 50) -> list[dict[str, object]]:
-    """Unanswered questions, newest first. They are what users typed: staff-only."""
+    """Unanswered questions, newest first. They are what users typed: staff-only, and any service
+    code of theirs masked (also one saved after they asked)."""
     rows = conn.execute(
-        select(FaqMiss.c.created_at, FaqMiss.c.language, FaqMiss.c.score, FaqMiss.c.question)
+        select(FaqMiss.c.created_at, FaqMiss.c.language, FaqMiss.c.score, FaqMiss.c.question, FaqMiss.c.user_id)
         .order_by(FaqMiss.c.id.desc())
         .limit(max(1, limit))
-    )
-    return [{"at": at.isoformat(), "language": lang, "score": score, "question": q} for at, lang, score, q in rows]
+    ).all()
+    users = {r.user_id for r in rows if r.user_id is not None}
+    codes: dict[int, list[str]] = {}
+    for user_id, code in conn.execute(
+        select(ServiceCode.c.user_id, ServiceCode.c.code).where(ServiceCode.c.user_id.in_(users))
+    ):
+        codes.setdefault(user_id, []).append(code)
+    return [
+        {"at": at.isoformat(), "language": lang, "score": score, "question": redact(q, codes.get(uid, []))}
+        for at, lang, score, q, uid in rows
+    ]

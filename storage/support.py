@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select, update
 
-from knowledge.service_codes import mask
+from knowledge.service_codes import mask, redacted
 from storage.models import DialogState, FilingStage, Relay, ServiceCode, Ticket, Turn, User
 
 OPEN, CLAIMED, CLOSED = "open", "claimed", "closed"
@@ -357,20 +357,22 @@ def card_data(conn: Connection, ticket_id: int, turns: int = 20) -> dict[str, An
             .order_by(Turn.c.id)
         )
     }
+    rows = conn.execute(
+        select(
+            ServiceCode.c.code,
+            ServiceCode.c.status,
+            ServiceCode.c.product,
+            ServiceCode.c.instance,
+            ServiceCode.c.paid,
+        )
+        .where(ServiceCode.c.user_id == ticket.user_id)
+        .order_by(ServiceCode.c.id)
+    ).all()
     codes = [
         {"code": mask(c.code), "status": c.status, "product": c.product, "instance": c.instance, "paid": c.paid}
-        for c in conn.execute(
-            select(
-                ServiceCode.c.code,
-                ServiceCode.c.status,
-                ServiceCode.c.product,
-                ServiceCode.c.instance,
-                ServiceCode.c.paid,
-            )
-            .where(ServiceCode.c.user_id == ticket.user_id)
-            .order_by(ServiceCode.c.id)
-        )
+        for c in rows
     ]
+    full = [c.code for c in rows]  # to mask any the user typed before the turn log knew them
     stage = conn.execute(
         select(FilingStage.c.stage, FilingStage.c.reached_at)
         .where(FilingStage.c.user_id == ticket.user_id)
@@ -390,5 +392,5 @@ def card_data(conn: Connection, ticket_id: int, turns: int = 20) -> dict[str, An
         "verdicts": verdicts,
         "codes": codes,
         "stage": {"stage": stage.stage, "since": stage.reached_at} if stage else None,
-        "turns": [{"kind": k, "data": d, "at": at} for k, d, at in reversed(recent)],
+        "turns": [{"kind": k, "data": redacted(d, full), "at": at} for k, d, at in reversed(recent)],
     }

@@ -112,6 +112,8 @@ class Turns:
         """One turn in one transaction; the replies to send come back leased to this process. A
         redelivered update changes nothing and brings back only what it still owes, if nobody is
         sending it."""
+        if self._unmarked:  # before this turn may lease one of them again
+            await self.retry_marks()
         try:
             return await self.db.run(
                 _apply, user_id, language_hint, display_name, decide, delivery, self.worker, self.lease
@@ -123,6 +125,8 @@ class Turns:
             return TurnResult(Outcome(), [entry] if entry else [], redelivered=True)
 
     async def claim_due(self, limit: int = 100) -> list[Entry]:
+        if self._unmarked:
+            await self.retry_marks()
         now = utcnow()
         return await self.db.run(outbox.claim_due, self.worker, now + self.lease, now, limit)
 

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, delete, func, select, update
 
 from dialogs.ports import CodeChange, CodeRecord, ProgressRecord
 from knowledge.progress import STAGES, PlannedReminder, Stage, still_relevant
-from knowledge.service_codes import CodeOrigin, CodeStatus
+from knowledge.service_codes import CodeOrigin, CodeStatus, redact
 from storage import outbox, support
 from storage.models import FaqFeedback, FaqMiss, FilingStage, Reminder, ServiceCode, ServiceCodeChange, User
 from storage.sql import upsert
@@ -169,10 +169,9 @@ class SqlUserData:
         )
 
     def record_faq_miss(self, question: str, language: str, score: float, at: datetime) -> None:
+        shown = redact(question, [c.code for c in self.list_codes()])[:1000]  # read by staff
         self.conn.execute(
-            FaqMiss.insert().values(
-                user_id=self.user_id, question=question[:1000], language=language, score=score, created_at=at
-            )
+            FaqMiss.insert().values(user_id=self.user_id, question=shown, language=language, score=score, created_at=at)
         )
 
     def open_ticket(self, user_name: str, reason: str, at: datetime) -> tuple[int, int]:

@@ -177,3 +177,19 @@ async def test_a_write_outside_a_turn_is_what_the_next_turn_starts_from(bot: Bot
     await bot.app_service_db_run(wipe)
     calls = await bot.send(5, "/start")
     assert "Continue where I was" not in [b["text"] for b in calls[-1].buttons]
+
+
+async def test_three_processes_migrating_an_empty_database_at_once_all_succeed(database_url: str) -> None:
+    """Three processes starting together each find the schema missing; one migrates, the others
+    wait for it (PostgreSQL: an advisory lock; SQLite: the write lock) and find it done."""
+    import asyncio
+
+    dbs = [Database(database_url) for _ in range(3)]
+    try:
+        await asyncio.gather(*(db.upgrade() for db in dbs))
+        assert await dbs[0].run(_diff) == []
+        versions = await dbs[0].run(lambda c: c.execute(text("SELECT version_num FROM alembic_version")).all())
+        assert [tuple(v) for v in versions] == [(SCHEMA_HEAD,)]
+    finally:
+        for db in dbs:
+            await db.dispose()

@@ -124,6 +124,31 @@ async def test_forged_callback_data_never_crashes(bot: BotHarness, data: str) ->
     assert any(c.method == "sendMessage" and c.buttons for c in calls)
 
 
+FORGED_NUMBERS = [
+    "c:show:²",
+    "c:show:99999999999999999999",
+    "c:show:٣",
+    "c:set:²:available:in_progress",
+    "c:set:99999999999999999999:available:in_progress",
+    "r:²:5",
+    "r:99999999999999999999:5",
+    "p:go:²:x",
+    "q:fb:\x00:1",
+    "c:show:\ud800",
+]
+
+
+@pytest.mark.parametrize("data", FORGED_NUMBERS)
+async def test_forged_numbers_in_callback_data_are_refused_politely(database_url: str, data: str) -> None:
+    async with BotHarness(database_url) as bot:
+        await bot.send(ALICE, "/codes")
+        calls = await bot.press(ALICE, data)
+        assert bot.errors() == 0
+        answer = next(c for c in calls if c.method == "answerCallbackQuery")
+        assert answer.params.get("text")  # a toast says the button is not valid any more
+        assert not any("something went wrong" in c.text for c in calls)
+
+
 async def test_every_callback_query_is_answered(bot: BotHarness) -> None:
     await bot.send(ALICE, "/steps")
     presses = 0

@@ -3,6 +3,7 @@ database answered with 503 (Telegram redelivers) and the update then applied onc
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -159,3 +160,97 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+async def _raw(url: str, request: bytes) -> bytes:
+    """Send raw bytes over HTTP/1.1 and read the answer (until the server closes or 2 s pass)."""
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(request)
+    await writer.drain()
+    try:
+        return await asyncio.wait_for(reader.read(4096), 2)
+    finally:
+        writer.close()
+
+
+async def test_a_secret_header_that_is_not_utf8_is_refused(served: Served) -> None:
+    body = json.dumps(served.updates.message(USER, "/start")).encode()
+    head = (
+        b"POST /telegram HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + SECRET_HEADER.encode()
+        + b": \xff\xfe\xfa\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\nConnection: close\r\n\r\n"
+    )
+    answer = await _raw(served.url, head + body)
+    assert answer.startswith(b"HTTP/1.1 403"), answer[:60]
+    assert replies_to(served.request, USER) == []
+
+
+@pytest.mark.parametrize("update_id", [None, "7", 1.5, [], {}])
+async def test_an_update_without_an_integer_id_is_refused(served: Served, update_id: object) -> None:
+    payload = served.updates.message(USER, "/start")
+    payload["update_id"] = update_id
+    assert await served.post(payload) == 400
+    assert replies_to(served.request, USER) == []
+
+
+async def test_slow_clients_are_cut_off_and_the_server_keeps_serving(sqlite_url: str) -> None:
+    """Connections that never finish their headers or their body are closed after the timeouts;
+    meanwhile and afterwards, updates are served."""
+    request = RecordingRequest()
+    settings = Settings(
+        telegram_bot_token=TOKEN,
+        database_url=sqlite_url,
+        telegram_max_rate=0,  # type: ignore[arg-type]
+        reminder_interval_seconds=0,
+        support_retry_seconds=0,
+    )
+    parts = assemble(settings, request=request)
+    async with parts.app:
+        assert parts.app.post_init is not None
+        await parts.app.post_init(parts.app)
+        server = WebhookServer(
+            parts.app, parts.service.db, parts.metrics, SECRET, "/telegram", body_seconds=0.5, keepalive_seconds=0.5
+        )
+        runner = await server.start("127.0.0.1", 0)
+        host, port = runner.addresses[0][:2]
+        served = Served(parts, request, f"http://{host}:{port}")
+        try:
+            slow = []
+            for i in range(100):
+                reader, writer = await asyncio.open_connection(host, port)
+                if i % 2:  # headers never finished
+                    writer.write(b"POST /telegram HTTP/1.1\r\nHost: x\r\n")
+                else:  # a body promised and never sent
+                    writer.write(
+                        b"POST /telegram HTTP/1.1\r\nHost: x\r\n"
+                        + SECRET_HEADER.encode()
+                        + b": "
+                        + SECRET.encode()
+                        + b"\r\nContent-Length: 500\r\n\r\n{"
+                    )
+                await writer.drain()
+                slow.append((reader, writer))
+            assert await served.post(served.updates.message(USER, "/start")) == 200  # served meanwhile
+            closed = await asyncio.wait_for(asyncio.gather(*(reader.read() for reader, _ in slow)), 5)
+            assert len(closed) == 100  # every slow connection was closed by the server
+            for _, writer in slow:
+                writer.close()
+            assert await served.post(served.updates.message(USER, "/help")) == 200
+        finally:
+            await runner.cleanup()
+            await parts.service.db.dispose()
+
+
+async def test_a_nul_in_a_message_is_answered_on_postgresql(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.harness import BotHarness
+
+    async with BotHarness(postgres_url) as bot:
+        calls = await bot.send(USER, "what is a service code\x00 SECRETWORD")
+        assert bot.errors() == 0
+        assert calls and not any("something went wrong" in c.text for c in calls)
+    assert "SECRETWORD" not in caplog.text

@@ -1,0 +1,99 @@
+"""A user's service codes are read in full only in their own chat; /forget leaves nothing of them;
+what users type never reaches a log, not even through a failing statement."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, MetaData, select, text
+
+from storage.models import FaqMiss, Turn
+from storage.staff_views import faq_misses
+from storage.user_data import SqlUserData
+from tests.harness import BotHarness
+from tests.test_faults import Crash, CrashOnSend
+from tests.test_service_codes import add_code
+from tests.test_support import AGENT, STAFF_CHAT, card, make, staff_says
+
+USER = 4400
+CODE = "SECRETCODEA9876"
+
+
+def everything_stored(conn: Connection) -> str:
+    """Every text and JSON value of every table, as one string to search."""
+    meta = MetaData()
+    meta.reflect(conn)
+    out = []
+    for table in meta.sorted_tables:
+        for row in conn.execute(select(table)):
+            out.append(json.dumps([str(v) for v in row], ensure_ascii=False))
+    return "\n".join(out)
+
+
+def turn_log(conn: Connection) -> str:
+    return json.dumps([r[0] for r in conn.execute(select(Turn.c.data))], ensure_ascii=False)
+
+
+async def test_a_code_typed_in_a_question_is_masked_everywhere_outside_the_users_chat(sqlite_url: str) -> None:
+    async with make(sqlite_url) as bot:
+        await add_code(bot, CODE, user=USER)
+        await bot.send(USER, f"is {CODE} still valid?")  # free text the FAQ cannot answer
+        await bot.send(USER, f"what about {CODE.lower()} then")  # any letter case
+        await bot.send(USER, "/human")
+        await bot.send(USER, f"my code is {CODE}")  # relayed to staff as the user's own message
+        await staff_says(bot, AGENT, f"/whois {1}")
+        stored_log = await bot.app_service_db_run(turn_log)
+        misses = await bot.app_service_db_run(lambda c: [q for (q,) in c.execute(select(FaqMiss.c.question))])
+        shown_misses = json.dumps(await bot.app_service_db_run(faq_misses))  # `python -m bot faq misses`
+    assert CODE.lower() not in stored_log.lower() and "****9876" in stored_log
+    assert len(misses) == 2 and all(CODE.lower() not in q.lower() for q in misses)
+    assert CODE.lower() not in shown_misses.lower()
+    staff_texts = [c.text for c in bot.request.calls if c.chat_id == STAFF_CHAT and c.method == "sendMessage"]
+    whois = staff_texts[-1]
+    assert "****9876" in card(bot).text and "****9876" in whois and whois != card(bot).text
+    assert all(CODE.lower() not in t.lower() for t in staff_texts)
+
+
+async def test_a_code_quoted_before_it_was_saved_is_masked_in_what_staff_read(sqlite_url: str) -> None:
+    async with make(sqlite_url) as bot:
+        await bot.send(USER, f"is {CODE} a valid code?")  # not known to be a code yet
+        await add_code(bot, CODE, user=USER)
+        await bot.send(USER, "/human")
+        shown_misses = json.dumps(await bot.app_service_db_run(faq_misses))
+    assert CODE not in card(bot).text and "****9876" in card(bot).text
+    assert CODE not in shown_misses and "****9876" in shown_misses
+
+
+async def test_forget_leaves_nothing_even_when_the_process_dies_right_after(sqlite_url: str) -> None:
+    request = CrashOnSend()
+    async with BotHarness(sqlite_url, request=request) as bot:
+        await add_code(bot, CODE, user=USER)
+        await bot.send(USER, f"is {CODE} still valid?")
+        bot.request.down.add("sendMessage")  # replies owed to the user, quoting the code
+        await bot.send(USER, "/codes")
+        bot.request.down.clear()
+        await bot.send(USER, "/forget")
+        request.armed = True
+        with pytest.raises(Crash):  # killed after the commit, before the reply went out
+            await bot.tap(USER, "Yes, delete everything")
+        stored = await bot.app_service_db_run(everything_stored)
+    assert CODE not in stored and CODE.lower() not in stored.lower()
+    assert "User4400" not in stored  # nor their name
+
+
+async def test_a_failing_statement_never_logs_what_the_user_typed(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken_miss(self: SqlUserData, question: str, *_args: Any) -> None:
+        self.conn.execute(text("INSERT INTO no_such_table (question) VALUES (:q)"), {"q": question})
+
+    monkeypatch.setattr(SqlUserData, "record_faq_miss", broken_miss)
+    caplog.set_level(logging.DEBUG)
+    async with BotHarness(database_url) as bot:
+        calls = await bot.send(USER, "my passport number is P1234567 will you keep it")
+    assert "something went wrong" in calls[-1].text  # a bug: the user is told
+    assert "no_such_table" in caplog.text  # the statement is logged...
+    assert "P1234567" not in caplog.text  # ...never its parameters
