@@ -3,6 +3,7 @@ pipeline (bot/pipeline.py). Registered in bot/app.py."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import (
@@ -20,7 +21,7 @@ from bot.pipeline import TurnPipeline
 from bot.sender import telegram_call
 from dialogs.router import COMMANDS, Command, Press, Text, Unsupported
 from knowledge.domain import Language, normalize_language
-from knowledge.faq import faq_index
+from knowledge.faq import faq_index, faq_index_built
 from knowledge.texts import t
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,14 @@ def inline_results(text: str, fallback: Language, limit: int = 5) -> list[Inline
     ]
 
 
+async def faq_ready() -> None:
+    """Wait for the FAQ index without blocking the event loop: start-up builds it in a thread, and a
+    question that arrives before it is done waits here, not in its turn, where every other update
+    (and the leases of replies being sent) would wait with it."""
+    if not faq_index_built():
+        await asyncio.get_running_loop().run_in_executor(None, faq_index)
+
+
 def command_name(text: str) -> str:
     """'/Check@icp_bot extra' -> 'check'."""
     return text.split(maxsplit=1)[0].lstrip("/").split("@", 1)[0].lower()
@@ -85,6 +94,7 @@ class TelegramHandlers:
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None
+        await faq_ready()  # free text may be a question: the turn must not build the index on the loop
         await self.pipeline.run(update, context.bot, Text(incoming(message.text or ""), message.message_id))
 
     async def on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -108,6 +118,7 @@ class TelegramHandlers:
         if query is None:
             return
         fallback = normalize_language(query.from_user.language_code if query.from_user else None, self.default_language)
+        await faq_ready()
         await query.answer(inline_results(incoming(query.query), fallback), cache_time=300, is_personal=False)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

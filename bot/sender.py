@@ -101,8 +101,11 @@ def retry_delay(attempts: int) -> timedelta:
 class ReplySender:
     def __init__(self, turns: Turns) -> None:
         self.turns = turns
-        # A send must end before its lease does, or another process could take the entry over.
-        self.budget = max(1.0, turns.lease.total_seconds() * 2 / 3)
+        # A lease must not run out while its holder sends, or another process could send the same
+        # entry. So no message of an entry is begun once half the lease has passed: the rest is
+        # given back and sent later. (A message under way is not cancelled: Telegram may have it
+        # already, and it would be sent again.)
+        self.start_within = turns.lease.total_seconds() / 2
 
     async def answer(self, query: CallbackQuery, toast: str | None) -> None:
         """Answer a pressed button at once (the client shows a spinner until then). Not stored: a
@@ -115,26 +118,29 @@ class ReplySender:
     async def deliver(self, bot: Bot, entries: list[Entry]) -> bool:
         """Send leased entries in order. After one fails, the rest are given back untouched, so a
         chat's replies keep their order. True when everything went out."""
+        leased_at = asyncio.get_running_loop().time()
         for i, entry in enumerate(entries):
-            if not await self._send_entry(bot, entry):
+            if not await self._send_entry(bot, entry, leased_at):
                 for rest in entries[i + 1 :]:
                     await self._record(self.turns.failed, rest.id, rest.done, None)
                 return False
         return True
 
-    async def _send_entry(self, bot: Bot, entry: Entry) -> bool:
+    async def _send_entry(self, bot: Bot, entry: Entry, leased_at: float) -> bool:
         calls = messages(entry)
         done = entry.done
+        loop = asyncio.get_running_loop()
         try:
-            async with asyncio.timeout(self.budget):
-                while done < len(calls):
-                    try:
-                        await calls[done](bot)
-                    except Exception as exc:
-                        if classify_send(exc) is not SendFault.REFUSED:
-                            raise
-                        log.warning("Telegram refused a reply to chat %s; skipped: %s", entry.chat_id, exc)
-                    done += 1
+            while done < len(calls):
+                if loop.time() > leased_at + self.start_within:
+                    raise TimeoutError("half the lease has passed")
+                try:
+                    await calls[done](bot)
+                except Exception as exc:
+                    if classify_send(exc) is not SendFault.REFUSED:
+                        raise
+                    log.warning("Telegram refused a reply to chat %s; skipped: %s", entry.chat_id, exc)
+                done += 1
         except Exception as exc:
             fault = classify_send(exc)
             if fault is SendFault.BLOCKED:
@@ -173,6 +179,7 @@ class ReplySender:
         the others give theirs back untouched, so an outage costs one failed call per round."""
         await self.turns.retry_marks()
         entries = await self.turns.claim_due()
+        leased_at = asyncio.get_running_loop().time()
         by_chat: dict[int, list[Entry]] = {}
         for entry in entries:
             by_chat.setdefault(entry.chat_id, []).append(entry)
@@ -188,7 +195,7 @@ class ReplySender:
                         for rest in owed[i:]:
                             await self._record(self.turns.failed, rest.id, rest.done, None)
                         return
-                    if not await self._send_entry(bot, entry):
+                    if not await self._send_entry(bot, entry, leased_at):
                         outage.set()
                         for rest in owed[i + 1 :]:
                             await self._record(self.turns.failed, rest.id, rest.done, None)

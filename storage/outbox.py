@@ -51,7 +51,8 @@ _PUT = Prepared(
 )
 _SENT = Prepared(delete(Outbox).where(Outbox.c.id == bindparam("b_id")))
 _COLUMNS = (Outbox.c.id, Outbox.c.chat_id, Outbox.c.message_id, Outbox.c.payload, Outbox.c.done, Outbox.c.attempts)
-_FREE = or_(Outbox.c.claimed_until.is_(None), Outbox.c.claimed_until < bindparam("b_now"))
+# Nobody holds it: never leased, given back, or its lease ran out before `b_free` (see Turns).
+_FREE = or_(Outbox.c.claimed_until.is_(None), Outbox.c.claimed_until < bindparam("b_free"))
 # What a chat is owed from before this turn (nothing, nearly always: one indexed look-up).
 _OWED_TO_CHAT = Prepared(select(*_COLUMNS).where(Outbox.c.chat_id == bindparam("b_chat"), _FREE).order_by(Outbox.c.id))
 
@@ -132,10 +133,10 @@ def put(
     return Entry(entry_id, chat_id, list(replies), message_id)
 
 
-def owed_to_chat(conn: Connection, chat_id: int, worker: str, until: datetime, now: datetime) -> list[Entry]:
+def owed_to_chat(conn: Connection, chat_id: int, worker: str, until: datetime, free: datetime) -> list[Entry]:
     """Replies the chat is still owed from earlier turns that nobody is sending, leased to `worker`
     so that they go out before this turn's."""
-    rows = _OWED_TO_CHAT.rows(conn, {"b_chat": chat_id, "b_now": now})
+    rows = _OWED_TO_CHAT.rows(conn, {"b_chat": chat_id, "b_free": free})
     if not rows:
         return []
     entries = [_entry(r) for r in rows]
@@ -144,19 +145,21 @@ def owed_to_chat(conn: Connection, chat_id: int, worker: str, until: datetime, n
 
 
 # --- outside a turn ---------------------------------------------------------------------------
-def claim_for_update(conn: Connection, update_id: int, worker: str, until: datetime, now: datetime) -> Entry | None:
+def claim_for_update(conn: Connection, update_id: int, worker: str, until: datetime, free: datetime) -> Entry | None:
     """A redelivered update: its replies, if they were never sent and nobody is sending them now."""
     query = select(*_COLUMNS).where(Outbox.c.update_id == update_id, _FREE)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    row = conn.execute(query, {"b_now": now}).first()
+    row = conn.execute(query, {"b_free": free}).first()
     if row is None:
         return None
     _lease(conn, [row[0]], worker, until)
     return _entry(row)
 
 
-def claim_due(conn: Connection, worker: str, until: datetime, now: datetime, limit: int = 100) -> list[Entry]:
+def claim_due(
+    conn: Connection, worker: str, until: datetime, now: datetime, free: datetime, limit: int = 100
+) -> list[Entry]:
     """Replies whose retry is due and that nobody holds, oldest first (the sender job)."""
     query = (
         select(*_COLUMNS)
@@ -166,7 +169,7 @@ def claim_due(conn: Connection, worker: str, until: datetime, now: datetime, lim
     )
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    entries = [_entry(r) for r in conn.execute(query, {"b_now": now})]
+    entries = [_entry(r) for r in conn.execute(query, {"b_now": now, "b_free": free})]
     _lease(conn, [e.id for e in entries], worker, until)
     return entries
 

@@ -16,9 +16,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from dialogs.router import Session
 from dialogs.screens import Outcome
@@ -32,6 +34,7 @@ from storage.sessions import load_session, save_session
 log = logging.getLogger(__name__)
 
 DEFAULT_LEASE = timedelta(seconds=30)
+T = TypeVar("T")
 
 
 def worker_id() -> str:
@@ -68,6 +71,7 @@ def _apply(
     delivery: Delivery | None,
     worker: str,
     lease: timedelta,
+    free: datetime,
 ) -> TurnResult:
     session = load_session(conn, user_id, language_hint, display_name)
     outcome = decide(session)
@@ -80,8 +84,8 @@ def _apply(
             outbox.mark_processed(conn, delivery.update_id, now)
         except IntegrityError as exc:
             raise _Redelivered from exc
-    until = now + lease
-    outgoing = outbox.owed_to_chat(conn, delivery.chat_id, worker, until, now)
+    until = utcnow() + lease  # from now, not from the turn's start: deciding may have taken a while
+    outgoing = outbox.owed_to_chat(conn, delivery.chat_id, worker, until, free)
     if outcome.replies:
         outgoing.append(
             outbox.put(
@@ -100,6 +104,34 @@ class Turns:
         # deleted by `retry_marks` as soon as it can, and meanwhile this process's lease keeps
         # others from sending them again.
         self._unmarked: set[int] = set()
+        self._outage_since: datetime | None = None  # the database has failed since then
+        self._grace: tuple[datetime, datetime] | None = None  # (outage start, end of the grace after it)
+
+    async def _run(self, fn: Callable[..., T], *args: object) -> T:
+        """`db.run`, noting when the database stops and starts answering (see `_free`)."""
+        try:
+            result = await self.db.run(fn, *args)
+        except (DBAPIError, PoolTimeout, OSError):
+            self._outage_since = self._outage_since or utcnow()
+            raise
+        if self._outage_since is not None:
+            self._grace = (self._outage_since, utcnow() + self.lease)
+            self._outage_since = None
+        return result
+
+    def _free(self, now: datetime) -> datetime:
+        """Leases that ran out before this moment may be taken over. Around an outage of the
+        database (from one lease before this process first met it, to one lease after it answered
+        again), a lease that ran out is left to its holder: the holder may have sent its entry and
+        been unable to record that while the database was away."""
+        if self._outage_since is not None:  # not answering, as far as this process knows
+            return min(now, self._outage_since - self.lease)
+        if self._grace is not None:
+            started, until = self._grace
+            if now < until:
+                return min(now, started - self.lease)
+            self._grace = None
+        return now
 
     async def apply(
         self,
@@ -114,37 +146,40 @@ class Turns:
         sending it."""
         if self._unmarked:  # before this turn may lease one of them again
             await self.retry_marks()
+        free = self._free(utcnow())
         try:
-            return await self.db.run(
-                _apply, user_id, language_hint, display_name, decide, delivery, self.worker, self.lease
+            return await self._run(
+                _apply, user_id, language_hint, display_name, decide, delivery, self.worker, self.lease, free
             )
         except _Redelivered:
             assert delivery is not None and delivery.update_id is not None
             now = utcnow()
-            entry = await self.db.run(outbox.claim_for_update, delivery.update_id, self.worker, now + self.lease, now)
+            entry = await self._run(
+                outbox.claim_for_update, delivery.update_id, self.worker, now + self.lease, self._free(now)
+            )
             return TurnResult(Outcome(), [entry] if entry else [], redelivered=True)
 
     async def claim_due(self, limit: int = 100) -> list[Entry]:
         if self._unmarked:
             await self.retry_marks()
         now = utcnow()
-        return await self.db.run(outbox.claim_due, self.worker, now + self.lease, now, limit)
+        return await self._run(outbox.claim_due, self.worker, now + self.lease, now, self._free(now), limit)
 
     async def sent(self, entry_id: int) -> None:
         try:
-            await self.db.run(outbox.sent, entry_id)
+            await self._run(outbox.sent, entry_id)
         except Exception:
             self._unmarked.add(entry_id)
             raise
 
     async def failed(self, entry_id: int, done: int, retry_at: datetime | None) -> None:
         """Give the entry back: `done` messages went out, the rest is tried again from `retry_at`."""
-        await self.db.run(outbox.release, entry_id, self.worker, done, retry_at)
+        await self._run(outbox.release, entry_id, self.worker, done, retry_at)
 
     async def retry_marks(self) -> None:
         for entry_id in sorted(self._unmarked):
-            await self.db.run(outbox.sent, entry_id)
+            await self._run(outbox.sent, entry_id)
             self._unmarked.discard(entry_id)
 
     async def prune(self) -> int:
-        return await self.db.run(outbox.prune, utcnow())
+        return await self._run(outbox.prune, utcnow())

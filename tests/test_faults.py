@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 import pytest
 from sqlalchemy import Connection, func, select
+from sqlalchemy.exc import OperationalError
 
 import storage.turns
 from benchmarks.workload import STEPS, UpdateStream
@@ -267,10 +268,12 @@ async def test_a_failed_commit_is_not_acknowledged_and_leaves_the_process_workin
         url = f"http://{host}:{port}"
         try:
             assert await _post(f"{url}/tg", factory.message(USER, "/check")) == 200
-            press = factory.press(USER, "d:check:location:a:mainland", 1)
+            codes = factory.message(USER, "/codes")  # its statements go beyond the per-turn hot path
             with immutable(Path(f"{db_path}-wal")):
-                assert await _post(f"{url}/tg", press) == 503  # not applied: Telegram delivers it again
-            assert await _post(f"{url}/tg", press) == 200  # the redelivery
+                assert await _post(f"{url}/tg", codes) == 503  # not applied: Telegram delivers it again
+            assert await _post(f"{url}/tg", codes) == 200  # the redelivery
+            press = factory.press(USER, "d:check:location:a:mainland", 1)
+            assert await _post(f"{url}/tg", press) == 200
             assert await _post(f"{url}/tg", factory.message(USER, "/codes")) == 200  # beyond the hot path
             assert await _post(f"{url}/tg", factory.message(USER, "/progress")) == 200
             async with aiohttp.ClientSession() as http, http.get(f"{url}/healthz") as resp:
@@ -281,7 +284,7 @@ async def test_a_failed_commit_is_not_acknowledged_and_leaves_the_process_workin
     sent = [c.text for c in request.to_chat(USER)]
     assert not any("Sorry" in t for t in sent), sent
     assert sum("Who provides the server?" in t for t in sent) == 1
-    assert any("service codes" in t.lower() for t in sent) and any("Preparing" in t for t in sent), sent
+    assert sum("service codes" in t.lower() for t in sent) == 2 and any("Preparing" in t for t in sent), sent
 
 
 # --- two turns of one user at once, on two processes (PostgreSQL) ----------------------------------------
@@ -373,3 +376,49 @@ async def test_concurrent_users_never_see_a_reply_before_its_turn_is_committed(t
         )
         assert verdicts == len(users)
         assert await bot.app_service_db_run(owed) == 0
+
+
+# --- a database outage right after Telegram accepted a reply -------------------------------------------
+class BreaksTheDatabaseAfterSending(RecordingRequest):
+    """Telegram accepts the reply; at that moment the database becomes unwritable (`chattr +i` on
+    the WAL), so the sender cannot record that the reply went out."""
+
+    def __init__(self, wal: Path, immutable: Any) -> None:
+        super().__init__()
+        self.wal, self.immutable, self.armed = wal, immutable, False
+        self.outage: Any = None
+
+    async def do_request(self, url: str, method: str, request_data: Any = None, *args: Any, **kwargs: Any) -> Any:
+        answer = await super().do_request(url, method, request_data, *args, **kwargs)
+        if self.armed and api_method(url) == "sendMessage":
+            self.armed = False
+            self.outage = self.immutable(self.wal)
+            self.outage.__enter__()
+        return answer
+
+
+async def test_a_reply_sent_just_before_the_database_went_away_is_not_sent_again(
+    tmp_path: Path, immutable: Any
+) -> None:
+    """The holder could not record its reply while the database was away, and its lease ran out
+    meanwhile. Another process that saw the outage leaves such a lease to its holder for one lease
+    more after the database is back; the holder records the reply then: it went out once."""
+    path = tmp_path / "bot.db"
+    url = f"sqlite:///{path}"
+    request = BreaksTheDatabaseAfterSending(Path(f"{path}-wal"), immutable)
+    async with (
+        BotHarness(url, request=request, outbox_lease_seconds=0.5, database_wait_seconds=0) as holder,
+        BotHarness(url, outbox_lease_seconds=0.5) as other,
+    ):
+        request.armed = True
+        await holder.send(USER, "/check")  # accepted by Telegram; then the database is unwritable
+        await asyncio.sleep(0.6)  # the holder's lease runs out while the database is away
+        with pytest.raises(OperationalError):  # the other process cannot take it over (nor write)
+            await other.parts.sender.retry_due(other.app.bot)
+        request.outage.__exit__(None, None, None)
+        assert await other.parts.sender.retry_due(other.app.bot) == 0  # left to its holder
+        await holder.parts.sender.retry_due(holder.app.bot)  # the holder records it
+        await asyncio.sleep(0.6)
+        assert await other.parts.sender.retry_due(other.app.bot) == 0
+    sent = [c for c in request.calls if c.method == "sendMessage"] + other.request.named("sendMessage")
+    assert len(sent) == 1, sent

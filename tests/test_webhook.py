@@ -250,7 +250,7 @@ async def test_a_nul_in_a_message_is_answered_on_postgresql(
     from tests.harness import BotHarness
 
     async with BotHarness(postgres_url) as bot:
-        calls = await bot.send(USER, "what is a service code\x00 SECRETWORD")
+        calls = await bot.send(USER, "hello\x00 SECRETWORD there")  # a question the FAQ records as missed
         assert bot.errors() == 0
         assert calls and not any("something went wrong" in c.text for c in calls)
     assert "SECRETWORD" not in caplog.text
