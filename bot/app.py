@@ -98,6 +98,10 @@ def assemble(
         _freeze_startup_objects()
 
     async def post_shutdown(_app: Application) -> None:
+        try:
+            await service.turns.flush()
+        except Exception as exc:
+            log.warning("sent replies not recorded at shutdown (%s); they may be sent again", describe(exc))
         await service.db.dispose()
 
     builder = builder.post_init(post_init).post_shutdown(post_shutdown)

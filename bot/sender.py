@@ -145,7 +145,7 @@ class ReplySender:
             fault = classify_send(exc)
             if fault is SendFault.BLOCKED:
                 await self.blocked(entry.chat_id)
-                await self._record(self.turns.sent, entry.id)  # nothing more goes to this chat
+                self.turns.sent(entry.id)  # nothing more goes to this chat
                 return True
             if fault is SendFault.RETRY:
                 log.warning("reply to chat %s not sent (%s); it will be retried", entry.chat_id, describe(exc))
@@ -154,12 +154,12 @@ class ReplySender:
             retry_at = datetime.now(UTC) + retry_delay(entry.attempts)
             await self._record(self.turns.failed, entry.id, done, retry_at)
             return False
-        await self._record(self.turns.sent, entry.id)
+        self.turns.sent(entry.id)
         return True
 
     async def _record(self, fn: Callable[..., Awaitable[None]], *args: object) -> None:
-        """What went out, on the database. If it cannot be written now, the entry stays leased to
-        this process until it can (storage/turns.py), or until the lease runs out."""
+        """A lease given back, on the database. If it cannot be written now, the entry stays leased
+        to this process until the lease runs out, and is sent then."""
         try:
             await fn(*args)
         except Exception as exc:
@@ -177,7 +177,6 @@ class ReplySender:
         """Send every entry whose retry is due and that nobody holds; returns how many went out.
         Chats in parallel, each chat's entries in order; once one chat meets an unreachable Bot API
         the others give theirs back untouched, so an outage costs one failed call per round."""
-        await self.turns.retry_marks()
         entries = await self.turns.claim_due()
         leased_at = asyncio.get_running_loop().time()
         by_chat: dict[int, list[Entry]] = {}

@@ -263,13 +263,15 @@ ProcessedUpdate = Table(
 # Replies a committed turn owes a chat, until Telegram accepted them (then the row is deleted, so
 # the table holds only what is owed). A row is leased to the process sending it (`claimed_by`
 # until `claimed_until`); `done` counts the messages of `payload` already accepted, so a retry
-# resumes after them. See storage/outbox.py.
+# resumes after them. See storage/outbox.py. No secondary index: each would be one more page
+# written by every turn's commit, and the table is scanned whole while it holds a few rows (a
+# long Bot API outage makes it longer for its duration only).
 Outbox = Table(
     "outbox",
     metadata,
     _id(),
-    Column("chat_id", BigInteger, nullable=False, index=True),
-    Column("update_id", BigInteger, unique=True),  # the update that caused it, if any
+    Column("chat_id", BigInteger, nullable=False),
+    Column("update_id", BigInteger),  # the update that caused it, if any
     Column("message_id", BigInteger),  # the message whose button was pressed: edits go there
     _json("payload"),
     _count("done"),

@@ -183,9 +183,10 @@ def _lease(conn: Connection, ids: list[int], worker: str, until: datetime) -> No
         )
 
 
-def sent(conn: Connection, entry_id: int) -> None:
-    """Telegram accepted every message of the entry: it is owed no more."""
-    _SENT.run(conn, {"b_id": entry_id})
+def sent(conn: Connection, entry_ids: list[int]) -> None:
+    """Telegram accepted every message of these entries: they are owed no more."""
+    if entry_ids:
+        _SENT.run_many(conn, [{"b_id": i} for i in entry_ids])
 
 
 def release(conn: Connection, entry_id: int, worker: str, done: int, retry_at: datetime | None) -> None:

@@ -100,20 +100,24 @@ class Turns:
         self.db = db
         self.worker = worker or worker_id()
         self.lease = lease
-        # Entries Telegram accepted whose row could not be deleted (the database failed meanwhile):
-        # deleted by `retry_marks` as soon as it can, and meanwhile this process's lease keeps
-        # others from sending them again.
-        self._unmarked: set[int] = set()
+        # Entries Telegram accepted, not yet deleted: every transaction of this process deletes them
+        # first (the sender job makes one at least every OUTBOX_RETRY_SECONDS). A commit of its own
+        # for each would cost as much as the turn's; meanwhile this process's lease keeps others
+        # from sending them again.
+        self._sent: set[int] = set()
         self._outage_since: datetime | None = None  # the database has failed since then
         self._grace: tuple[datetime, datetime] | None = None  # (outage start, end of the grace after it)
 
     async def _run(self, fn: Callable[..., T], *args: object) -> T:
-        """`db.run`, noting when the database stops and starts answering (see `_free`)."""
+        """`fn(connection, *args)` in one transaction that also deletes the entries sent since the
+        last one; notes when the database stops and starts answering (see `_free`)."""
+        sent = sorted(self._sent)
         try:
-            result = await self.db.run(fn, *args)
+            result = await self.db.run(_recording_sent, sent, fn, *args)
         except (DBAPIError, PoolTimeout, OSError):
             self._outage_since = self._outage_since or utcnow()
             raise
+        self._sent.difference_update(sent)
         if self._outage_since is not None:
             self._grace = (self._outage_since, utcnow() + self.lease)
             self._outage_since = None
@@ -144,8 +148,6 @@ class Turns:
         """One turn in one transaction; the replies to send come back leased to this process. A
         redelivered update changes nothing and brings back only what it still owes, if nobody is
         sending it."""
-        if self._unmarked:  # before this turn may lease one of them again
-            await self.retry_marks()
         free = self._free(utcnow())
         try:
             return await self._run(
@@ -160,26 +162,33 @@ class Turns:
             return TurnResult(Outcome(), [entry] if entry else [], redelivered=True)
 
     async def claim_due(self, limit: int = 100) -> list[Entry]:
-        if self._unmarked:
-            await self.retry_marks()
+        """Entries due for another attempt that nobody holds, leased to this process (the sender
+        job; it also records what was sent since this process's last transaction)."""
         now = utcnow()
         return await self._run(outbox.claim_due, self.worker, now + self.lease, now, self._free(now), limit)
 
-    async def sent(self, entry_id: int) -> None:
-        try:
-            await self._run(outbox.sent, entry_id)
-        except Exception:
-            self._unmarked.add(entry_id)
-            raise
+    def sent(self, entry_id: int) -> None:
+        """Telegram accepted every message of the entry: deleted with this process's next transaction."""
+        self._sent.add(entry_id)
+
+    async def flush(self) -> None:
+        """Delete the sent entries now (at shutdown: else they would be sent again once their lease
+        ran out)."""
+        if self._sent:
+            await self._run(_nothing)
 
     async def failed(self, entry_id: int, done: int, retry_at: datetime | None) -> None:
         """Give the entry back: `done` messages went out, the rest is tried again from `retry_at`."""
         await self._run(outbox.release, entry_id, self.worker, done, retry_at)
 
-    async def retry_marks(self) -> None:
-        for entry_id in sorted(self._unmarked):
-            await self._run(outbox.sent, entry_id)
-            self._unmarked.discard(entry_id)
-
     async def prune(self) -> int:
         return await self._run(outbox.prune, utcnow())
+
+
+def _nothing(_conn: Connection) -> None:
+    return None
+
+
+def _recording_sent(conn: Connection, sent: list[int], fn: Callable[..., T], *args: object) -> T:
+    outbox.sent(conn, sent)
+    return fn(conn, *args)

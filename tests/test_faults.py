@@ -53,8 +53,14 @@ def state(conn: Connection, user: int = USER) -> tuple:
     return (tuple(row) if row else None, turns)
 
 
-def owed(conn: Connection) -> int:
+def _owed(conn: Connection) -> int:
     return conn.execute(select(func.count()).select_from(Outbox)).scalar_one()
+
+
+async def owed(bot: BotHarness) -> int:
+    """Entries still owed, once what the process sent is recorded (with its next transaction)."""
+    await bot.service.turns.flush()
+    return await bot.app_service_db_run(_owed)
 
 
 def texts(bot: BotHarness, user: int = USER) -> list[str]:
@@ -80,9 +86,18 @@ async def test_killed_between_commit_and_reply_the_reply_is_sent_once_the_lease_
         await asyncio.sleep(0.6)
         assert await second.parts.sender.retry_due(second.app.bot) == 1  # the lease ran out: sent now
         assert any("Who provides the server?" in t for t in texts(second))
-        assert await second.app_service_db_run(owed) == 0
+        assert await owed(second) == 0
         calls = await second.feed(press)  # a further redelivery sends nothing
         assert [c.method for c in calls] == ["answerCallbackQuery"]
+
+
+async def test_a_clean_stop_records_every_reply_sent_so_a_restart_sends_none_again(sqlite_url: str) -> None:
+    async with BotHarness(sqlite_url, outbox_lease_seconds=0.2) as first:
+        await first.send(USER, "/check")  # sent; recorded with the next transaction, or at shutdown
+    async with BotHarness(sqlite_url, outbox_lease_seconds=0.2) as second:
+        await asyncio.sleep(0.3)
+        assert await second.parts.sender.retry_due(second.app.bot) == 0
+        assert await owed(second) == 0
 
 
 async def test_killed_before_the_commit_nothing_is_half_written(
@@ -126,7 +141,7 @@ async def test_replies_the_bot_api_did_not_take_are_sent_when_it_answers_again(s
         assert await bot.parts.sender.retry_due(bot.app.bot) == 2
         assert sum("Who provides the server?" in t for t in texts(bot)) == 1
         assert sum("Where is your server?" in t for t in texts(bot, USER + 1)) == 1
-        assert await bot.app_service_db_run(owed) == 0
+        assert await owed(bot) == 0
         assert "Sorry" not in " ".join(texts(bot))
 
 
@@ -148,7 +163,7 @@ async def test_a_user_who_blocked_the_bot_is_marked_and_owed_nothing(sqlite_url:
         await bot.send(USER, "/check")
         bot.request.blocked_users.add(USER)
         await bot.tap(USER, "Chinese mainland")
-        assert await bot.app_service_db_run(owed) == 0
+        assert await owed(bot) == 0
         blocked = await bot.app_service_db_run(
             lambda c: c.execute(select(User.c.blocked_at).where(User.c.id == USER)).scalar_one()
         )
@@ -375,7 +390,7 @@ async def test_concurrent_users_never_see_a_reply_before_its_turn_is_committed(t
             ).scalar_one()
         )
         assert verdicts == len(users)
-        assert await bot.app_service_db_run(owed) == 0
+        assert await owed(bot) == 0
 
 
 # --- a database outage right after Telegram accepted a reply -------------------------------------------

@@ -36,9 +36,7 @@ def upgrade() -> None:
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("update_id"),
     )
-    op.create_index("ix_outbox_chat_id", "outbox", ["chat_id"])
     with op.batch_alter_table("processed_updates") as batch:
         batch.drop_column("replies")
 
@@ -46,5 +44,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("processed_updates") as batch:
         batch.add_column(sa.Column("replies", sa.JSON(none_as_null=True), nullable=True))
-    op.drop_index("ix_outbox_chat_id", "outbox")
     op.drop_table("outbox")
