@@ -34,8 +34,7 @@ _PROCESSED = Prepared(
     ProcessedUpdate.insert().values(update_id=bindparam("update_id"), created_at=bindparam("created_at"))
 )
 _PUT = Prepared(
-    Outbox.insert()
-    .values(
+    Outbox.insert().values(
         chat_id=bindparam("chat_id"),
         update_id=bindparam("update_id"),
         message_id=bindparam("message_id"),
@@ -47,9 +46,10 @@ _PUT = Prepared(
         next_attempt_at=bindparam("now"),
         created_at=bindparam("now"),
     )
-    .returning(Outbox.c.id)
 )
-_SENT = Prepared(delete(Outbox).where(Outbox.c.id == bindparam("b_id")))
+# Only by the lease's holder: SQLite gives a deleted row's id to the next row, so an id alone could
+# name another process's newer entry.
+_SENT = Prepared(delete(Outbox).where(Outbox.c.id == bindparam("b_id"), Outbox.c.claimed_by == bindparam("b_worker")))
 _COLUMNS = (Outbox.c.id, Outbox.c.chat_id, Outbox.c.message_id, Outbox.c.payload, Outbox.c.done, Outbox.c.attempts)
 # Nobody holds it: never leased, given back, or its lease ran out before `b_free` (see Turns).
 _FREE = or_(Outbox.c.claimed_until.is_(None), Outbox.c.claimed_until < bindparam("b_free"))
@@ -129,8 +129,7 @@ def put(
         "until": until,
         "now": now,
     }
-    (entry_id,) = _PUT.rows(conn, params)[0]
-    return Entry(entry_id, chat_id, list(replies), message_id)
+    return Entry(_PUT.insert(conn, params), chat_id, list(replies), message_id)
 
 
 def owed_to_chat(conn: Connection, chat_id: int, worker: str, until: datetime, free: datetime) -> list[Entry]:
@@ -183,10 +182,10 @@ def _lease(conn: Connection, ids: list[int], worker: str, until: datetime) -> No
         )
 
 
-def sent(conn: Connection, entry_ids: list[int]) -> None:
-    """Telegram accepted every message of these entries: they are owed no more."""
+def sent(conn: Connection, entry_ids: list[int], worker: str) -> None:
+    """Telegram accepted every message of these entries, sent by `worker`: they are owed no more."""
     if entry_ids:
-        _SENT.run_many(conn, [{"b_id": i} for i in entry_ids])
+        _SENT.run_many(conn, [{"b_id": i, "b_worker": worker} for i in entry_ids])
 
 
 def release(conn: Connection, entry_id: int, worker: str, done: int, retry_at: datetime | None) -> None:

@@ -113,7 +113,7 @@ class Turns:
         last one; notes when the database stops and starts answering (see `_free`)."""
         sent = sorted(self._sent)
         try:
-            result = await self.db.run(_recording_sent, sent, fn, *args)
+            result = await self.db.run(_recording_sent, sent, self.worker, fn, *args)
         except (DBAPIError, PoolTimeout, OSError):
             self._outage_since = self._outage_since or utcnow()
             raise
@@ -189,6 +189,6 @@ def _nothing(_conn: Connection) -> None:
     return None
 
 
-def _recording_sent(conn: Connection, sent: list[int], fn: Callable[..., T], *args: object) -> T:
-    outbox.sent(conn, sent)
+def _recording_sent(conn: Connection, sent: list[int], worker: str, fn: Callable[..., T], *args: object) -> T:
+    outbox.sent(conn, sent, worker)
     return fn(conn, *args)

@@ -193,3 +193,28 @@ async def test_three_processes_migrating_an_empty_database_at_once_all_succeed(d
     finally:
         for db in dbs:
             await db.dispose()
+
+
+async def test_a_sent_mark_never_deletes_another_process_entry_that_took_the_same_id(sqlite_url: str) -> None:
+    """SQLite gives a deleted row's id to the next row. Process A sent entry 1 and has not yet
+    recorded it (its mark rides on its next transaction); meanwhile the row went away (the user's
+    /forget, in process B) and B's next reply took id 1. A's mark must not delete B's reply."""
+    from dialogs.screens import Outcome, Reply
+    from storage.turns import Delivery, Turns
+
+    a_db, b_db = Database(sqlite_url), Database(sqlite_url)
+    try:
+        await a_db.upgrade()
+        a, b = Turns(a_db, worker="a"), Turns(b_db, worker="b")
+        reply = Outcome(replies=[Reply("hello")])
+        first = await a.apply(1, "en", "", lambda _s: reply, Delivery(chat_id=1, update_id=10))
+        a.sent(first.outgoing[0].id)
+        await b_db.run(outbox.forget_chat, 1)
+        second = await b.apply(2, "en", "", lambda _s: reply, Delivery(chat_id=2, update_id=11))
+        assert second.outgoing[0].id == first.outgoing[0].id  # the id was given again
+        await a.flush()
+        owed = await b_db.run(lambda c: c.execute(select(Outbox.c.chat_id)).scalars().all())
+        assert owed == [2]
+    finally:
+        await a_db.dispose()
+        await b_db.dispose()

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
+    op.create_index("ix_outbox_chat_id", "outbox", ["chat_id"])
     with op.batch_alter_table("processed_updates") as batch:
         batch.drop_column("replies")
 
@@ -44,4 +45,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("processed_updates") as batch:
         batch.add_column(sa.Column("replies", sa.JSON(none_as_null=True), nullable=True))
+    op.drop_index("ix_outbox_chat_id", table_name="outbox")
     op.drop_table("outbox")
