@@ -192,11 +192,7 @@ async def _run_one(url: str, processes: int, users: int, in_flight: int, warmup:
                 with log.open("wb") as stderr:
                     procs.append(
                         subprocess.Popen(
-                            (
-                                [sys.executable, "/tmp/profbot.py"]
-                                if os.environ.get("PROFBOT")
-                                else [sys.executable, "-m", "bot", "run", "--webhook"]
-                            ),
+                            [sys.executable, "-m", "bot", "run", "--webhook"],
                             cwd=ROOT,
                             env=_env(url, api_port, port),
                             stdout=subprocess.DEVNULL,
