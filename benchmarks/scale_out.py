@@ -205,7 +205,7 @@ async def _run_one(url: str, processes: int, users: int, in_flight: int, warmup:
                     await _wait_healthy(http, port, proc, log)
                 urls = [f"http://127.0.0.1:{port}/tg" for port in ports]
                 stream = UpdateStream()
-                await _drive(http, urls, stream.journeys(warmup, first_user=1), in_flight)  # not measured
+                await _drive(http, urls, stream.journeys(min(warmup, users), first_user=1), in_flight)  # not measured
                 updates = stream.journeys(users, first_user=1_000_000)
                 started = time.perf_counter()
                 latencies, refused = await _drive(http, urls, updates, in_flight)

@@ -45,3 +45,13 @@ def test_the_minute_table_sums_each_configurations_runs() -> None:
     table = minute_table(runs)
     assert "| sqlite-normal | 2 | 600 | 0.00 | 600 | 1.50× | 0 |" in table
     assert "| baseline | 2 | 800 | 1.00 | 400 | 1.00× | 0 |" in table
+
+
+def test_the_scale_out_run_posts_every_turn_over_http_to_two_processes() -> None:
+    """Two real webhook processes on a fresh PostgreSQL database: every turn answered 200, no error."""
+    from benchmarks.scale_out import run_one as run_scale_out
+
+    result = run_scale_out(processes=2, users=6, in_flight=3)
+    assert result["turns"] == 6 * TURNS_PER_USER
+    assert result["errors"] == 0 and result["refused_posts"] == 0
+    assert result["turns_per_s"] > 0 and result["p99_ms"] >= result["p50_ms"] > 0
