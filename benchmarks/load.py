@@ -13,7 +13,8 @@ and p50/p99 per-turn latency over complete journeys (7 button turns and a free q
 users interleaved), p99 when paced at 500 turns/s, peak RSS, RSS added per 1,000 active
 conversations (10,000 users left mid-dialog), and errors. Separately: cold start with 10,000 and
 100,000 users stored (the median of five starts each), and 64 users at once from two processes on
-one SQLite file.
+one SQLite file; and PostgreSQL behind 1, 2 and 4 webhook processes over real HTTP
+(benchmarks/scale_out.py).
 
 With more than one user in flight every Bot API call of the recording transport yields to the
 event loop once, as a network call would; otherwise one user's updates would run to the end
@@ -592,7 +593,7 @@ def main() -> None:
         "--skip",
         nargs="*",
         default=[],
-        help="configurations, or 'side-by-side' / 'minute' / 'cold' / 'contention', to skip",
+        help="configurations, or 'side-by-side' / 'minute' / 'cold' / 'contention' / 'scale-out', to skip",
     )
     parser.add_argument("--out", type=Path, help="also write the results as JSON (after each configuration)")
     parser.add_argument("--active", type=int, default=ACTIVE_USERS, help="users left mid-dialog per memory round")
@@ -690,6 +691,15 @@ def main() -> None:
             f"\n{c['users']} users at once from {c['processes']} processes on one SQLite file: {c['turns']} turns, "
             f"{c['errors']} errors, {c['locked']} 'database is locked'"
         )
+    if "scale-out" not in args.skip:
+        from benchmarks import scale_out
+
+        report["scale_out"] = []
+        for processes in scale_out.PROCESSES:
+            print(f"PostgreSQL, {processes} webhook processes over HTTP ...", file=sys.stderr)
+            report["scale_out"].append(scale_out.run_one(processes, args.users // 3, scale_out.IN_FLIGHT))
+            save()
+        print("\nPostgreSQL scale-out, round-robin over loopback HTTP\n" + scale_out.table(report["scale_out"]))
     save()
 
 

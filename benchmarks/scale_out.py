@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "4242:scale-out-bench-token"
 SECRET = "scale-out-secret"
 PROCESSES = (1, 2, 4)
+IN_FLIGHT = 32
 READY_TIMEOUT = 60.0
 BOT = {"id": 999000, "is_bot": True, "first_name": "ICP helper", "username": "icp_helper_bot"}
 
@@ -250,7 +251,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--processes", type=int, action="append", help="webhook processes (repeatable)")
     parser.add_argument("--users", type=int, default=300, help="users measured per configuration (8 turns each)")
-    parser.add_argument("--in-flight", type=int, default=32, help="users whose updates are posted at once")
+    parser.add_argument("--in-flight", type=int, default=IN_FLIGHT, help="users whose updates are posted at once")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--fake-api", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
