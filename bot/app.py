@@ -28,7 +28,7 @@ from bot.handlers import TelegramHandlers
 from bot.metrics import Metrics
 from bot.pipeline import TurnPipeline
 from bot.reminders import ReminderDispatcher
-from bot.sender import ReplySender
+from bot.sender import SENT_RECORD_SECONDS, ReplySender
 from bot.service import ConversationService
 from bot.support import SupportDesk
 from dialogs import faq_answers
@@ -124,6 +124,10 @@ def assemble(
     if jobs is not None:
         if settings.outbox_retry_seconds > 0:
             jobs.run_repeating(sender.job, interval=settings.outbox_retry_seconds, first=1, name="owed-replies")
+        # Replies Telegram accepted are recorded by this process's next transaction; in a quiet
+        # process that is this job, well before their lease runs out (else another would resend).
+        record_every = min(SENT_RECORD_SECONDS, settings.outbox_lease_seconds / 4)
+        jobs.run_repeating(sender.record_sent_job, interval=record_every, first=record_every, name="record-sent")
         if settings.reminder_interval_seconds > 0:
             dispatcher = ReminderDispatcher(service.db, sender)
             jobs.run_repeating(dispatcher.job, interval=settings.reminder_interval_seconds, first=5, name="reminders")

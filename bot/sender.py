@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 RETRY_CAP_S = 4.0  # an entry that failed is tried again within this long (and the job's interval)
 PARALLEL_CHATS = 8  # chats the job sends to at once (one chat's entries always in order)
+SENT_RECORD_SECONDS = 1.0  # a reply Telegram accepted is recorded in the database within this long
 
 
 def _transient(exc: BaseException) -> bool:
@@ -203,6 +204,12 @@ class ReplySender:
 
         await asyncio.gather(*(chat(owed) for owed in by_chat.values()))
         return sent
+
+    async def record_sent_job(self, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await self.turns.flush()
+        except Exception as exc:
+            log.warning("sent replies not recorded now (%s); the next transaction tries again", describe(exc))
 
     async def job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:

@@ -100,6 +100,20 @@ async def test_a_clean_stop_records_every_reply_sent_so_a_restart_sends_none_aga
         assert await owed(second) == 0
 
 
+async def test_a_quiet_process_records_what_it_sent_before_the_lease_runs_out(sqlite_url: str) -> None:
+    """With no retry job and no further turn, the replies Telegram accepted are still recorded well
+    within their lease, so no other process sends them again once it runs out."""
+    async with BotHarness(sqlite_url, outbox_lease_seconds=1, outbox_retry_seconds=0) as bot:
+        assert bot.app.job_queue is not None
+        await bot.app.job_queue.start()
+        try:
+            await bot.send(USER, "/check")  # sent; nothing else happens in this process
+            await asyncio.sleep(0.6)  # the job runs every quarter of a lease
+            assert await bot.app_service_db_run(_owed) == 0
+        finally:
+            await bot.app.job_queue.stop()
+
+
 async def test_killed_before_the_commit_nothing_is_half_written(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
