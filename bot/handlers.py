@@ -19,7 +19,8 @@ from bot.faults import describe, format_bug
 from bot.metrics import Metrics
 from bot.pipeline import TurnPipeline
 from bot.sender import telegram_call
-from dialogs.router import COMMANDS, Command, Press, Text, Unsupported
+from dialogs.router import COMMANDS
+from dialogs.session import Command, Press, Text, Unsupported
 from knowledge.domain import Language, normalize_language
 from knowledge.faq import faq_index, faq_index_built
 from knowledge.texts import t

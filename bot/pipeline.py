@@ -28,7 +28,7 @@ from bot.metrics import Metrics
 from bot.sender import ReplySender, telegram_call
 from bot.service import ConversationService
 from bot.support import SupportDesk, display_name
-from dialogs.router import Event
+from dialogs.session import Event
 from knowledge.domain import normalize_language
 from knowledge.texts import t
 from storage.turns import Delivery, TurnResult

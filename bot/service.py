@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from dialogs.router import Event, Router
+from dialogs.router import Router
+from dialogs.session import Event
 from knowledge.domain import Language, normalize_language
 from storage.db import Database
 from storage.turns import Delivery, TurnResult, Turns

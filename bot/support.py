@@ -19,7 +19,7 @@ from bot.render import split_text
 from bot.sender import ReplySender
 from bot.service import ConversationService
 from dialogs import actions, support_card
-from dialogs.router import SupportClosed
+from dialogs.session import SupportClosed
 from knowledge.domain import Language, normalize_language
 from knowledge.texts import t
 from storage import support as repo

@@ -6,15 +6,11 @@ entry's related action, and a way back into the dialog the user was in.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from dialogs.screens import Button, LogEntry, Outcome, Reply
+from dialogs.session import Session
 from knowledge.domain import Language
 from knowledge.faq import FaqEntry, faq_index
 from knowledge.texts import t
-
-if TYPE_CHECKING:  # the router imports this module
-    from dialogs.router import Session
 
 ACTIONS = {
     "check": ("btn.check", "m:check"),

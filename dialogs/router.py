@@ -8,16 +8,15 @@ serves Telegram, the terminal chat and the tests.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from dialogs import actions, codes, faq_answers, progress
 from dialogs.ports import UserData
 from dialogs.registry import dialogs, get
 from dialogs.screens import Button, LogEntry, Outcome, Reply
+from dialogs.session import Command, DialogRecord, Event, Press, Session, SupportClosed, Text, Unsupported
 from dialogs.spec import Conversation, Dialog, InvalidTypedAnswer
-from knowledge.domain import LANGUAGES, Language
+from knowledge.domain import LANGUAGES
 from knowledge.service_codes import mask
 from knowledge.texts import t
 
@@ -41,65 +40,6 @@ COMMAND_DIALOG = {"check": "check", "filingtype": "ftype", "steps": "steps"}
 MENU_DIALOG = {"check": "check", "ftype": "ftype", "steps": "steps"}
 
 
-@dataclass
-class DialogRecord:
-    state: str
-    answers: dict[str, Any]
-    history: list[str]
-    version: int = 0
-    changed: bool = False
-
-
-@dataclass
-class Session:
-    user_id: int
-    language: Language
-    active: str | None = None  # the dialog that typed answers go to
-    last: str | None = None  # the dialog used last, for "Continue where I was" after /cancel
-    records: dict[str, DialogRecord] = field(default_factory=dict)
-    changed: bool = False  # language or active dialog changed
-    cleared: bool = False  # every dialog record is to be deleted (/reset)
-    forgotten: bool = False  # the user and all their data were deleted (/forget): nothing to save
-    data: UserData | None = None  # codes, progress, reminders: read only when a feature needs them
-    ticket_id: int | None = None  # a person is handling this user: the bot's dialogs are paused
-    display_name: str = ""
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    args: str = ""
-
-
-@dataclass(frozen=True)
-class Press:
-    data: str
-
-
-@dataclass(frozen=True)
-class Text:
-    text: str
-    message_id: int | None = None  # the user's message, for relaying it to support
-
-
-@dataclass(frozen=True)
-class Unsupported:
-    """Something other than text or a button where one is expected (a sticker, a photo...)."""
-
-    kind: str
-    message_id: int | None = None
-
-
-@dataclass(frozen=True)
-class SupportClosed:
-    """Staff closed the user's ticket (sent through the user's turn, so it is one transaction)."""
-
-    ticket_id: int
-    note: str | None = None
-
-
-Event = Command | Press | Text | Unsupported | SupportClosed
 # Called with free text that answers no question; returns an outcome, or None to fall back
 # to the hint. The FAQ plugs in here.
 FreeTextHook = Callable[[Session, str], Outcome | None]

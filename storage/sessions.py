@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select, update
 
-from dialogs.router import DialogRecord, Session
 from dialogs.screens import LogEntry
+from dialogs.session import DialogRecord, Session
 from knowledge.domain import Language, normalize_language
 from knowledge.service_codes import redacted
 from storage.models import DialogState, ServiceCode, Turn, User, utcnow

@@ -22,8 +22,8 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from dialogs.router import Session
 from dialogs.screens import Outcome
+from dialogs.session import Session
 from knowledge.domain import Language
 from storage import outbox
 from storage.db import Database

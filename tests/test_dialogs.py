@@ -11,8 +11,9 @@ import pytest
 from dialogs import actions
 from dialogs.diagram import all_diagrams
 from dialogs.registry import dialogs
-from dialogs.router import Command, Press, Router, Session, Text
+from dialogs.router import Router
 from dialogs.screens import Outcome
+from dialogs.session import Command, Press, Session, Text
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from dialogs.router import DialogRecord
+from dialogs.session import DialogRecord
 from storage.db import WAL_LIMIT_FRAMES, Checkpointer, Database
 from storage.models import DialogState, Turn, User, UTCDateTime
 from storage.prepared import Prepared

@@ -10,7 +10,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from dialogs.router import Command, Press, Router
+from dialogs.router import Router
+from dialogs.session import Command, Press
 from storage import outbox
 from storage.db import SCHEMA_HEAD, Database, alembic_config
 from storage.models import DialogState, Outbox, ProcessedUpdate, Turn, User, metadata
