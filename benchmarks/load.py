@@ -176,7 +176,7 @@ async def run_one(
     logging.getLogger().addHandler(errors)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        url = db_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+        url = db_url or f"sqlite:///{workdir / 'bench.db'}"
         app, request, close = await _build(config, workdir, url, concurrency)
         faq_index()  # warm, as in a running process
         stream = UpdateStream()
@@ -237,7 +237,7 @@ async def run_interleaved(
         for config in configs:
             workdir = Path(tmp) / config
             workdir.mkdir()
-            url = (db_url if config == "postgresql" else None) or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+            url = (db_url if config == "postgresql" else None) or f"sqlite:///{workdir / 'bench.db'}"
             app, _request, close = await _build(config, workdir, url, concurrency)
             apps[config] = (app, close)
         faq_index()
@@ -314,7 +314,7 @@ async def run_minute(
     logging.getLogger().addHandler(errors)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        app, _request, close = await _build(config, workdir, f"sqlite+aiosqlite:///{workdir / 'bench.db'}")
+        app, _request, close = await _build(config, workdir, f"sqlite:///{workdir / 'bench.db'}")
         stream = UpdateStream()
         await _process(app, stream.journeys(warm_users, first_user=1), 1)  # warm-up, not measured
         await app.update_persistence()  # the warm-up's users are written before the minute starts
@@ -472,7 +472,7 @@ def cold_start(db_url: str, config: str = "ours", pickle_users: int = 0, starts:
 # --- 64 users at once from two processes on one SQLite file ---------------------------------------------
 def contention(users: int = 64, processes: int = 2) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite+aiosqlite:///{Path(tmp) / 'shared.db'}"
+        url = f"sqlite:///{Path(tmp) / 'shared.db'}"
         seed(url, 0)
         env = {**os.environ, "BENCH_DB": url, "BENCH_USERS": str(users // processes)}
         procs = [
@@ -667,7 +667,7 @@ def main() -> None:
         for n in (10_000, 100_000):
             print(f"cold start with {n} users ...", file=sys.stderr)
             with tempfile.TemporaryDirectory() as tmp:
-                url = f"sqlite+aiosqlite:///{Path(tmp) / 'cold.db'}"
+                url = f"sqlite:///{Path(tmp) / 'cold.db'}"
                 seed(url, n)
                 cold[f"sqlite_{n}"] = cold_start(url)
             url, name = _postgres_db()

@@ -21,7 +21,7 @@ class Settings(BaseSettings):
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org"
-    database_url: str = "sqlite+aiosqlite:///./icpbot.db"
+    database_url: str = "sqlite:///./icpbot.db"
     sqlite_synchronous: str = "NORMAL"
     # How long an update waits for an unavailable database before it is left for redelivery.
     database_wait_seconds: float = Field(10.0, ge=0)

@@ -73,7 +73,3 @@ def release(conn: Connection, reminder_id: int, worker: str) -> None:
 
 def mark_blocked(conn: Connection, user_id: int, now: datetime) -> None:
     conn.execute(update(User).where(User.c.id == user_id).values(blocked_at=now))
-
-
-def unmark_blocked(conn: Connection, user_id: int) -> None:
-    conn.execute(update(User).where(User.c.id == user_id, User.c.blocked_at.is_not(None)).values(blocked_at=None))

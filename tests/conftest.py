@@ -20,7 +20,7 @@ POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'icpbot.db'}"
+    return f"sqlite:///{tmp_path / 'icpbot.db'}"
 
 
 async def _admin(sql: str) -> None:

@@ -158,7 +158,7 @@ def victim_rows(conn: Connection) -> tuple:
 @pytest.fixture(scope="module")
 def fuzz_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[asyncio.AbstractEventLoop, BotHarness, tuple]]:
     loop = asyncio.new_event_loop()
-    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
+    url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
     bot = BotHarness(url)
     loop.run_until_complete(bot.__aenter__())
 

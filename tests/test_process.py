@@ -24,7 +24,7 @@ def start_bot(api: FakeBotApi, db_path: Path, log_level: str = "WARNING") -> sub
     env.update(
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_BASE_URL=api.base_url,
-        DATABASE_URL=f"sqlite+aiosqlite:///{db_path}",
+        DATABASE_URL=f"sqlite:///{db_path}",
         LOG_LEVEL=log_level,
     )
     return subprocess.Popen(

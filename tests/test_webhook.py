@@ -123,7 +123,7 @@ def test_webhook_process_registers_and_stops_cleanly_on_sigterm(tmp_path: Path) 
         env.update(
             TELEGRAM_BOT_TOKEN="4242:webhook-test-token-xyz",
             TELEGRAM_API_BASE_URL=api.base_url,
-            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}",
+            DATABASE_URL=f"sqlite:///{tmp_path / 'w.db'}",
             WEBHOOK_URL="https://bot.example/tg",
             WEBHOOK_SECRET=SECRET,
             PORT=str(port),

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from knowledge.texts import t
+from storage.db import Database
 from storage.models import DialogState, Turn, User
 from tests.chaos.workload import Workload
 from tests.harness import BotHarness
@@ -40,18 +39,12 @@ def _snapshot(conn: Connection) -> Snapshot:
 
 
 async def read_snapshot(database_url: str) -> Snapshot:
-    """The stored state of every user, read with SQLAlchemy (SQLite or PostgreSQL)."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        url = url.set(drivername="sqlite+aiosqlite")
-    else:
-        url = url.set(drivername="postgresql+asyncpg")
-    engine = create_async_engine(url)
+    """The stored state of every user, read the way the bot reads (SQLite or PostgreSQL)."""
+    db = Database(database_url)
     try:
-        async with engine.connect() as conn:
-            return await conn.run_sync(_snapshot)
+        return await db.run(_snapshot)
     finally:
-        await engine.dispose()
+        await db.dispose()
 
 
 @dataclass(frozen=True)
@@ -67,7 +60,7 @@ class Expected:
 async def serial_replay(workload: Workload, directory: Path) -> Expected:
     """Every user's updates, in order, once, through the bot in this process on a fresh database."""
     db = directory / "serial.db"
-    url = f"sqlite+aiosqlite:///{db}"
+    url = f"sqlite:///{db}"
     async with BotHarness(url, reminder_interval_seconds=0, support_retry_seconds=0) as harness:
         for updates in workload.users.values():
             for update in updates:

@@ -50,7 +50,7 @@ class Chaos:
         self.notes: list[str] = []  # what the fault did, for the report
 
     def sqlite_url(self) -> str:
-        return f"sqlite+aiosqlite:///{self.sqlite_path}"
+        return f"sqlite:///{self.sqlite_path}"
 
     @property
     def sqlite_path(self) -> Path:
