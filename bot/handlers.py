@@ -19,6 +19,7 @@ from bot.faults import describe, format_bug
 from bot.metrics import Metrics
 from bot.pipeline import TurnPipeline
 from bot.sender import telegram_call
+from dialogs import actions
 from dialogs.router import COMMANDS
 from dialogs.session import Command, Press, Text, Unsupported
 from knowledge.domain import Language, normalize_language
@@ -134,7 +135,9 @@ class TelegramHandlers:
         lang = normalize_language(user.language_code if user else None, self.default_language)
         if update.callback_query is not None:  # it may have been answered before the failure
             await self.pipeline.sender.answer(update.callback_query, None)
-        offer = InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "btn.human"), callback_data="h:error")]])
+        offer = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(t(lang, "btn.human"), callback_data=actions.encode(actions.Handoff("error")))]]
+        )
         try:
             await context.bot.send_message(update.effective_chat.id, t(lang, "error.generic"), reply_markup=offer)
         except Exception as exc:

@@ -68,8 +68,12 @@ class SupportDesk:
         return InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(t(self.lang, "staff.btn.claim"), callback_data=f"s:claim:{ticket_id}"),
-                    InlineKeyboardButton(t(self.lang, "staff.btn.close"), callback_data=f"s:close:{ticket_id}"),
+                    InlineKeyboardButton(
+                        t(self.lang, "staff.btn.claim"), callback_data=actions.encode(actions.StaffClaim(ticket_id))
+                    ),
+                    InlineKeyboardButton(
+                        t(self.lang, "staff.btn.close"), callback_data=actions.encode(actions.StaffClose(ticket_id))
+                    ),
                 ]
             ]
         )
@@ -269,13 +273,16 @@ class SupportDesk:
         if not self.is_staff(query.from_user):
             await query.answer(t(self.lang, "staff.not_staff"), show_alert=True)
             return
-        parts = (query.data or "").split(":")
-        number = actions.number(parts[2]) if len(parts) == 3 else None
-        ticket = await self.db.run(repo.get_ticket, number) if number is not None else None
-        if ticket is None or parts[1] not in ("claim", "close"):
+        action = actions.decode(query.data)
+        match action:
+            case actions.StaffClaim(ticket=number) | actions.StaffClose(ticket=number):
+                ticket = await self.db.run(repo.get_ticket, number)
+            case _:
+                ticket = None
+        if ticket is None:
             await query.answer(t(self.lang, "stale.gone"))
             return
-        if parts[1] == "claim":
+        if isinstance(action, actions.StaffClaim):
             text = await self.claim(ticket, query.from_user)
         else:
             text = await self.close(context.bot, ticket, None)

@@ -21,11 +21,12 @@ from knowledge.service_codes import (
     MAX_CODE_LENGTH,
     MAX_INSTANCE_LENGTH,
     CodeOrigin,
-    CodeStatus,
     mask,
 )
 from knowledge.statements import statement
 from knowledge.texts import t
+
+_LIST, _ADD, _MENU = actions.encode(actions.CodeList()), actions.encode(actions.CodeAdd()), actions.menu("menu")
 
 SERVER_SOURCES = ("ecs", "sas")
 FREE_CODES_PER_INSTANCE = 5
@@ -106,7 +107,7 @@ class AddCodeDialog(Dialog):
             if a.free_number:
                 lines += ["", "⚠️ " + statement("codes.sixth_free").text(lang, n=a.free_number, instance=a.instance)]
         keyboard = (
-            (Button(t(lang, "codes.list"), "c:list"), Button(t(lang, "addcode.another"), "c:add")),
+            (Button(t(lang, "codes.list"), _LIST), Button(t(lang, "addcode.another"), _ADD)),
             (Button(t(lang, "btn.menu"), actions.menu("menu")),),
         )
         return Reply("\n".join(lines), keyboard, edit, "addcode.saved")
@@ -134,8 +135,11 @@ def list_screen(data: UserData, lang: Language, edit: bool = False, notice: str 
     else:
         lines.append(t(lang, "codes.title"))
         lines += [f"{i}. {describe(c, lang, c.code)}" for i, c in enumerate(codes, 1)]
-    buttons = [Button(f"{c.code} · {t(lang, f'status.{c.status.value}')}", f"c:show:{c.id}") for c in codes[:40]]
-    keyboard = (*rows(buttons, 1), (Button(t(lang, "codes.add"), "c:add"), Button(t(lang, "btn.menu"), "m:menu")))
+    buttons = [
+        Button(f"{c.code} · {t(lang, f'status.{c.status.value}')}", actions.encode(actions.CodeShow(c.id)))
+        for c in codes[:40]
+    ]
+    keyboard = (*rows(buttons, 1), (Button(t(lang, "codes.add"), _ADD), Button(t(lang, "btn.menu"), _MENU)))
     return Reply("\n".join(lines), keyboard, edit, "codes.list")
 
 
@@ -170,25 +174,18 @@ def detail_screen(
     buttons = [
         Button(
             t(lang, f"codes.action.{trigger_for(code.status, target)}"),
-            f"c:set:{code.id}:{code.status.value}:{target.value}",
+            actions.encode(actions.CodeSet(code.id, code.status, target)),
         )
         for target in targets
     ]
-    keyboard = (*rows(buttons, 2), (Button(t(lang, "codes.list"), "c:list"), Button(t(lang, "btn.menu"), "m:menu")))
+    keyboard = (*rows(buttons, 2), (Button(t(lang, "codes.list"), _LIST), Button(t(lang, "btn.menu"), _MENU)))
     return Reply("\n".join(lines), keyboard, edit, "codes.detail")
 
 
-def change_status(data: UserData, lang: Language, parts: list[str], now: datetime, out: Outcome) -> None:
-    """`c:set:<id>:<from>:<to>`: a status button. The machine decides; a refusal says why."""
-    try:
-        code_id, current, target = actions.number(parts[0]), CodeStatus(parts[1]), CodeStatus(parts[2])
-    except (ValueError, IndexError):
-        code_id = None
-    if code_id is None:
-        out.toast = t(lang, "stale.gone")
-        out.replies.append(list_screen(data, lang))
-        return
-    code = data.get_code(code_id)
+def change_status(data: UserData, lang: Language, action: actions.CodeSet, now: datetime, out: Outcome) -> None:
+    """A status button. The machine decides; a refusal says why."""
+    current, target = action.current, action.target
+    code = data.get_code(action.code_id)
     if code is None:
         out.toast = t(lang, "codes.gone")
         out.replies.append(list_screen(data, lang))

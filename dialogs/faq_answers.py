@@ -6,6 +6,7 @@ entry's related action, and a way back into the dialog the user was in.
 
 from __future__ import annotations
 
+from dialogs import actions
 from dialogs.screens import Button, LogEntry, Outcome, Reply
 from dialogs.session import Session
 from knowledge.domain import Language
@@ -13,12 +14,13 @@ from knowledge.faq import FaqEntry, faq_index
 from knowledge.texts import t
 
 ACTIONS = {
-    "check": ("btn.check", "m:check"),
-    "filingtype": ("btn.filingtype", "m:ftype"),
-    "steps": ("btn.steps", "m:steps"),
-    "codes": ("menu.codes", "c:list"),
-    "progress": ("menu.progress", "p:show"),
+    "check": ("btn.check", actions.menu("check")),
+    "filingtype": ("btn.filingtype", actions.menu("ftype")),
+    "steps": ("btn.steps", actions.menu("steps")),
+    "codes": ("menu.codes", actions.encode(actions.CodeList())),
+    "progress": ("menu.progress", actions.encode(actions.ProgressShow())),
 }
+_PERSON = actions.encode(actions.Handoff("faq"))
 MAX_QUESTION = 1000
 
 
@@ -27,18 +29,24 @@ def answer_reply(
 ) -> Reply:
     rows: list[tuple[Button, ...]] = []
     if person:  # the answer did not help: offer someone who can
-        rows.append((Button(t(lang, "btn.human"), "h:faq"),))
+        rows.append((Button(t(lang, "btn.human"), _PERSON),))
     if feedback:
         rows.append(
             (
-                Button(t(lang, "faq.helpful"), f"q:fb:{entry.id}:1"),
-                Button(t(lang, "faq.not_helpful"), f"q:fb:{entry.id}:0"),
+                Button(t(lang, "faq.helpful"), actions.encode(actions.FaqFeedback(entry.id, "1"))),
+                Button(t(lang, "faq.not_helpful"), actions.encode(actions.FaqFeedback(entry.id, "0"))),
             )
         )
     if entry.action in ACTIONS:
         key, data = ACTIONS[entry.action]
         rows.append((Button(t(lang, key), data),))
-    rows.append((Button(t(lang, "faq.continue"), "m:resume") if in_dialog else Button(t(lang, "btn.menu"), "m:menu"),))
+    rows.append(
+        (
+            Button(t(lang, "faq.continue"), actions.menu("resume"))
+            if in_dialog
+            else Button(t(lang, "btn.menu"), actions.menu("menu")),
+        )
+    )
     return Reply(f"💡 {entry.answer(lang)}", tuple(rows), edit, f"faq.{entry.id}")
 
 
@@ -57,10 +65,10 @@ def free_text(session: Session, text: str) -> Outcome | None:
         return out
     if session.data is not None:
         session.data.record_faq_miss(question, lang, result.score, session.now)
-    related = [(Button(e.title(lang), f"q:show:{e.id}"),) for e, _ in result.alternatives[:3]]
+    related = [(Button(e.title(lang), actions.encode(actions.FaqShow(e.id))),) for e, _ in result.alternatives[:3]]
     text_ = t(lang, "faq.unsure") + "\n" + t(lang, "faq.related" if related else "faq.nothing_related")
-    related.append((Button(t(lang, "btn.human"), "h:faq"),))
-    back = Button(t(lang, "btn.menu"), "m:menu")
+    related.append((Button(t(lang, "btn.human"), _PERSON),))
+    back = Button(t(lang, "btn.menu"), actions.menu("menu"))
     if in_dialog:  # the router asks the open question again right below
         out.resolved = False
         out.replies.append(Reply(text_, tuple(related), False, "faq.miss"))
@@ -70,22 +78,20 @@ def free_text(session: Session, text: str) -> Outcome | None:
     return out
 
 
-def press(session: Session, parts: list[str], out: Outcome) -> bool:
-    """`q:show:<id>` and `q:fb:<id>:<1|0>`; False when the data is not ours."""
+def press(session: Session, action: actions.FaqShow | actions.FaqFeedback, out: Outcome) -> bool:
+    """An FAQ entry chosen, or feedback on one; False when the entry no longer exists."""
     lang = session.language
-    entry = faq_index().get(parts[1]) if len(parts) >= 2 else None
+    entry = faq_index().get(action.entry)
     if entry is None:
         return False
     in_dialog = session.active is not None
-    if parts[0] == "show" and len(parts) == 2:
+    if isinstance(action, actions.FaqShow):
         out.replies.append(answer_reply(entry, lang, in_dialog))
         out.log.append(LogEntry("faq", session.active, {"topic": entry.id, "chosen": True}))
         return True
-    if parts[0] == "fb" and len(parts) == 3 and parts[2] in ("0", "1"):
-        if session.data is not None:
-            session.data.record_faq_feedback(entry.id, parts[2] == "1", session.now)
-        out.toast = t(lang, "faq.thanks")
-        helpful = parts[2] == "1"
-        out.replies.append(answer_reply(entry, lang, in_dialog, edit=True, feedback=False, person=not helpful))
-        return True
-    return False
+    helpful = action.helpful == "1"
+    if session.data is not None:
+        session.data.record_faq_feedback(entry.id, helpful, session.now)
+    out.toast = t(lang, "faq.thanks")
+    out.replies.append(answer_reply(entry, lang, in_dialog, edit=True, feedback=False, person=not helpful))
+    return True

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
+from dialogs import actions
 from dialogs.ports import UserData
 from dialogs.screens import Button, LogEntry, Outcome, Reply
 from knowledge.domain import Language
@@ -30,26 +32,33 @@ def screen(data: UserData, lang: Language, edit: bool = False, notice: str | Non
     nav: list[Button] = []
     before, after = previous_stage(current), next_stage(current)
     if before is not None:
-        nav.append(Button(t(lang, "progress.back", stage=stage_name(lang, before)), f"p:go:{current}:{before}"))
+        nav.append(
+            Button(
+                t(lang, "progress.back", stage=stage_name(lang, before)),
+                actions.encode(actions.ProgressGo(current, before)),
+            )
+        )
     if after is not None:
-        nav.append(Button(t(lang, "progress.next", stage=stage_name(lang, after)), f"p:go:{current}:{after}"))
-    switch = "off" if progress.reminders_enabled else "on"
+        nav.append(
+            Button(
+                t(lang, "progress.next", stage=stage_name(lang, after)),
+                actions.encode(actions.ProgressGo(current, after)),
+            )
+        )
+    switch: Literal["on", "off"] = "off" if progress.reminders_enabled else "on"
     label = "progress.reminders_on" if progress.reminders_enabled else "progress.reminders_off"
     keyboard = (
         *((b,) for b in reversed(nav)),
-        (Button(t(lang, label), f"p:rem:{switch}"),),
-        (Button(t(lang, "btn.menu"), "m:menu"),),
+        (Button(t(lang, label), actions.encode(actions.ProgressReminders(switch))),),
+        (Button(t(lang, "btn.menu"), actions.menu("menu")),),
     )
     return Reply("\n".join(lines), keyboard, edit, "progress")
 
 
-def move(data: UserData, lang: Language, parts: list[str], now: datetime, out: Outcome) -> None:
-    """`p:go:<from>:<to>`: one stage forward or back, from where the user really is."""
+def move(data: UserData, lang: Language, action: actions.ProgressGo, now: datetime, out: Outcome) -> None:
+    """One stage forward or back, from where the user really is."""
     progress = data.progress()
-    try:
-        current, target = Stage(parts[0]), Stage(parts[1])
-    except (ValueError, IndexError):
-        current = target = None  # type: ignore[assignment]
+    current, target = action.current, action.target
     if current is not progress.stage or target not in (next_stage(progress.stage), previous_stage(progress.stage)):
         out.toast = t(lang, "progress.stale")
         out.replies.append(screen(data, lang))
@@ -62,7 +71,7 @@ def move(data: UserData, lang: Language, parts: list[str], now: datetime, out: O
     out.log.append(LogEntry("progress", None, {"from": current, "to": target}))
 
 
-def switch_reminders(data: UserData, lang: Language, value: str, out: Outcome) -> None:
+def switch_reminders(data: UserData, lang: Language, value: Literal["on", "off"], out: Outcome) -> None:
     enabled = value == "on"
     data.set_reminders_enabled(enabled)
     out.toast = t(lang, "progress.reminders_now_on" if enabled else "progress.reminders_now_off")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from dialogs import actions
 from dialogs.screens import Button, Reply
 from knowledge.domain import Language
 from knowledge.progress import CHINA, PSB_DEADLINE_DAYS, ReminderKind, Stage
@@ -21,8 +22,11 @@ def render(kind: str, params: dict[str, Any], lang: Language, now: datetime) -> 
         text = statement("remind.review_overdue").text(lang, date=date)
         buttons.append(
             (
-                Button(t(lang, "remind.passed"), f"p:go:{Stage.PRELIMINARY_REVIEW}:{Stage.SMS_VERIFICATION}"),
-                Button(t(lang, "remind.not_yet"), "p:nyet"),
+                Button(
+                    t(lang, "remind.passed"),
+                    actions.encode(actions.ProgressGo(Stage.PRELIMINARY_REVIEW, Stage.SMS_VERIFICATION)),
+                ),
+                Button(t(lang, "remind.not_yet"), actions.encode(actions.ProgressNotYet())),
             )
         )
     elif kind_ in (ReminderKind.SMS_SOON, ReminderKind.SMS_LAST_CALL):
@@ -35,5 +39,10 @@ def render(kind: str, params: dict[str, Any], lang: Language, now: datetime) -> 
         text = statement("remind.psb").text(
             lang, date=date, deadline=f"{deadline.astimezone(CHINA):%Y-%m-%d}", days=days_left
         )
-    buttons.append((Button(t(lang, "remind.open"), "p:show"), Button(t(lang, "remind.off"), "p:rem:off")))
+    buttons.append(
+        (
+            Button(t(lang, "remind.open"), actions.encode(actions.ProgressShow())),
+            Button(t(lang, "remind.off"), actions.encode(actions.ProgressReminders("off"))),
+        )
+    )
     return Reply("⏰ " + text, tuple(buttons), False, f"remind.{kind_.value}")

@@ -16,7 +16,6 @@ from dialogs.registry import dialogs, get
 from dialogs.screens import Button, LogEntry, Outcome, Reply
 from dialogs.session import Command, DialogRecord, Event, Press, Session, SupportClosed, Text, Unsupported
 from dialogs.spec import Conversation, Dialog, InvalidTypedAnswer
-from knowledge.domain import LANGUAGES
 from knowledge.service_codes import mask
 from knowledge.texts import t
 
@@ -35,7 +34,6 @@ COMMANDS = (
     "forget",
     "help",
 )
-HANDOFF_REASONS = ("ask", "verdict", "faq", "error")
 COMMAND_DIALOG = {"check": "check", "filingtype": "ftype", "steps": "steps"}
 MENU_DIALOG = {"check": "check", "ftype": "ftype", "steps": "steps"}
 
@@ -160,8 +158,8 @@ class Router:
             case Text(message_id=int(message_id), text=text) | Unsupported(message_id=int(message_id), kind=text):
                 out.log.append(LogEntry("user", None, {"relayed": text}))
                 out.relays.append(self._data(session).queue_relay(ticket_id, message_id, session.now))
-            case Press(data=data) if data.startswith("r:"):
-                self._rate(session, data[2:].split(":"), out)
+            case Press(data=data) if isinstance(rate := actions.decode(data), actions.Rate):
+                self._rate(session, rate, out)
             case _:
                 out.toast = t(lang, "handoff.paused")
 
@@ -177,24 +175,28 @@ class Router:
         session.ticket_id = None
         text = t(lang, key) + (f"\n{t(lang, 'handoff.note', note=note)}" if note else "")
         out.replies.append(Reply(text, (), False, "handoff.ended"))
-        stars = tuple(Button(str(n), f"r:{ticket_id}:{n}") for n in range(1, 6))
+        stars = tuple(Button(str(n), actions.encode(actions.Rate(ticket_id, str(n)))) for n in range(1, 6))  # type: ignore[arg-type]
         out.replies.append(Reply(t(lang, "handoff.rate"), (stars,), False, "handoff.rate"))
         out.replies.append(self.current_screen(session))
         out.log.append(LogEntry("handoff", session.active, {"ticket": ticket_id, "closed": key}))
 
-    def _rate(self, session: Session, parts: list[str], out: Outcome) -> None:
+    def _rate(self, session: Session, rate: actions.Rate, out: Outcome) -> None:
         lang = session.language
-        ticket = actions.number(parts[0]) if len(parts) == 2 and parts[1] in {"1", "2", "3", "4", "5"} else None
-        if ticket is not None and self._data(session).rate_ticket(ticket, int(parts[1])):
+        if self._data(session).rate_ticket(rate.ticket, int(rate.stars)):
             out.toast = t(lang, "handoff.rated")
             out.replies.append(Reply(t(lang, "handoff.rated"), (), True, "handoff.rated"))
-            out.log.append(LogEntry("handoff", None, {"ticket": ticket, "rating": int(parts[1])}))
+            out.log.append(LogEntry("handoff", None, {"ticket": rate.ticket, "rating": int(rate.stars)}))
             return
         out.toast = t(lang, "stale.gone")
 
     def forget_confirm(self, session: Session) -> Reply:
         lang = session.language
-        buttons = ((Button(t(lang, "forget.yes"), "f:yes"), Button(t(lang, "forget.no"), "f:no")),)
+        buttons = (
+            (
+                Button(t(lang, "forget.yes"), actions.encode(actions.Forget("yes"))),
+                Button(t(lang, "forget.no"), actions.encode(actions.Forget("no"))),
+            ),
+        )
         return Reply(t(lang, "forget.confirm"), buttons, False, "forget.confirm")
 
     @staticmethod
@@ -204,7 +206,10 @@ class Router:
         return session.data
 
     def language_chooser(self, session: Session, edit: bool = False) -> Reply:
-        buttons = (Button("English", actions.language("en")), Button("中文", actions.language("zh")))
+        buttons = (
+            Button("English", actions.encode(actions.SetLanguage("en"))),
+            Button("中文", actions.encode(actions.SetLanguage("zh"))),
+        )
         return Reply(t(session.language, "language.choose"), (buttons,), edit, "language")
 
     # --- commands -----------------------------------------------------------------------------
@@ -243,65 +248,52 @@ class Router:
 
     # --- buttons ----------------------------------------------------------------------------
     def _press(self, session: Session, data: str, out: Outcome) -> None:
-        prefix, _, rest = data.partition(":")
-        if prefix == "q" and faq_answers.press(session, rest.split(":"), out):
-            return
-        if prefix == "h" and rest in HANDOFF_REASONS:
-            self.open_ticket(session, rest, out)
-            return
-        if prefix == "r":
-            self._rate(session, rest.split(":"), out)
-            return
-        if prefix in ("c", "p", "f") and rest and len(data.encode()) <= actions.MAX_CALLBACK_BYTES:
-            self._feature_press(session, prefix, rest.split(":"), out)
-            return
-        action = actions.parse(data)
-        match action:
-            case actions.MenuAction(target=target):
+        lang = session.language
+        match actions.decode(data):
+            case actions.FaqShow() | actions.FaqFeedback() as faq if faq_answers.press(session, faq, out):
+                pass
+            case actions.Handoff(reason=reason):
+                self.open_ticket(session, reason, out)
+            case actions.Rate() as rate:
+                self._rate(session, rate, out)
+            case actions.Menu(target=target):
                 self._menu_action(session, target, out)
-            case actions.LanguageAction(language=lang) if lang in LANGUAGES:
-                if session.language != lang:
-                    session.language, session.changed = lang, True  # type: ignore[assignment]
+            case actions.SetLanguage(language=language):
+                if session.language != language:
+                    session.language, session.changed = language, True
                 out.replies.append(Reply(t(session.language, "language.set"), (), True, "language.set"))
                 out.replies.append(self.current_screen(session))
-            case actions.DialogAction() as act if act.dialog in self.dialogs:
+            case actions.InDialog() as act if act.dialog in self.dialogs:
                 self._dialog_action(session, self.dialogs[act.dialog], act, out)
-            case _:
-                out.toast = t(session.language, "stale.gone")
-                out.replies.append(self.menu(session))
-
-    def _feature_press(self, session: Session, prefix: str, parts: list[str], out: Outcome) -> None:
-        """Buttons of /codes (c:), /progress (p:) and /forget (f:)."""
-        lang, data, verb = session.language, self._data(session), parts[0]
-        match prefix, verb:
-            case "c", "list":
-                out.replies.append(codes.list_screen(data, lang, edit=True))
-            case "c", "add":
+            case actions.CodeList():
+                out.replies.append(codes.list_screen(self._data(session), lang, edit=True))
+            case actions.CodeAdd():
                 self.start_dialog(session, self.dialogs["addcode"], out, edit=True, fresh=True)
-            case "c", "show" if len(parts) == 2 and actions.number(parts[1]) is not None:
-                code = data.get_code(int(parts[1]))
+            case actions.CodeShow(code_id=code_id):
+                data_ = self._data(session)
+                code = data_.get_code(code_id)
                 if code is None:
                     out.toast = t(lang, "codes.gone")
-                    out.replies.append(codes.list_screen(data, lang))
+                    out.replies.append(codes.list_screen(data_, lang))
                 else:
-                    out.replies.append(codes.detail_screen(data, code, lang))
-            case "c", "set":
-                codes.change_status(data, lang, parts[1:], session.now, out)
-            case "p", "show":
-                out.replies.append(progress.screen(data, lang))
-            case "p", "go":
-                progress.move(data, lang, parts[1:], session.now, out)
-            case "p", "rem" if len(parts) == 2 and parts[1] in ("on", "off"):
-                progress.switch_reminders(data, lang, parts[1], out)
-            case "p", "nyet":
+                    out.replies.append(codes.detail_screen(data_, code, lang))
+            case actions.CodeSet() as change:
+                codes.change_status(self._data(session), lang, change, session.now, out)
+            case actions.ProgressShow():
+                out.replies.append(progress.screen(self._data(session), lang))
+            case actions.ProgressGo() as go:
+                progress.move(self._data(session), lang, go, session.now, out)
+            case actions.ProgressReminders(switch=switch):
+                progress.switch_reminders(self._data(session), lang, switch, out)
+            case actions.ProgressNotYet():
                 out.replies.append(Reply(t(lang, "remind.not_yet.reply"), (), False, "remind.not_yet"))
-            case "f", "yes":
-                data.forget()
+            case actions.Forget(answer="yes"):
+                self._data(session).forget()
                 session.forgotten = True
                 out.replies.append(Reply(t(lang, "forget.done"), (), True, "forget.done"))
-            case "f", "no":
+            case actions.Forget(answer="no"):
                 out.replies.append(self.menu(session, t(lang, "forget.kept"), edit=True))
-            case _:
+            case _:  # forged, foreign, or ours but no longer meaningful (an FAQ entry that is gone)
                 out.toast = t(lang, "stale.gone")
                 out.replies.append(self.menu(session))
 
@@ -322,14 +314,14 @@ class Router:
             out.toast = t(session.language, "stale.gone")
             out.replies.append(self.menu(session))
 
-    def _dialog_action(self, session: Session, dialog: Dialog, act: actions.DialogAction, out: Outcome) -> None:
+    def _dialog_action(self, session: Session, dialog: Dialog, act: actions.InDialog, out: Outcome) -> None:
         conv = self.conversation(session, dialog)
         if conv is None or conv.state != act.state:
             # A button from an older message: say so, and show where the user really is.
             out.toast = t(session.language, "stale.button")
             out.replies.append(self.current_screen(session))
             return
-        if act.verb == "answer":
+        if act.verb is actions.Verb.ANSWER:
             question = dialog.by_name.get(conv.state)
             if question is None or act.value not in question.options:
                 out.toast = t(session.language, "stale.gone")
@@ -337,10 +329,10 @@ class Router:
                 return
             self._answer(session, dialog, conv, act.value, out, edit=True)
             return
-        if act.verb == "restart":
+        if act.verb is actions.Verb.RESTART:
             conv.state, conv.history = dialog.initial, []
         else:
-            dialog.fire(conv, act.verb)  # back / next; a move that does not apply leaves the state
+            dialog.fire(conv, act.verb.trigger)  # back / next; a move that does not apply leaves the state
         self.save(session, dialog, conv)
         self.activate(session, dialog.name)
         out.replies.append(dialog.render(conv, session.language, edit=True))

@@ -191,7 +191,7 @@ class Dialog:
             label = question.option_label(lang, option)
             if selected == option:
                 label = t(lang, "selected", label=label)
-            buttons.append(Button(label, actions.dialog(self.name, state, "answer", option)))
+            buttons.append(Button(label, actions.dialog(self.name, state, actions.Verb.ANSWER, option)))
         keyboard = (*rows(buttons, question.columns), (self.back_button(state, depth, lang),))
         progress = t(lang, "question.progress", k=depth + 1)
         return Reply(
@@ -205,17 +205,17 @@ class Dialog:
     def back_button(self, state: str, depth: int, lang: Language) -> Button:
         if not depth:  # Back from the first question leaves the dialog for the menu
             return Button(t(lang, "btn.back"), actions.menu("menu"))
-        return Button(t(lang, "btn.back"), actions.dialog(self.name, state, "back"))
+        return Button(t(lang, "btn.back"), actions.dialog(self.name, state, actions.Verb.BACK))
 
     def end_rows(self, conv: Conversation, lang: Language) -> tuple[tuple[Button, ...], ...]:
         """Back, Start again and Menu, and a person to ask: the ways on from a result screen."""
         return (
             (
-                Button(t(lang, "btn.back"), actions.dialog(self.name, conv.state, "back")),
-                Button(t(lang, "btn.restart"), actions.dialog(self.name, conv.state, "restart")),
+                Button(t(lang, "btn.back"), actions.dialog(self.name, conv.state, actions.Verb.BACK)),
+                Button(t(lang, "btn.restart"), actions.dialog(self.name, conv.state, actions.Verb.RESTART)),
                 Button(t(lang, "btn.menu"), actions.menu("menu")),
             ),
-            (Button(t(lang, "btn.human"), "h:verdict"),),
+            (Button(t(lang, "btn.human"), actions.encode(actions.Handoff("verdict"))),),
         )
 
     def render_screen(self, conv: Conversation, lang: Language, edit: bool) -> Reply:

@@ -51,7 +51,7 @@ class StepsDialog(Dialog):
         lines = [title, "", *[f"• {statement(key).text(lang)}" for key in CONTENT[state]]]
         nav: list[Button] = [self.back_button(conv.state, len(conv.history), lang)]
         if state != SCREENS[-1]:
-            nav.append(Button(t(lang, "btn.next"), actions.dialog(self.name, state, "next")))
+            nav.append(Button(t(lang, "btn.next"), actions.dialog(self.name, state, actions.Verb.NEXT)))
         else:
             lines += ["", t(lang, "steps.done")]
             nav.append(Button(t(lang, "btn.menu"), actions.menu("menu")))

@@ -98,11 +98,13 @@ def test_conversations_are_not_kept_alive_by_the_machine() -> None:
     assert ref() is None
 
 
-def test_every_callback_fits_telegram_limit() -> None:
+def test_every_answer_button_fits_telegram_limit_and_decodes_to_its_answer() -> None:
     for d in dialogs().values():
         for q in d.questions:
             for option in q.options:
-                assert len(actions.dialog(d.name, q.name, "answer", option).encode()) <= 64
+                data = actions.dialog(d.name, q.name, actions.Verb.ANSWER, option)
+                assert len(data.encode()) <= 64
+                assert actions.decode(data) == actions.InDialog(d.name, q.name, actions.Verb.ANSWER, option)
 
 
 def test_docs_diagrams_are_generated_from_the_machines() -> None:
