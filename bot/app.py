@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
@@ -16,6 +17,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ContextTypes,
     InlineQueryHandler,
     MessageHandler,
     filters,
@@ -113,7 +115,9 @@ def assemble(
         # updates already handled, go out instead of timing out in the pool.
         builder = builder.get_updates_connection_pool_size(2)
     if settings.telegram_max_rate > 0:
-        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3))
+        limiter = AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=3)
+        # The builder's type says "no rate limiter" until one is set; the library's own is meant for it.
+        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     app = builder.build()
     metrics = Metrics()
     sender = ReplySender(service.turns)
@@ -147,10 +151,10 @@ def _freeze_startup_objects() -> None:
         gc.freeze()
 
 
-def _prune_job(service: ConversationService) -> Callable[[object], Awaitable[None]]:
+def _prune_job(service: ConversationService) -> Callable[[ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
     """Forget processed updates Telegram can no longer redeliver."""
 
-    async def prune(_context: object) -> None:
+    async def prune(_context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
             removed = await service.turns.prune()
         except Exception as exc:

@@ -121,10 +121,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         print(t(lang, "verdict.eligible") if verdict.eligible else t(lang, "verdict.not_eligible"))
     print(t(lang, "verdict.why"))
-    for line in result["reasons"]:  # type: ignore[union-attr]
+    for line in result["reasons"]:
         print(f"  - {line}")
     print(t(lang, "verdict.next"))
-    for line in result["next_steps"]:  # type: ignore[union-attr]
+    for line in result["next_steps"]:
         print(f"  - {line}")
     if verdict.free_service_codes:
         print(t(lang, "verdict.free_codes", n=verdict.free_service_codes))

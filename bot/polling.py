@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, TelegramError
@@ -86,9 +86,9 @@ class Poller:
             log.warning("applied updates not confirmed (%s); Telegram may send them again", describe(exc))
 
 
-async def _until(stop: asyncio.Event, call: object) -> tuple[Update, ...] | None:
+async def _until(stop: asyncio.Event, call: Awaitable[tuple[Update, ...]]) -> tuple[Update, ...] | None:
     """Await `call` unless `stop` is set first (then it is cancelled and None returned)."""
-    fetch = asyncio.ensure_future(call)  # type: ignore[arg-type]
+    fetch = asyncio.ensure_future(call)
     stopped = asyncio.ensure_future(stop.wait())
     await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
     stopped.cancel()

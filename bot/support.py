@@ -94,6 +94,8 @@ class SupportDesk:
                 thread = topic.message_thread_id
                 await self.db.run(repo.record_topic, ticket.id, thread)
             card = await self.db.run(repo.card_data, ticket.id)
+            if card is None:  # the user asked to be forgotten meanwhile: nothing to post
+                return True
             pieces = split_text(support_card.render(card, self.lang))
             for piece in pieces[:-1]:
                 await bot.send_message(self.chat_id, piece, message_thread_id=thread)
@@ -264,6 +266,9 @@ class SupportDesk:
             await message.reply_text(await self.close(context.bot, ticket, " ".join(args) or None))
         else:
             card = await self.db.run(repo.card_data, ticket.id)
+            if card is None:  # forgotten since it was looked up
+                await message.reply_text(t(self.lang, "staff.no_ticket"))
+                return
             for piece in split_text(support_card.render(card, self.lang)):
                 await message.reply_text(piece)
 

@@ -26,7 +26,6 @@ import types
 import typing
 from dataclasses import dataclass
 from enum import Enum, StrEnum
-from functools import cache
 from typing import Annotated, Any, ClassVar, Literal
 
 from knowledge.progress import Stage
@@ -173,11 +172,15 @@ class Handoff(Action):
     reason: Literal["ask", "verdict", "faq", "error"]
 
 
+Stars = Literal["1", "2", "3", "4", "5"]
+STARS: tuple[Stars, ...] = typing.get_args(Stars)
+
+
 @dataclass(frozen=True)
 class Rate(Action):
     tag = "r"
     ticket: Id
-    stars: Literal["1", "2", "3", "4", "5"]
+    stars: Stars
 
 
 @dataclass(frozen=True)
@@ -248,15 +251,17 @@ def _parser(hint: Any) -> Parse:
     raise TypeError(f"no parser for {hint!r}")
 
 
-@cache
-def _fields(cls: type[Action]) -> tuple[tuple[str, Parse, bool], ...]:
+def _fields_of(cls: type[Action]) -> tuple[tuple[str, Parse, bool], ...]:
     """(name, parser, required) per field, in order."""
     hints = typing.get_type_hints(cls, include_extras=True)
     return tuple((f.name, _parser(hints[f.name]), f.default is dataclasses.MISSING) for f in dataclasses.fields(cls))
 
 
+_FIELDS = {cls: _fields_of(cls) for cls in ACTIONS}
+
+
 def encode(action: Action) -> str:
-    values = [getattr(action, name) for name, _, _ in _fields(type(action))]
+    values = [getattr(action, name) for name, _, _ in _FIELDS[type(action)]]
     data = ":".join([action.tag, *(str(v.value if isinstance(v, Enum) else v) for v in values if v is not None)])
     if len(data.encode()) > MAX_CALLBACK_BYTES:
         raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
@@ -272,7 +277,7 @@ def decode(data: str | None) -> Action | None:
     if cls is None:
         return None
     given = parts[cls.tag.count(":") + 1 :]
-    fields = _fields(cls)
+    fields = _FIELDS[cls]
     required = sum(1 for _, _, needed in fields if needed)
     if not required <= len(given) <= len(fields):
         return None

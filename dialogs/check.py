@@ -70,7 +70,7 @@ def _typed_months(text: str) -> int | None:
     return parse_months(text, MAX_SUBSCRIPTION_MONTHS)
 
 
-class CheckDialog(Dialog):
+class CheckDialog(Dialog[CheckAnswers]):
     name = "check"
     answers_type = CheckAnswers
     questions = (
@@ -97,7 +97,7 @@ class CheckDialog(Dialog):
         Move("bandwidth", "verdict"),
     )
 
-    def verdict(self, conv: Conversation) -> Verdict:
+    def verdict(self, conv: Conversation[CheckAnswers]) -> Verdict:
         given = self.visited(conv)
         return assess(
             ServerFacts(
@@ -110,7 +110,7 @@ class CheckDialog(Dialog):
             )
         )
 
-    def summary(self, conv: Conversation, lang: Language) -> str:
+    def summary(self, conv: Conversation[CheckAnswers], lang: Language) -> str:
         labels = []
         for name, value in self.visited(conv).items():
             question = self.by_name[name]
@@ -118,7 +118,7 @@ class CheckDialog(Dialog):
             labels.append(question.option_label(lang, option))
         return " · ".join(labels)
 
-    def render_screen(self, conv: Conversation, lang: Language, edit: bool) -> Reply:
+    def render_screen(self, conv: Conversation[CheckAnswers], lang: Language, edit: bool) -> Reply:
         verdict = self.verdict(conv)
         if not verdict.filing_required:
             title = "ℹ️ " + t(lang, "verdict.not_required")
@@ -139,7 +139,7 @@ class CheckDialog(Dialog):
         keyboard.extend(self.end_rows(conv, lang))
         return Reply("\n".join(lines), tuple(keyboard), edit, "check.verdict")
 
-    def result_log(self, conv: Conversation) -> dict[str, Any] | None:
+    def result_log(self, conv: Conversation[CheckAnswers]) -> dict[str, Any] | None:
         verdict = self.verdict(conv)
         return {
             "filing_required": verdict.filing_required,

@@ -60,7 +60,7 @@ def _no_label(lang: Language, option: str) -> str:
     return option
 
 
-class AddCodeDialog(Dialog):
+class AddCodeDialog(Dialog[AddCodeAnswers]):
     name = "addcode"
     answers_type = AddCodeAnswers
     questions = (
@@ -80,8 +80,8 @@ class AddCodeDialog(Dialog):
         Move("origin", "saved"),
     )
 
-    def finish(self, conv: Conversation, data: UserData, now: datetime) -> None:
-        a: AddCodeAnswers = conv.answers  # type: ignore[assignment]
+    def finish(self, conv: Conversation[AddCodeAnswers], data: UserData, now: datetime) -> None:
+        a = conv.answers
         if a.code is None:  # already stored on an earlier pass through this screen
             return
         given = self.visited(conv)
@@ -98,8 +98,8 @@ class AddCodeDialog(Dialog):
         # The code now lives in service_codes only; the dialog keeps the masked form.
         a.code = None
 
-    def render_screen(self, conv: Conversation, lang: Language, edit: bool) -> Reply:
-        a: AddCodeAnswers = conv.answers  # type: ignore[assignment]
+    def render_screen(self, conv: Conversation[AddCodeAnswers], lang: Language, edit: bool) -> Reply:
+        a = conv.answers
         if a.result == "duplicate":
             lines = ["ℹ️ " + t(lang, "addcode.duplicate", code=a.saved_mask)]
         else:
@@ -112,8 +112,8 @@ class AddCodeDialog(Dialog):
         )
         return Reply("\n".join(lines), keyboard, edit, "addcode.saved")
 
-    def result_log(self, conv: Conversation) -> dict[str, Any] | None:
-        a: AddCodeAnswers = conv.answers  # type: ignore[assignment]
+    def result_log(self, conv: Conversation[AddCodeAnswers]) -> dict[str, Any] | None:
+        a = conv.answers
         return {"code": a.saved_mask, "result": a.result, "sixth_free": a.free_number}
 
 

@@ -29,7 +29,7 @@ def entity_without_miit_record(a: FilingTypeAnswers) -> bool:
     return a.entity_miit is False
 
 
-class FilingTypeDialog(Dialog):
+class FilingTypeDialog(Dialog[FilingTypeAnswers]):
     name = "ftype"
     answers_type = FilingTypeAnswers
     questions = (
@@ -48,14 +48,14 @@ class FilingTypeDialog(Dialog):
         Move("same_account", "result"),
     )
 
-    def result(self, conv: Conversation) -> FilingTypeResult:
+    def result(self, conv: Conversation[FilingTypeAnswers]) -> FilingTypeResult:
         given = self.visited(conv)
         with_alibaba = given["entity_alibaba"]
         has_miit = True if with_alibaba else given["entity_miit"]
         site_filed = given.get("site_miit", False) if has_miit else False
         return determine_filing_type(with_alibaba, has_miit, site_filed)
 
-    def render_screen(self, conv: Conversation, lang: Language, edit: bool) -> Reply:
+    def render_screen(self, conv: Conversation[FilingTypeAnswers], lang: Language, edit: bool) -> Reply:
         result = self.result(conv)
         same_account = bool(self.visited(conv)["same_account"])
         lines = [
@@ -70,7 +70,7 @@ class FilingTypeDialog(Dialog):
         )
         return Reply("\n".join(lines), keyboard, edit, "ftype.result")
 
-    def result_log(self, conv: Conversation) -> dict[str, Any] | None:
+    def result_log(self, conv: Conversation[FilingTypeAnswers]) -> dict[str, Any] | None:
         result = self.result(conv)
         same_account = bool(self.visited(conv)["same_account"])
         return {

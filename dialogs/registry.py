@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from dialogs.check import CheckDialog
 from dialogs.codes import AddCodeDialog
@@ -12,9 +13,9 @@ from dialogs.steps import StepsDialog
 
 
 @cache
-def dialogs() -> dict[str, Dialog]:
+def dialogs() -> dict[str, Dialog[Any]]:
     return {d.name: d for d in (CheckDialog(), FilingTypeDialog(), StepsDialog(), AddCodeDialog())}
 
 
-def get(name: str) -> Dialog | None:
+def get(name: str) -> Dialog[Any] | None:
     return dialogs().get(name)

@@ -84,11 +84,11 @@ class Router:
         rec = session.records.get(session.active or "")
         return bool(dialog and rec and dialog.is_sensitive(rec.state))
 
-    def conversation(self, session: Session, dialog: Dialog) -> Conversation | None:
+    def conversation(self, session: Session, dialog: Dialog[Any]) -> Conversation[Any] | None:
         rec = session.records.get(dialog.name)
         return None if rec is None else dialog.load(rec.state, rec.answers, rec.history)
 
-    def save(self, session: Session, dialog: Dialog, conv: Conversation) -> None:
+    def save(self, session: Session, dialog: Dialog[Any], conv: Conversation[Any]) -> None:
         rec = session.records.get(dialog.name)
         answers = conv.answers.model_dump(mode="json")
         if rec is None:
@@ -102,7 +102,9 @@ class Router:
         if name is not None and session.last != name:
             session.last, session.changed = name, True
 
-    def start_dialog(self, session: Session, dialog: Dialog, out: Outcome, edit: bool, fresh: bool = False) -> None:
+    def start_dialog(
+        self, session: Session, dialog: Dialog[Any], out: Outcome, edit: bool, fresh: bool = False
+    ) -> None:
         """Begin at the first question; earlier answers stay as marked defaults unless `fresh`."""
         conv = (None if fresh else self.conversation(session, dialog)) or dialog.new()
         conv.state, conv.history = dialog.initial, []
@@ -175,7 +177,7 @@ class Router:
         session.ticket_id = None
         text = t(lang, key) + (f"\n{t(lang, 'handoff.note', note=note)}" if note else "")
         out.replies.append(Reply(text, (), False, "handoff.ended"))
-        stars = tuple(Button(str(n), actions.encode(actions.Rate(ticket_id, str(n)))) for n in range(1, 6))  # type: ignore[arg-type]
+        stars = tuple(Button(n, actions.encode(actions.Rate(ticket_id, n))) for n in actions.STARS)
         out.replies.append(Reply(t(lang, "handoff.rate"), (stars,), False, "handoff.rate"))
         out.replies.append(self.current_screen(session))
         out.log.append(LogEntry("handoff", session.active, {"ticket": ticket_id, "closed": key}))
@@ -314,7 +316,7 @@ class Router:
             out.toast = t(session.language, "stale.gone")
             out.replies.append(self.menu(session))
 
-    def _dialog_action(self, session: Session, dialog: Dialog, act: actions.InDialog, out: Outcome) -> None:
+    def _dialog_action(self, session: Session, dialog: Dialog[Any], act: actions.InDialog, out: Outcome) -> None:
         conv = self.conversation(session, dialog)
         if conv is None or conv.state != act.state:
             # A button from an older message: say so, and show where the user really is.
@@ -338,7 +340,7 @@ class Router:
         out.replies.append(dialog.render(conv, session.language, edit=True))
 
     def _answer(
-        self, session: Session, dialog: Dialog, conv: Conversation, value: Any, out: Outcome, edit: bool
+        self, session: Session, dialog: Dialog[Any], conv: Conversation[Any], value: Any, out: Outcome, edit: bool
     ) -> None:
         question = conv.state
         logged = mask(str(value)) if dialog.is_sensitive(question) else value

@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
-from transitions import Machine, MachineError
+from transitions import EventData, Machine, MachineError
 
 from dialogs import actions
 from dialogs.screens import Button, Reply, rows
@@ -55,10 +55,13 @@ class Question:
     sensitive: bool = False  # masked in the turn log and in staff views (service codes)
 
 
+AnswersT = TypeVar("AnswersT", bound=Answers)
+
+
 @dataclass(eq=False)  # eq=False: transitions refuses to add a model equal to one it holds
-class Conversation:
+class Conversation(Generic[AnswersT]):
     state: str
-    answers: Answers
+    answers: AnswersT
     history: list[str] = field(default_factory=list)
 
 
@@ -66,16 +69,35 @@ class Conversation:
 InvalidTypedAnswer = InvalidInput
 
 
-def _named(fn: Callable[[Any], bool], name: str) -> Callable[[Any], bool]:
-    fn.__name__ = name
-    return fn
+def _answers_satisfy(when: Callable[[Any], bool]) -> Callable[[EventData], bool]:
+    """A move's condition on the answers, as a transitions condition (named for the diagrams)."""
+
+    def condition(event: EventData) -> bool:
+        conversation = event.model
+        assert isinstance(conversation, Conversation)
+        return when(conversation.answers)
+
+    condition.__name__ = when.__name__
+    return condition
 
 
-class Dialog:
-    """Base for the three dialogs. Subclasses set the class attributes and render the end screen."""
+def _came_from(source: str) -> Callable[[EventData], bool]:
+    """Back goes to where the conversation came from."""
+
+    def condition(event: EventData) -> bool:
+        conversation = event.model
+        assert isinstance(conversation, Conversation)
+        return bool(conversation.history) and conversation.history[-1] == source
+
+    condition.__name__ = f"came_from_{source}"
+    return condition
+
+
+class Dialog(Generic[AnswersT]):
+    """Base for the dialogs. Subclasses set the class attributes and render the end screen."""
 
     name: ClassVar[str]
-    answers_type: ClassVar[type[Answers]]
+    answers_type: type[AnswersT]  # set on the subclass (a ClassVar cannot name a type variable)
     questions: ClassVar[Sequence[Question]] = ()
     screens: ClassVar[Sequence[str]] = ()  # information screens (states without a question)
     moves: ClassVar[Sequence[Move]]
@@ -89,14 +111,10 @@ class Dialog:
         for m in self.moves:
             spec: dict[str, Any] = {"trigger": m.trigger, "source": m.source, "dest": m.dest}
             if m.when is not None:
-                when = m.when
-                spec["conditions"] = [_named(lambda ev, w=when: w(ev.model.answers), when.__name__)]
+                spec["conditions"] = [_answers_satisfy(m.when)]
             transitions.append(spec)
         for source, dest in dict.fromkeys((m.source, m.dest) for m in self.moves):
-            came_from = _named(
-                lambda ev, s=source: bool(ev.model.history) and ev.model.history[-1] == s, f"came_from_{source}"
-            )
-            transitions.append({"trigger": "back", "source": dest, "dest": source, "conditions": [came_from]})
+            transitions.append({"trigger": "back", "source": dest, "dest": source, "conditions": [_came_from(source)]})
         self.machine = Machine(
             model=None,
             states=states,
@@ -108,15 +126,15 @@ class Dialog:
         )
 
     # --- state handling -----------------------------------------------------------------
-    def new(self) -> Conversation:
+    def new(self) -> Conversation[AnswersT]:
         return Conversation(self.initial, self.answers_type())
 
-    def load(self, state: str, answers: dict[str, Any], history: list[str]) -> Conversation:
+    def load(self, state: str, answers: dict[str, Any], history: list[str]) -> Conversation[AnswersT]:
         if state not in self.machine.states:  # a state from an older version of the dialog
             return self.new()
         return Conversation(state, self.answers_type.model_validate(answers), list(history))
 
-    def fire(self, conv: Conversation, trigger: str) -> bool:
+    def fire(self, conv: Conversation[AnswersT], trigger: str) -> bool:
         """Run one trigger on the shared machine; True when the state changed."""
         source = conv.state
         event = self.machine.events.get(trigger)
@@ -134,18 +152,18 @@ class Dialog:
                 conv.history.append(source)
         return moved
 
-    def answer(self, conv: Conversation, value: Any) -> bool:
+    def answer(self, conv: Conversation[AnswersT], value: Any) -> bool:
         question = self.by_name[conv.state]
         setattr(conv.answers, question.name, value)
         return self.fire(conv, "answer")
 
-    def visited(self, conv: Conversation) -> dict[str, Any]:
+    def visited(self, conv: Conversation[AnswersT]) -> dict[str, Any]:
         """The answers on the user's current path; answers left on abandoned branches do not count."""
         asked = set(conv.history) | {conv.state}
         return {k: v for k, v in conv.answers if k in asked and v is not None}
 
     # --- input -------------------------------------------------------------------------------
-    def match_typed(self, conv: Conversation, text: str) -> Any | None:
+    def match_typed(self, conv: Conversation[AnswersT], text: str) -> Any | None:
         """A typed reply to the current question: an option's label or value, or a typed value.
 
         Returns the value, None when the text is no answer at all, and raises InvalidTypedAnswer
@@ -164,7 +182,7 @@ class Dialog:
         return None
 
     # --- rendering ------------------------------------------------------------------------------
-    def render(self, conv: Conversation, lang: Language, edit: bool = False) -> Reply:
+    def render(self, conv: Conversation[AnswersT], lang: Language, edit: bool = False) -> Reply:
         question = self.by_name.get(conv.state)
         if question is None:
             return self.render_screen(conv, lang, edit)
@@ -207,7 +225,7 @@ class Dialog:
             return Button(t(lang, "btn.back"), actions.menu("menu"))
         return Button(t(lang, "btn.back"), actions.dialog(self.name, state, actions.Verb.BACK))
 
-    def end_rows(self, conv: Conversation, lang: Language) -> tuple[tuple[Button, ...], ...]:
+    def end_rows(self, conv: Conversation[AnswersT], lang: Language) -> tuple[tuple[Button, ...], ...]:
         """Back, Start again and Menu, and a person to ask: the ways on from a result screen."""
         return (
             (
@@ -218,14 +236,14 @@ class Dialog:
             (Button(t(lang, "btn.human"), actions.encode(actions.Handoff("verdict"))),),
         )
 
-    def render_screen(self, conv: Conversation, lang: Language, edit: bool) -> Reply:
+    def render_screen(self, conv: Conversation[AnswersT], lang: Language, edit: bool) -> Reply:
         raise NotImplementedError
 
-    def result_log(self, conv: Conversation) -> dict[str, Any] | None:
+    def result_log(self, conv: Conversation[AnswersT]) -> dict[str, Any] | None:
         """What the end screen concluded, for the turn log (None for screens that conclude nothing)."""
         return None
 
-    def finish(self, conv: Conversation, data: Any, now: Any) -> None:
+    def finish(self, conv: Conversation[AnswersT], data: Any, now: Any) -> None:
         """Called once when an answer leads to a screen state: the place for a dialog's side effect
         (storing a service code). `data` is the turn's UserData."""
         return None

@@ -35,13 +35,13 @@ class StepsAnswers(Answers):
     pass
 
 
-class StepsDialog(Dialog):
+class StepsDialog(Dialog[StepsAnswers]):
     name = "steps"
     answers_type = StepsAnswers
     screens = SCREENS
     moves = tuple(Move(a, b, trigger="next") for a, b in itertools.pairwise(SCREENS))
 
-    def render_screen(self, conv: Conversation, lang: Language, edit: bool) -> Reply:
+    def render_screen(self, conv: Conversation[StepsAnswers], lang: Language, edit: bool) -> Reply:
         state = conv.state
         if state == "prep":
             title = "🧰 " + t(lang, "steps.prep.title")

@@ -6,7 +6,7 @@ One pure function, `assess`, used alike by the chat, the terminal and the comman
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from knowledge.domain import (
     FREE_SERVICE_CODES_PER_INSTANCE,
@@ -61,7 +61,7 @@ class Verdict:
     free_service_codes: int | None = None
     rules: list[str] = field(default_factory=list)
 
-    def as_dict(self, lang: Language) -> dict[str, object]:
+    def as_dict(self, lang: Language) -> dict[str, Any]:
         return {
             "filing_required": self.filing_required,
             "eligible": self.eligible,

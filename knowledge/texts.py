@@ -10,7 +10,8 @@ from knowledge.domain import Language
 
 @cache
 def catalog(lang: Language) -> dict[str, str]:
-    return load_yaml("texts", f"{lang}.yaml")
+    texts: dict[str, str] = load_yaml("texts", f"{lang}.yaml")
+    return texts
 
 
 def t(lang: Language, key: str, **params: object) -> str:

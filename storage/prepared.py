@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 
 Processor = Callable[[Any], Any] | None
 
@@ -86,8 +87,9 @@ def _positions(processors: Sequence[Processor]) -> tuple[tuple[int, Callable[[An
     return tuple((i, p) for i, p in enumerate(processors) if p is not None)
 
 
-def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
+def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
     compiled = statement.compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)  # a statement, not a DDL element
     names = tuple(compiled.positiontup or ())
     binds = [compiled.binds[name] for name in names]
     # Columns whose Python-side default SQLAlchemy would fill in (insert/update "prefetch").
@@ -155,7 +157,7 @@ class Prepared:
 
     __slots__ = ("_by_dialect", "_returning", "statement")
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._by_dialect: dict[str, _Compiled] = {}
         self._returning: Prepared | None = None  # for `insert` outside SQLite
@@ -225,7 +227,7 @@ def _translated(conn: Connection, compiled: _Compiled, exc: Exception, cursor: A
     """The driver's error as SQLAlchemy would raise it (IntegrityError, OperationalError, ...), so
     callers handle one family of exceptions; a lost connection is invalidated as SQLAlchemy does."""
     dbapi = conn.dialect.loaded_dbapi
-    disconnect = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)
+    disconnect = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)  # type: ignore[arg-type]
     if disconnect:
         conn.invalidate(exc)
     return DBAPIError.instance(compiled.sql, None, exc, dbapi.Error, connection_invalidated=disconnect)

@@ -14,10 +14,12 @@ def dialect_insert(dialect: str, table: Any) -> Any:
     """The dialect's INSERT, which has on_conflict_do_nothing / on_conflict_do_update."""
     # Imported on use: the PostgreSQL dialect costs start-up time a SQLite bot does not need.
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table)
 
 
 def upsert(conn: Connection, table: Any) -> Any:

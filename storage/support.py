@@ -218,7 +218,7 @@ def tickets_without_card(conn: Connection, now: datetime) -> list[TicketRow]:
         )
         .order_by(Ticket.c.id)
     )
-    return [TicketRow(*r) for r in rows]
+    return [TicketRow(*tuple(r)) for r in rows]
 
 
 def queue_relay_out(
@@ -308,7 +308,7 @@ def due_relays(conn: Connection, now: datetime, limit: int = 100) -> list[int]:
 
 def open_queue(conn: Connection) -> list[TicketRow]:
     rows = conn.execute(select(*TICKET_COLUMNS).where(Ticket.c.status.in_(ACTIVE)).order_by(Ticket.c.created_at))
-    return [TicketRow(*r) for r in rows]
+    return [TicketRow(*tuple(r)) for r in rows]
 
 
 def stats(conn: Connection) -> dict[str, Any]:
