@@ -69,16 +69,7 @@ def answer(index: int):  # type: ignore[no-untyped-def]
             await query.edit_message_text(t("en", f"check.q.{nxt}"), reply_markup=keyboard(nxt))
             return index + 1
         a = context.user_data
-        verdict = assess(
-            ServerFacts(
-                Location(a["location"]),
-                Provider(a["provider"]),
-                Product(a["product"]),
-                Billing(a["billing"]),
-                int(a["months"]),
-                a["bandwidth"] == "yes",
-            )
-        )
+        verdict = assess(ServerFacts.from_answers(a))
         lines = [f"• {f.text('en')}" for f in verdict.reasons + verdict.next_steps]
         await query.edit_message_text("\n".join(lines))
         return ConversationHandler.END

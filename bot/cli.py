@@ -6,23 +6,21 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
-from knowledge.domain import MAX_SUBSCRIPTION_MONTHS, Billing, Language, Location, Product, Provider
-from knowledge.eligibility import MissingFact, ServerFacts, assess
+from dialogs.check import CheckDialog
+from knowledge.domain import Language
+from knowledge.eligibility import QUESTION_FACT, MissingFact, ServerFacts, assess
 from knowledge.filing_type import ContradictoryAnswers, determine_filing_type
+from knowledge.inputs import InvalidInput
 from knowledge.texts import t
 
-FACT_OPTION = {
-    "provider": "--provider",
-    "product": "--product",
-    "billing": "--billing",
-    "months": "--months",
-    "public_bandwidth": "--public-bandwidth",
-}
+
+def _option(fact: str) -> str:
+    return "--" + fact.replace("_", "-")
 
 
 class UsageError(Exception):
@@ -41,10 +39,19 @@ def _yes_no(value: str) -> bool:
     return lowered == "yes"
 
 
-def _months(value: str) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= MAX_SUBSCRIPTION_MONTHS:
-        raise argparse.ArgumentTypeError(f"expected a whole number of months from 1 to {MAX_SUBSCRIPTION_MONTHS}")
-    return int(value)
+def _typed(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A question's own parser of typed answers, as an option's type: its refusal in one line."""
+
+    def convert(value: str) -> Any:
+        try:
+            parsed = parse(value) if value.strip().isdigit() else None
+        except InvalidInput as exc:
+            raise argparse.ArgumentTypeError(t("en", exc.key, **exc.params)) from None
+        if parsed is None:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}")
+        return parsed
+
+    return convert
 
 
 def build_parser() -> Parser:
@@ -57,12 +64,14 @@ def build_parser() -> Parser:
     chat.add_argument("--lang", choices=["en", "zh"], help="language for a new user")
 
     check = sub.add_parser("check", help="can a server back an ICP filing through Alibaba Cloud?")
-    check.add_argument("--location", required=True, choices=[x.value for x in Location])
-    check.add_argument("--provider", choices=[x.value for x in Provider])
-    check.add_argument("--product", choices=[x.value for x in Product])
-    check.add_argument("--billing", choices=[x.value for x in Billing])
-    check.add_argument("--months", type=_months, help="total subscription months, renewals included")
-    check.add_argument("--public-bandwidth", type=_yes_no, metavar="yes|no", help="ECS only")
+    # One option per question of /check, named after the fact it gives (knowledge.eligibility).
+    for question in CheckDialog.questions:
+        option = _option(QUESTION_FACT[question.name])
+        first, prompt = question.name == CheckDialog.questions[0].name, t("en", question.prompt)
+        if question.parse_typed is not None:
+            check.add_argument(option, type=_typed(question.parse_typed), required=first, metavar="N", help=prompt)
+        else:
+            check.add_argument(option, choices=question.options, required=first, help=prompt)
     check.add_argument("--lang", choices=["en", "zh"], default="en")
     check.add_argument("--json", action="store_true")
 
@@ -99,18 +108,11 @@ def build_parser() -> Parser:
 
 # --- rule commands (no database, no Telegram) ---------------------------------------------------
 def cmd_check(args: argparse.Namespace) -> int:
-    facts = ServerFacts(
-        location=Location(args.location),
-        provider=Provider(args.provider) if args.provider else None,
-        product=Product(args.product) if args.product else None,
-        billing=Billing(args.billing) if args.billing else None,
-        months=args.months,
-        public_bandwidth=args.public_bandwidth,
-    )
+    answers = {question: getattr(args, fact) for question, fact in QUESTION_FACT.items()}
     try:
-        verdict = assess(facts)
+        verdict = assess(ServerFacts.from_answers(answers))
     except MissingFact as exc:
-        raise UsageError(f"python -m bot check: {FACT_OPTION[exc.fact]} is required for these answers") from None
+        raise UsageError(f"python -m bot check: {_option(exc.fact)} is required for these answers") from None
     lang: Language = args.lang
     result = verdict.as_dict(lang)
     if args.json:

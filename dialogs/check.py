@@ -98,17 +98,7 @@ class CheckDialog(Dialog[CheckAnswers]):
     )
 
     def verdict(self, conv: Conversation[CheckAnswers]) -> Verdict:
-        given = self.visited(conv)
-        return assess(
-            ServerFacts(
-                location=given["location"],
-                provider=given.get("provider"),
-                product=given.get("product"),
-                billing=given.get("billing"),
-                months=given.get("months"),
-                public_bandwidth=given.get("bandwidth"),
-            )
-        )
+        return assess(ServerFacts.from_answers(self.visited(conv)))
 
     def summary(self, conv: Conversation[CheckAnswers], lang: Language) -> str:
         labels = []

@@ -5,6 +5,7 @@ One pure function, `assess`, used alike by the chat, the terminal and the comman
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -50,6 +51,46 @@ class ServerFacts:
     def __post_init__(self) -> None:
         if self.months is not None and not (1 <= self.months <= MAX_SUBSCRIPTION_MONTHS):
             raise ValueError(f"months must be a whole number from 1 to {MAX_SUBSCRIPTION_MONTHS}")
+
+    @classmethod
+    def from_answers(cls, answers: Mapping[str, Any]) -> ServerFacts:
+        """The facts from /check's answers, by question name (QUESTION_FACT), typed or as the
+        options' strings ("mainland", "6", "yes"); a question not answered is a fact not given."""
+
+        def given(question: str, convert: Callable[[Any], T]) -> T | None:
+            value = answers.get(question)
+            return None if value is None else convert(value)
+
+        location = given("location", Location)
+        if location is None:
+            raise MissingFact("location")
+        return cls(
+            location=location,
+            provider=given("provider", Provider),
+            product=given("product", Product),
+            billing=given("billing", Billing),
+            months=given("months", int),
+            public_bandwidth=given("bandwidth", _yes),
+        )
+
+
+# /check's question for each fact (the command line names its options after the facts).
+QUESTION_FACT = {
+    "location": "location",
+    "provider": "provider",
+    "product": "product",
+    "billing": "billing",
+    "months": "months",
+    "bandwidth": "public_bandwidth",
+}
+
+
+def _yes(value: bool | str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value not in ("yes", "no"):
+        raise ValueError(f"expected yes or no, got {value!r}")
+    return value == "yes"
 
 
 @dataclass(frozen=True)
