@@ -75,12 +75,12 @@ def build_parser() -> Parser:
     check.add_argument("--lang", choices=["en", "zh"], default="en")
     check.add_argument("--json", action="store_true")
 
-    ftype = sub.add_parser("filing-type", help="which filing type applies?")
-    ftype.add_argument("--entity-filed-with-alibaba", type=_yes_no, required=True, metavar="yes|no")
-    ftype.add_argument("--entity-has-miit-record", type=_yes_no, required=True, metavar="yes|no")
-    ftype.add_argument("--website-filed-with-miit", type=_yes_no, required=True, metavar="yes|no")
-    ftype.add_argument("--lang", choices=["en", "zh"], default="en")
-    ftype.add_argument("--json", action="store_true")
+    filingtype = sub.add_parser("filingtype", aliases=["filing-type"], help="which filing type applies?")
+    filingtype.add_argument("--entity-filed-with-alibaba", type=_yes_no, required=True, metavar="yes|no")
+    filingtype.add_argument("--entity-has-miit-record", type=_yes_no, required=True, metavar="yes|no")
+    filingtype.add_argument("--website-filed-with-miit", type=_yes_no, required=True, metavar="yes|no")
+    filingtype.add_argument("--lang", choices=["en", "zh"], default="en")
+    filingtype.add_argument("--json", action="store_true")
 
     codes = sub.add_parser("codes", help="a user's service codes, masked (for support staff)")
     codes.add_argument("--user", type=int, required=True, help="the user's Telegram id")
@@ -140,12 +140,12 @@ def cmd_filing_type(args: argparse.Namespace) -> int:
             args.entity_filed_with_alibaba, args.entity_has_miit_record, args.website_filed_with_miit
         )
     except ContradictoryAnswers as exc:
-        raise UsageError(f"python -m bot filing-type: {exc.finding.text(lang)}") from None
+        raise UsageError(f"python -m bot filingtype: {exc.finding.text(lang)}") from None
     data = result.as_dict(lang)
     if args.json:
         print(json.dumps(data, ensure_ascii=False))
     else:
-        print(t(lang, "ftype.result", name=t(lang, f"ftype.name.{result.filing_type.value}")))
+        print(t(lang, "filingtype.result", name=t(lang, f"filingtype.name.{result.filing_type.value}")))
         print(data["explanation"])
     return 0
 
@@ -338,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "check":
             return cmd_check(args)
-        if args.command == "filing-type":
+        if args.command in ("filingtype", "filing-type"):
             return cmd_filing_type(args)
         if args.command == "diagram":
             return cmd_diagram()

@@ -74,7 +74,7 @@ class Action:
     tag: ClassVar[str]
 
 
-MenuTarget = Literal["check", "ftype", "steps", "lang", "help", "resume", "menu"]
+MenuTarget = Literal["check", "filingtype", "steps", "lang", "help", "resume", "menu"]
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,7 @@ class CheckDialog(Dialog[CheckAnswers]):
             lines += ["", t(lang, "verdict.free_codes", n=verdict.free_service_codes)]
         keyboard: list[tuple[Button, ...]] = []
         if verdict.eligible:
-            keyboard.append((Button(t(lang, "btn.filingtype"), actions.menu("ftype")),))
+            keyboard.append((Button(t(lang, "btn.filingtype"), actions.menu("filingtype")),))
         keyboard.extend(self.end_rows(conv, lang))
         return Reply("\n".join(lines), tuple(keyboard), edit, "check.verdict")
 

@@ -15,7 +15,7 @@ from knowledge.texts import t
 
 ACTIONS = {
     "check": ("btn.check", actions.menu("check")),
-    "filingtype": ("btn.filingtype", actions.menu("ftype")),
+    "filingtype": ("btn.filingtype", actions.menu("filingtype")),
     "steps": ("btn.steps", actions.menu("steps")),
     "codes": ("menu.codes", actions.encode(actions.CodeList())),
     "progress": ("menu.progress", actions.encode(actions.ProgressShow())),

@@ -7,7 +7,7 @@ from typing import Any
 
 from dialogs.check import CheckDialog
 from dialogs.codes import AddCodeDialog
-from dialogs.filing_type import FilingTypeDialog
+from dialogs.filingtype import FilingTypeDialog
 from dialogs.spec import Dialog
 from dialogs.steps import StepsDialog
 

@@ -34,8 +34,8 @@ COMMANDS = (
     "forget",
     "help",
 )
-COMMAND_DIALOG = {"check": "check", "filingtype": "ftype", "steps": "steps"}
-MENU_DIALOG = {"check": "check", "ftype": "ftype", "steps": "steps"}
+# Dialogs started by a command (and a menu entry) of their own name.
+DIALOG_COMMANDS = ("check", "filingtype", "steps")
 
 
 # Called with free text that answers no question; returns an outcome, or None to fall back
@@ -126,7 +126,7 @@ class Router:
             keyboard.append((Button(t(lang, "menu.resume"), actions.menu("resume")),))
         keyboard += [
             (Button(t(lang, "menu.check"), actions.menu("check")),),
-            (Button(t(lang, "menu.filingtype"), actions.menu("ftype")),),
+            (Button(t(lang, "menu.filingtype"), actions.menu("filingtype")),),
             (Button(t(lang, "menu.steps"), actions.menu("steps")),),
             (
                 Button(t(lang, "menu.language"), actions.menu("lang")),
@@ -217,8 +217,8 @@ class Router:
     # --- commands -----------------------------------------------------------------------------
     def _command(self, session: Session, name: str, out: Outcome) -> None:
         lang = session.language
-        if name in COMMAND_DIALOG:
-            self.start_dialog(session, self.dialogs[COMMAND_DIALOG[name]], out, edit=False)
+        if name in DIALOG_COMMANDS:
+            self.start_dialog(session, self.dialogs[name], out, edit=False)
         elif name == "start":
             out.replies.append(self.menu(session))
         elif name == "codes":
@@ -300,8 +300,8 @@ class Router:
                 out.replies.append(self.menu(session))
 
     def _menu_action(self, session: Session, target: str, out: Outcome) -> None:
-        if target in MENU_DIALOG:
-            self.start_dialog(session, self.dialogs[MENU_DIALOG[target]], out, edit=True)
+        if target in DIALOG_COMMANDS:
+            self.start_dialog(session, self.dialogs[target], out, edit=True)
         elif target == "menu":
             out.replies.append(self.menu(session, edit=True))
         elif target == "help":

@@ -72,14 +72,14 @@ def render(card: dict[str, Any], lang: Language) -> str:
             else none
         )
     )
-    ftype = card["verdicts"].get("ftype")
+    filingtype = card["verdicts"].get("filingtype")
     lines.append(
-        t(lang, "staff.card.ftype")
+        t(lang, "staff.card.filingtype")
         + " "
         + (
-            f"{ftype['filing_type']}, entity_with_alibaba={ftype['entity_with_alibaba']}, "
-            f"same_account={ftype['same_account']}"
-            if ftype
+            f"{filingtype['filing_type']}, entity_with_alibaba={filingtype['entity_with_alibaba']}, "
+            f"same_account={filingtype['same_account']}"
+            if filingtype
             else none
         )
     )

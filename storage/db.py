@@ -49,7 +49,7 @@ WAL_LIMIT_FRAMES = 65_536
 # The newest migration in storage/migrations/versions (tests/test_storage.py checks it against
 # Alembic's own answer). A database already there starts without importing Alembic, which costs a
 # third of a second of start-up.
-SCHEMA_HEAD = "0007"
+SCHEMA_HEAD = "0008"
 # PostgreSQL advisory lock held while migrating: processes starting together migrate one at a time,
 # and the later ones find the schema at head.
 MIGRATION_LOCK = 0x1C_B0_7_0

@@ -67,9 +67,9 @@ def test_abandoned_branch_answers_do_not_count() -> None:
 
 
 def test_filing_type_skips_implied_questions() -> None:
-    _, conv = play("ftype", ["yes", "yes", "no"])
+    _, conv = play("filingtype", ["yes", "yes", "no"])
     assert conv.history == ["entity_alibaba", "site_miit", "same_account"]
-    d, conv = play("ftype", ["no", "no", "yes"])
+    d, conv = play("filingtype", ["no", "no", "yes"])
     assert conv.history == ["entity_alibaba", "entity_miit", "same_account"]
     assert d.result(conv).filing_type.value == "first_filing"
 

@@ -39,8 +39,8 @@ def journey(i: int) -> list[tuple[str, str]]:
     steps.append(("send", "How long does the preliminary review take?"))
     steps += [
         ("send", "/filingtype"),
-        ("press", "d:ftype:entity_alibaba:a:no"),
-        ("press", f"d:ftype:entity_miit:a:{'yes' if i % 3 else 'no'}"),
+        ("press", "d:filingtype:entity_alibaba:a:no"),
+        ("press", f"d:filingtype:entity_miit:a:{'yes' if i % 3 else 'no'}"),
     ]
     return steps
 

@@ -219,3 +219,40 @@ async def test_a_sent_mark_never_deletes_another_process_entry_that_took_the_sam
     finally:
         await a_db.dispose()
         await b_db.dispose()
+
+
+def _filing_type_at_0007(conn: Connection) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO users (id, language, active_dialog, last_dialog, created_at, updated_at) "
+            "VALUES (6, 'en', 'ftype', 'ftype', :t, :t)"
+        ),
+        {"t": NOW},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO dialog_states (user_id, dialog, state, answers, history, version, updated_at) "
+            "VALUES (6, 'ftype', 'entity_miit', :answers, :history, 2, :t)"
+        ),
+        {"answers": '{"entity_alibaba": false}', "history": '["entity_alibaba"]', "t": NOW},
+    )
+    conn.execute(
+        text("INSERT INTO turns (user_id, dialog, kind, data, created_at) VALUES (6, 'ftype', 'user', '{}', :t)"),
+        {"t": NOW},
+    )
+
+
+async def test_a_filing_type_dialog_stored_under_its_old_id_continues_after_migration_0008(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        await db.run(_upgrade_to, "0007")
+        await db.run(_filing_type_at_0007)
+        await db.upgrade()
+        session = await db.run(load_session, 6, "en")
+        assert (session.active, session.last, list(session.records)) == ("filingtype", "filingtype", ["filingtype"])
+        out = Router().handle(session, Command("start"))
+        assert out.replies[0].buttons[0][0].data == "m:resume"  # "Continue where I was" is offered
+        turns = await db.run(recent_turns, 6, 20)
+        assert [t["dialog"] for t in turns] == ["filingtype"]
+    finally:
+        await db.dispose()

@@ -22,7 +22,7 @@ async def test_start_shows_menu_with_buttons(bot: BotHarness) -> None:
     [reply] = [c for c in calls if c.method == "sendMessage"]
     assert reply.chat_id == ALICE
     assert "ICP filing" in reply.text
-    assert [b["callback_data"] for b in reply.buttons][:3] == ["m:check", "m:ftype", "m:steps"]
+    assert [b["callback_data"] for b in reply.buttons][:3] == ["m:check", "m:filingtype", "m:steps"]
 
 
 async def test_english_eligibility_journey_by_buttons(bot: BotHarness) -> None:
@@ -37,7 +37,7 @@ async def test_english_eligibility_journey_by_buttons(bot: BotHarness) -> None:
     verdict = calls[-1].text
     assert verdict.startswith("✅ Yes: this server can back an ICP filing")
     assert "3 months" in verdict and "Free service codes: 5" in verdict
-    assert "m:ftype" in [b["callback_data"] for b in calls[-1].buttons]
+    assert "m:filingtype" in [b["callback_data"] for b in calls[-1].buttons]
 
 
 async def test_replies_raise_no_warning(bot: BotHarness) -> None:

@@ -35,11 +35,11 @@ def journey(i: int) -> list[tuple[str, str]]:
     steps += [("send", "/codes"), ("send", "/progress")]
     steps += [
         ("send", "/filingtype"),
-        ("press", "d:ftype:entity_alibaba:a:no"),
-        ("press", f"d:ftype:entity_miit:a:{'yes' if i % 3 else 'no'}"),
+        ("press", "d:filingtype:entity_alibaba:a:no"),
+        ("press", f"d:filingtype:entity_miit:a:{'yes' if i % 3 else 'no'}"),
     ]
     if i % 2:
-        steps.append(("press", "d:ftype:site_miit:a:no"))
+        steps.append(("press", "d:filingtype:site_miit:a:no"))
     return steps
 
 

@@ -30,13 +30,13 @@ def entity_without_miit_record(a: FilingTypeAnswers) -> bool:
 
 
 class FilingTypeDialog(Dialog[FilingTypeAnswers]):
-    name = "ftype"
+    name = "filingtype"
     answers_type = FilingTypeAnswers
     questions = (
-        Question("entity_alibaba", "ftype.q.entity_alibaba", YES_NO, yes_no_label),
-        Question("entity_miit", "ftype.q.entity_miit", YES_NO, yes_no_label),
-        Question("site_miit", "ftype.q.site_miit", YES_NO, yes_no_label),
-        Question("same_account", "ftype.q.same_account", YES_NO, yes_no_label),
+        Question("entity_alibaba", "filingtype.q.entity_alibaba", YES_NO, yes_no_label),
+        Question("entity_miit", "filingtype.q.entity_miit", YES_NO, yes_no_label),
+        Question("site_miit", "filingtype.q.site_miit", YES_NO, yes_no_label),
+        Question("same_account", "filingtype.q.same_account", YES_NO, yes_no_label),
     )
     screens = ("result",)
     moves = (
@@ -59,7 +59,7 @@ class FilingTypeDialog(Dialog[FilingTypeAnswers]):
         result = self.result(conv)
         same_account = bool(self.visited(conv)["same_account"])
         lines = [
-            "📋 " + t(lang, "ftype.result", name=t(lang, f"ftype.name.{result.filing_type.value}")),
+            "📋 " + t(lang, "filingtype.result", name=t(lang, f"filingtype.name.{result.filing_type.value}")),
             "",
             *[f"• {f.text(lang)}" for f in result.findings],
             f"• {service_code_situation(same_account).text(lang)}",
@@ -68,7 +68,7 @@ class FilingTypeDialog(Dialog[FilingTypeAnswers]):
             (Button(t(lang, "btn.steps"), actions.menu("steps")),),
             *self.end_rows(conv, lang),
         )
-        return Reply("\n".join(lines), keyboard, edit, "ftype.result")
+        return Reply("\n".join(lines), keyboard, edit, "filingtype.result")
 
     def result_log(self, conv: Conversation[FilingTypeAnswers]) -> dict[str, Any] | None:
         result = self.result(conv)
