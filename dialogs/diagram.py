@@ -1,4 +1,10 @@
-"""Mermaid state diagrams generated from the dialogs' machines (`python -m bot diagram`)."""
+"""Mermaid state diagrams generated from the dialogs' machines (`python -m bot diagram`).
+
+transitions can draw Mermaid itself (`GraphMachine(graph_engine="mermaid")`), with the same edges
+and guards (a test compares them). Ours is kept because the library's draws a model's state: it
+needs a second machine with a model attached, and its output marks that model's current state as
+active with styling classes, which reads as meaningful in documentation and is not.
+"""
 
 from __future__ import annotations
 

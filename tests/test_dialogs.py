@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import weakref
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from dialogs.registry import dialogs
 from dialogs.router import Router
 from dialogs.screens import Outcome
 from dialogs.session import Command, Press, Session, Text
+from knowledge.domain import Location
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -154,3 +156,55 @@ def test_router_odd_text_never_raises(text: str) -> None:
     for _ in range(4):
         router.handle(s, Text(text))
     assert s.records["check"].state == "location"
+
+
+def _library_mermaid_edges(machine: Any) -> set[str]:
+    """The edges transitions' own Mermaid output draws for the same machine."""
+    from transitions.extensions import GraphMachine
+
+    class Model:
+        pass
+
+    model = Model()
+    GraphMachine(
+        model=model,
+        states=list(machine.states),
+        initial=machine.initial,
+        transitions=[
+            {"trigger": trigger, "source": source, "dest": tr.dest, "conditions": [c.func for c in tr.conditions]}
+            for trigger, event in machine.events.items()
+            for source, transitions in event.transitions.items()
+            for tr in transitions
+        ],
+        auto_transitions=False,
+        show_conditions=True,
+        graph_engine="mermaid",
+    )
+    drawn = model.get_graph().draw(None)  # type: ignore[attr-defined]
+    return {
+        line.strip().replace(": ", " : ", 1) for line in drawn.splitlines() if " --> " in line and "[*]" not in line
+    }
+
+
+def test_our_diagrams_draw_the_same_edges_as_the_librarys_mermaid_output() -> None:
+    from dialogs.diagram import mermaid
+
+    for dialog in dialogs().values():
+        ours = {line.strip() for line in mermaid(dialog.machine).splitlines() if " --> " in line and "[*]" not in line}
+        assert ours == _library_mermaid_edges(dialog.machine), dialog.name
+
+
+def test_events_fire_on_a_conversation_never_added_to_the_machine_and_nothing_is_kept() -> None:
+    """Dialog.fire triggers the shared machine's event on a model it never added (add_model would
+    bind a method per state to every conversation on every turn). This relies on transitions'
+    Event.trigger taking the model as an argument and reading only its `state`; a release that
+    changes that fails here."""
+    dialog = dialogs()["check"]
+    conv = dialog.new()
+    assert dialog.answer(conv, Location.OVERSEAS) and conv.state == "verdict"  # a guarded move
+    assert dialog.fire(conv, "back") and conv.state == "location"  # a guard reading the history
+    conv.answers.location = Location.MAINLAND
+    assert dialog.fire(conv, "answer") and conv.state == "provider"
+    assert not dialog.fire(conv, "next")  # no such move here: the state stays
+    assert conv.state == "provider" and conv.history == ["location"]
+    assert dialog.machine.models == []  # nothing attached, nothing leaked
