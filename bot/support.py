@@ -118,6 +118,8 @@ class SupportDesk:
         lang = normalize_language(await self.db.run(repo.user_language, user_id))
         try:
             await bot.send_message(user_id, t(lang, key))
+        except Forbidden:
+            await self.sender.blocked(user_id)
         except TelegramError as exc:
             log.info("could not tell user %s (%s)", user_id, exc)
 
@@ -165,6 +167,7 @@ class SupportDesk:
         except Forbidden as exc:  # the user blocked the bot: retrying will not help
             await self.db.run(repo.relay_failed, relay.id, repo.MAX_RELAY_ATTEMPTS, now())
             if relay.direction == "out":
+                await self.sender.blocked(ticket.user_id)
                 await self._tell_staff(
                     bot, ticket, t(self.lang, "staff.delivery_failed", reason=str(exc)), relay.source_message_id
                 )

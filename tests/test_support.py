@@ -11,7 +11,7 @@ from sqlalchemy import Connection, select, update
 
 from bot.cli import main
 from bot.support import SupportDesk
-from storage.models import Relay, Ticket
+from storage.models import Relay, Ticket, User
 from tests.harness import BotHarness, Call
 
 STAFF_CHAT = -1001234
@@ -269,6 +269,11 @@ async def test_reply_to_a_user_who_blocked_the_bot_is_reported_to_staff(sqlite_u
         bot.request.blocked_users.add(USER)
         calls = await staff_says(bot, AGENT, "hello?", reply_to=card(bot).message_id)
         assert any("could not be delivered to the user" in x.text for x in calls if x.chat_id == STAFF_CHAT)
+        # the one policy for a blocked user: marked, so no reminder goes to them
+        blocked = await bot.app_service_db_run(
+            lambda c: c.execute(select(User.c.blocked_at).where(User.c.id == USER)).scalar_one()
+        )
+        assert blocked is not None
 
 
 async def test_staff_queue_whois_and_stats(
