@@ -6,12 +6,14 @@ this chat (turn log, staff views, CLI) uses `mask`.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any, Literal
 
 from dialogs import actions
 from dialogs.code_lifecycle import ASSUMED, allowed_targets, change, trigger_for
-from dialogs.ports import CodeRecord, UserData
+from dialogs.effects import AddCode, Effect, SetCodeStatus
+from dialogs.ports import CodeChange, CodeRecord, UserData
 from dialogs.screens import Button, LogEntry, Outcome, Reply, rows
 from dialogs.spec import Answers, Conversation, Dialog, Move, Question, option_label
 from knowledge.domain import Language
@@ -80,10 +82,12 @@ class AddCodeDialog(Dialog[AddCodeAnswers]):
         Move("origin", "saved"),
     )
 
-    def finish(self, conv: Conversation[AddCodeAnswers], data: UserData, now: datetime) -> None:
+    def finish(self, conv: Conversation[AddCodeAnswers], data: UserData | None) -> list[Effect]:
+        assert data is not None, "storing a code needs the turn's UserData"
         a = conv.answers
         if a.code is None:  # already stored on an earlier pass through this screen
-            return
+            return []
+        effects: list[Effect] = []
         given = self.visited(conv)
         instance = given.get("instance") if from_server(a) else None
         a.saved_mask = mask(a.code)
@@ -92,11 +96,13 @@ class AddCodeDialog(Dialog[AddCodeAnswers]):
         else:
             free = a.paid == "free"
             before = data.count_free_codes(instance) if (free and instance) else 0
-            data.add_code(a.code, str(a.product), instance, not free, CodeOrigin(a.origin or "generated"), now)
+            origin = CodeOrigin(a.origin or "generated")
+            effects.append(AddCode(a.code, str(a.product), instance, not free, origin))
             a.result = "saved"
             a.free_number = before + 1 if before >= FREE_CODES_PER_INSTANCE else None
         # The code now lives in service_codes only; the dialog keeps the masked form.
         a.code = None
+        return effects
 
     def render_screen(self, conv: Conversation[AddCodeAnswers], lang: Language, edit: bool) -> Reply:
         a = conv.answers
@@ -144,7 +150,12 @@ def list_screen(data: UserData, lang: Language, edit: bool = False, notice: str 
 
 
 def detail_screen(
-    data: UserData, code: CodeRecord, lang: Language, edit: bool = True, notice: str | None = None
+    data: UserData,
+    code: CodeRecord,
+    lang: Language,
+    edit: bool = True,
+    notice: str | None = None,
+    just_changed: CodeChange | None = None,  # made by this turn: not stored until it commits
 ) -> Reply:
     lines = [notice, ""] if notice else []
     lines += [describe(code, lang, code.code), "", statement(f"codestatus.{code.status.value}").text(lang)]
@@ -154,7 +165,7 @@ def detail_screen(
     if any((code.status, target) in ASSUMED for target in targets):
         lines.append(statement("codeassume.withdraw").text(lang))
     lines += ["", t(lang, "codes.history")]
-    for ch in data.code_history(code.id):
+    for ch in [*data.code_history(code.id), *([just_changed] if just_changed else [])]:
         date = ch.at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
         if ch.from_status is None:
             lines.append(
@@ -202,9 +213,8 @@ def change_status(data: UserData, lang: Language, action: actions.CodeSet, now: 
         out.replies.append(detail_screen(data, code, lang, edit=False, notice="⛔ " + reason))
         out.log.append(LogEntry("code", None, {"code": mask(code.code), "refused": [current, target]}))
         return
-    data.set_code_status(code.id, current, target, now)
-    updated = data.get_code(code.id)
-    assert updated is not None
+    out.effects.append(SetCodeStatus(code.id, current, target))
     out.toast = t(lang, "codes.updated", status=t(lang, f"status.{target.value}"))
-    out.replies.append(detail_screen(data, updated, lang, edit=True))
+    updated = dataclasses.replace(code, status=target)
+    out.replies.append(detail_screen(data, updated, lang, edit=True, just_changed=CodeChange(current, target, now)))
     out.log.append(LogEntry("code", None, {"code": mask(code.code), "from": current, "to": target}))

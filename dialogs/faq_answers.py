@@ -7,6 +7,7 @@ entry's related action, and a way back into the dialog the user was in.
 from __future__ import annotations
 
 from dialogs import actions
+from dialogs.effects import RecordFaqFeedback, RecordFaqMiss
 from dialogs.screens import Button, LogEntry, Outcome, Reply
 from dialogs.session import Session
 from knowledge.domain import Language
@@ -63,8 +64,7 @@ def free_text(session: Session, text: str) -> Outcome | None:
         out.replies.append(answer_reply(result.entry, lang, in_dialog))
         out.log.append(LogEntry("faq", session.active, {"topic": result.entry.id, "score": round(result.score, 3)}))
         return out
-    if session.data is not None:
-        session.data.record_faq_miss(question, lang, result.score, session.now)
+    out.effects.append(RecordFaqMiss(question, lang, result.score))
     related = [(Button(e.title(lang), actions.encode(actions.FaqShow(e.id))),) for e, _ in result.alternatives[:3]]
     text_ = t(lang, "faq.unsure") + "\n" + t(lang, "faq.related" if related else "faq.nothing_related")
     related.append((Button(t(lang, "btn.human"), _PERSON),))
@@ -90,8 +90,7 @@ def press(session: Session, action: actions.FaqShow | actions.FaqFeedback, out: 
         out.log.append(LogEntry("faq", session.active, {"topic": entry.id, "chosen": True}))
         return True
     helpful = action.helpful == "1"
-    if session.data is not None:
-        session.data.record_faq_feedback(entry.id, helpful, session.now)
+    out.effects.append(RecordFaqFeedback(entry.id, helpful))
     out.toast = t(lang, "faq.thanks")
     out.replies.append(answer_reply(entry, lang, in_dialog, edit=True, feedback=False, person=not helpful))
     return True

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Literal
 
 from dialogs import actions
-from dialogs.ports import UserData
+from dialogs.effects import SetReminders, SetStage
+from dialogs.ports import ProgressRecord, UserData
 from dialogs.screens import Button, LogEntry, Outcome, Reply
 from knowledge.domain import Language
 from knowledge.progress import CHINA, STAGES, Stage, next_stage, previous_stage, reminders_for
@@ -19,7 +21,10 @@ def stage_name(lang: Language, stage: Stage) -> str:
 
 
 def screen(data: UserData, lang: Language, edit: bool = False, notice: str | None = None) -> Reply:
-    progress = data.progress()
+    return screen_of(data.progress(), lang, edit, notice)
+
+
+def screen_of(progress: ProgressRecord, lang: Language, edit: bool = False, notice: str | None = None) -> Reply:
     current = progress.stage
     lines = [notice, ""] if notice else []
     lines.append(t(lang, "progress.title"))
@@ -63,17 +68,18 @@ def move(data: UserData, lang: Language, action: actions.ProgressGo, now: dateti
         out.toast = t(lang, "progress.stale")
         out.replies.append(screen(data, lang))
         return
-    # Going back keeps the date the user first reached that stage.
+    # Going back keeps the date the user first reached that stage; the stages after it are undone.
     at = now if target is next_stage(current) else progress.dates.get(target, now)
-    data.set_stage(target, at, reminders_for(target, at))
+    out.effects.append(SetStage(target, at, reminders_for(target, at)))
     out.toast = t(lang, "progress.moved", stage=stage_name(lang, target))
-    out.replies.append(screen(data, lang, edit=True))
+    before = {s: d for s, d in progress.dates.items() if STAGES.index(s) < STAGES.index(target)}
+    out.replies.append(screen_of(replace(progress, stage=target, dates={**before, target: at}), lang, edit=True))
     out.log.append(LogEntry("progress", None, {"from": current, "to": target}))
 
 
 def switch_reminders(data: UserData, lang: Language, value: Literal["on", "off"], out: Outcome) -> None:
     enabled = value == "on"
-    data.set_reminders_enabled(enabled)
+    out.effects.append(SetReminders(enabled))
     out.toast = t(lang, "progress.reminders_now_on" if enabled else "progress.reminders_now_off")
-    out.replies.append(screen(data, lang, edit=True))
+    out.replies.append(screen_of(replace(data.progress(), reminders_enabled=enabled), lang, edit=True))
     out.log.append(LogEntry("progress", None, {"reminders": enabled}))

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dialogs import actions, codes, faq_answers, progress
+from dialogs.effects import EndTicket, ForgetUser, OpenTicket, QueueRelay, RateTicket
 from dialogs.ports import UserData
 from dialogs.registry import dialogs, get
 from dialogs.screens import Button, LogEntry, Outcome, Reply
@@ -137,10 +138,8 @@ class Router:
 
     # --- hand-off to a person ----------------------------------------------------------------
     def open_ticket(self, session: Session, reason: str, out: Outcome) -> None:
-        ticket_id, position = self._data(session).open_ticket(session.display_name, reason, session.now)
-        session.ticket_id = ticket_id
-        out.handoff = ticket_id
-        out.log.append(LogEntry("handoff", session.active, {"ticket": ticket_id, "reason": reason}))
+        position = self._data(session).waiting_tickets() + 1
+        out.effects.append(OpenTicket(reason, session.active))  # storage logs it and fills out.handoff
         out.replies.append(Reply(t(session.language, "handoff.opened", n=position), (), False, "handoff.opened"))
 
     def _during_handoff(self, session: Session, event: Event, out: Outcome) -> None:
@@ -159,7 +158,7 @@ class Router:
                 out.replies.append(Reply(t(lang, "handoff.paused"), (), False, "handoff.paused"))
             case Text(message_id=int(message_id), text=text) | Unsupported(message_id=int(message_id), kind=text):
                 out.log.append(LogEntry("user", None, {"relayed": text}))
-                out.relays.append(self._data(session).queue_relay(ticket_id, message_id, session.now))
+                out.effects.append(QueueRelay(ticket_id, message_id))  # storage adds it to out.relays
             case Press(data=data) if isinstance(rate := actions.decode(data), actions.Rate):
                 self._rate(session, rate, out)
             case _:
@@ -172,8 +171,9 @@ class Router:
     def _end_ticket(self, session: Session, ticket_id: int, note: str | None, key: str, out: Outcome) -> None:
         """Close the ticket, tell the user, show where they were, and ask for a rating."""
         lang = session.language
-        if not self._data(session).end_ticket(ticket_id, session.now, note):
+        if not self._data(session).ticket_is_open(ticket_id):
             return
+        out.effects.append(EndTicket(ticket_id, note))
         session.ticket_id = None
         text = t(lang, key) + (f"\n{t(lang, 'handoff.note', note=note)}" if note else "")
         out.replies.append(Reply(text, (), False, "handoff.ended"))
@@ -184,7 +184,8 @@ class Router:
 
     def _rate(self, session: Session, rate: actions.Rate, out: Outcome) -> None:
         lang = session.language
-        if self._data(session).rate_ticket(rate.ticket, int(rate.stars)):
+        if self._data(session).can_rate(rate.ticket):
+            out.effects.append(RateTicket(rate.ticket, int(rate.stars)))
             out.toast = t(lang, "handoff.rated")
             out.replies.append(Reply(t(lang, "handoff.rated"), (), True, "handoff.rated"))
             out.log.append(LogEntry("handoff", None, {"ticket": rate.ticket, "rating": int(rate.stars)}))
@@ -290,7 +291,7 @@ class Router:
             case actions.ProgressNotYet():
                 out.replies.append(Reply(t(lang, "remind.not_yet.reply"), (), False, "remind.not_yet"))
             case actions.Forget(answer="yes"):
-                self._data(session).forget()
+                out.effects.append(ForgetUser())
                 session.forgotten = True
                 out.replies.append(Reply(t(lang, "forget.done"), (), True, "forget.done"))
             case actions.Forget(answer="no"):
@@ -347,7 +348,7 @@ class Router:
         dialog.answer(conv, value)
         at_screen = conv.state not in dialog.by_name
         if at_screen:
-            dialog.finish(conv, session.data, session.now)
+            out.effects += dialog.finish(conv, session.data)
         self.save(session, dialog, conv)
         self.activate(session, dialog.name)
         out.log.append(LogEntry("answer", dialog.name, {"question": question, "value": logged}))
@@ -375,6 +376,7 @@ class Router:
         if hooked is not None:
             out.replies.extend(hooked.replies)
             out.log.extend(hooked.log)
+            out.effects.extend(hooked.effects)
             if not hooked.resolved and dialog is not None and conv is not None:
                 out.replies.append(dialog.render(conv, lang))
             return

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from dialogs.effects import Effect
+
 
 @dataclass(frozen=True)
 class Button:
@@ -40,6 +42,7 @@ class Outcome:
     relays: list[int] = field(default_factory=list)  # queued messages for the support desk to carry
     handoff: int | None = None  # a ticket just opened: the support desk posts its card
     ended_ticket: int | None = None  # a ticket the user just ended: the support desk tells staff
+    effects: list[Effect] = field(default_factory=list)  # what to change, applied by storage in the turn
 
 
 def rows(buttons: list[Button], columns: int) -> Keyboard:

@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict
 from transitions import EventData, Machine, MachineError
 
 from dialogs import actions
+from dialogs.effects import Effect
+from dialogs.ports import UserData
 from dialogs.screens import Button, Reply, rows
 from knowledge.domain import LANGUAGES, Language
 from knowledge.inputs import InvalidInput
@@ -243,10 +245,10 @@ class Dialog(Generic[AnswersT]):
         """What the end screen concluded, for the turn log (None for screens that conclude nothing)."""
         return None
 
-    def finish(self, conv: Conversation[AnswersT], data: Any, now: Any) -> None:
-        """Called once when an answer leads to a screen state: the place for a dialog's side effect
-        (storing a service code). `data` is the turn's UserData."""
-        return None
+    def finish(self, conv: Conversation[AnswersT], data: UserData | None) -> list[Effect]:
+        """Called once when an answer leads to a screen state: what the dialog's result changes
+        (storing a service code), as effects. `data` is the turn's read-only UserData."""
+        return []
 
     def is_sensitive(self, state: str) -> bool:
         question = self.by_name.get(state)

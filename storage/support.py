@@ -71,17 +71,22 @@ def open_ticket(conn: Connection, user_id: int, user_name: str, reason: str, at:
     return ticket_id
 
 
-def queue_position(conn: Connection, ticket_id: int) -> int:
-    """1 for the oldest ticket nobody has claimed yet."""
-    created = select(Ticket.c.created_at).where(Ticket.c.id == ticket_id).scalar_subquery()
-    return conn.execute(
-        select(func.count())
-        .select_from(Ticket)
-        .where(
-            Ticket.c.status == OPEN,
-            or_(Ticket.c.created_at < created, and_(Ticket.c.created_at == created, Ticket.c.id <= ticket_id)),
+def waiting_tickets(conn: Connection) -> int:
+    """Tickets nobody has claimed yet."""
+    return int(conn.execute(select(func.count()).select_from(Ticket).where(Ticket.c.status == OPEN)).scalar_one())
+
+
+def can_rate(conn: Connection, user_id: int, ticket_id: int) -> bool:
+    """The user's own ticket, closed and not yet rated (what `rate_ticket` will accept)."""
+    row = conn.execute(
+        select(Ticket.c.id).where(
+            Ticket.c.id == ticket_id,
+            Ticket.c.user_id == user_id,
+            Ticket.c.status == CLOSED,
+            Ticket.c.rating.is_(None),
         )
-    ).scalar_one()
+    ).first()
+    return row is not None
 
 
 def _queue_relay(

@@ -1,10 +1,11 @@
 """A turn's storage, the one interface the bot edge and the terminal chat use.
 
 `Turns.apply` is one transaction: load the user's session (locking the user), let the caller
-decide, save what changed and the turn log, record the update as applied, and put the replies in
-the outbox leased to this process; commit. Only then does the caller send them, and report with
-`sent` or `failed`. Everything about making this fast (prepared statements, one SQLite connection)
-lives below this interface; nothing above it knows.
+decide, apply the effects it decided (storage/effects.py), save what changed and the turn log,
+record the update as applied, and put the replies in the outbox leased to this process; commit.
+Only then does the caller send them, and report with `sent` or `failed`. Everything about making
+this fast (prepared statements, one SQLite connection) lives below this interface; nothing above
+it knows.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from dialogs.session import Session
 from knowledge.domain import Language
 from storage import outbox
 from storage.db import Database
+from storage.effects import apply_effects
 from storage.models import utcnow
 from storage.outbox import Entry
 from storage.sessions import load_session, save_session
+from storage.user_data import SqlUserData
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,8 @@ def _apply(
 ) -> TurnResult:
     session = load_session(conn, user_id, language_hint, display_name)
     outcome = decide(session)
+    if outcome.effects:
+        apply_effects(SqlUserData(conn, user_id), session, outcome)
     save_session(conn, session, outcome.log)
     if delivery is None:
         return TurnResult(outcome)

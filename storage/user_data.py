@@ -174,9 +174,19 @@ class SqlUserData:
             FaqMiss.insert().values(user_id=self.user_id, question=shown, language=language, score=score, created_at=at)
         )
 
-    def open_ticket(self, user_name: str, reason: str, at: datetime) -> tuple[int, int]:
-        ticket_id = support.open_ticket(self.conn, self.user_id, user_name, reason, at)
-        return ticket_id, support.queue_position(self.conn, ticket_id)
+    def ticket_is_open(self, ticket_id: int) -> bool:
+        ticket = support.get_ticket(self.conn, ticket_id)
+        return ticket is not None and ticket.user_id == self.user_id and ticket.status in support.ACTIVE
+
+    def can_rate(self, ticket_id: int) -> bool:
+        return support.can_rate(self.conn, self.user_id, ticket_id)
+
+    def waiting_tickets(self) -> int:
+        return support.waiting_tickets(self.conn)
+
+    # --- writes: only storage/effects.py calls these, when it applies a turn's effects -----------
+    def open_ticket(self, user_name: str, reason: str, at: datetime) -> int:
+        return support.open_ticket(self.conn, self.user_id, user_name, reason, at)
 
     def queue_relay(self, ticket_id: int, message_id: int, at: datetime) -> int:
         return support.queue_relay_in(self.conn, ticket_id, self.user_id, message_id, at)

@@ -1,0 +1,105 @@
+"""What a turn decided to change, as data. Dialogs read stored data through the read-only
+`dialogs.ports.UserData` and return these in `Outcome.effects`; storage applies them, in order,
+inside the turn's own transaction (storage/effects.py), so a turn changes nothing unless it commits
+and the dialogs can be tested with no database at all.
+
+Times are the turn's (`Session.now`); the user is the turn's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from knowledge.progress import PlannedReminder, Stage
+from knowledge.service_codes import CodeOrigin, CodeStatus
+
+
+@dataclass(frozen=True)
+class AddCode:
+    code: str
+    product: str
+    instance: str | None
+    paid: bool
+    origin: CodeOrigin
+
+
+@dataclass(frozen=True)
+class SetCodeStatus:
+    code_id: int
+    old: CodeStatus
+    new: CodeStatus
+
+
+@dataclass(frozen=True)
+class SetStage:
+    stage: Stage
+    at: datetime  # when the user reached it (going back keeps the first date)
+    planned: Sequence[PlannedReminder]
+
+
+@dataclass(frozen=True)
+class SetReminders:
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class RecordFaqFeedback:
+    topic: str
+    helpful: bool
+
+
+@dataclass(frozen=True)
+class RecordFaqMiss:
+    question: str
+    language: str
+    score: float
+
+
+@dataclass(frozen=True)
+class OpenTicket:
+    """Hand the user to a person. Storage fills in `Outcome.handoff` with the new ticket and logs it."""
+
+    reason: str
+    dialog: str | None  # where the user was, for the turn log
+
+
+@dataclass(frozen=True)
+class QueueRelay:
+    """Carry the user's message to the staff; storage adds the relay to `Outcome.relays`."""
+
+    ticket_id: int
+    message_id: int
+
+
+@dataclass(frozen=True)
+class EndTicket:
+    ticket_id: int
+    note: str | None
+
+
+@dataclass(frozen=True)
+class RateTicket:
+    ticket_id: int
+    rating: int
+
+
+@dataclass(frozen=True)
+class ForgetUser:
+    """Delete everything stored about the user (and what is still owed to their chat)."""
+
+
+Effect = (
+    AddCode
+    | SetCodeStatus
+    | SetStage
+    | SetReminders
+    | RecordFaqFeedback
+    | RecordFaqMiss
+    | OpenTicket
+    | QueueRelay
+    | EndTicket
+    | RateTicket
+    | ForgetUser
+)
