@@ -34,7 +34,8 @@ from bot.sender import SENT_RECORD_SECONDS, ReplySender
 from bot.service import ConversationService
 from bot.support import SupportDesk
 from dialogs import faq_answers
-from dialogs.router import COMMANDS, Router
+from dialogs.features import COMMANDS
+from dialogs.router import Router
 from knowledge.domain import LANGUAGES
 from knowledge.faq import faq_index
 from knowledge.texts import t

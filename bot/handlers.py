@@ -20,7 +20,7 @@ from bot.metrics import Metrics
 from bot.pipeline import TurnPipeline
 from bot.sender import telegram_call
 from dialogs import actions
-from dialogs.router import COMMANDS
+from dialogs.features import COMMANDS
 from dialogs.session import Command, Press, Text, Unsupported
 from knowledge.domain import Language, normalize_language
 from knowledge.faq import faq_index, faq_index_built

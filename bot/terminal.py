@@ -7,7 +7,7 @@ import sys
 from typing import TextIO
 
 from bot.service import ConversationService
-from dialogs.router import COMMANDS
+from dialogs.features import COMMANDS
 from dialogs.screens import Button, Outcome
 from dialogs.session import Command, Event, Press, Text
 from knowledge.domain import normalize_language

@@ -13,8 +13,10 @@ from typing import Any, Literal
 from dialogs import actions
 from dialogs.code_lifecycle import ASSUMED, allowed_targets, change, trigger_for
 from dialogs.effects import AddCode, Effect, SetCodeStatus
+from dialogs.feature import Feature, Flow, data
 from dialogs.ports import CodeChange, CodeRecord, UserData
 from dialogs.screens import Button, LogEntry, Outcome, Reply, rows
+from dialogs.session import Session
 from dialogs.spec import Answers, Conversation, Dialog, Move, Question, option_label
 from knowledge.domain import Language
 from knowledge.inputs import clean_text
@@ -218,3 +220,37 @@ def change_status(data: UserData, lang: Language, action: actions.CodeSet, now: 
     updated = dataclasses.replace(code, status=target)
     out.replies.append(detail_screen(data, updated, lang, edit=True, just_changed=CodeChange(current, target, now)))
     out.log.append(LogEntry("code", None, {"code": mask(code.code), "from": current, "to": target}))
+
+
+# --- the feature: /codes and its buttons ---------------------------------------------------------
+def _list(flow: Flow, session: Session, out: Outcome) -> None:
+    out.replies.append(list_screen(data(session), session.language))
+
+
+def _list_pressed(flow: Flow, session: Session, action: actions.CodeList, out: Outcome) -> None:
+    out.replies.append(list_screen(data(session), session.language, edit=True))
+
+
+def _add(flow: Flow, session: Session, action: actions.CodeAdd, out: Outcome) -> None:
+    flow.start_dialog(session, flow.dialogs["addcode"], out, edit=True, fresh=True)
+
+
+def _show(flow: Flow, session: Session, action: actions.CodeShow, out: Outcome) -> None:
+    lang, stored = session.language, data(session)
+    code = stored.get_code(action.code_id)
+    if code is None:
+        out.toast = t(lang, "codes.gone")
+        out.replies.append(list_screen(stored, lang))
+    else:
+        out.replies.append(detail_screen(stored, code, lang))
+
+
+def _set(flow: Flow, session: Session, action: actions.CodeSet, out: Outcome) -> None:
+    change_status(data(session), session.language, action, session.now, out)
+
+
+FEATURE = Feature(
+    "codes",
+    commands={"codes": _list},
+    buttons={actions.CodeList: _list_pressed, actions.CodeAdd: _add, actions.CodeShow: _show, actions.CodeSet: _set},
+)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dialogs import actions
 from dialogs.effects import RecordFaqFeedback, RecordFaqMiss
+from dialogs.feature import Feature, Flow
 from dialogs.screens import Button, LogEntry, Outcome, Reply
 from dialogs.session import Session
 from knowledge.domain import Language
@@ -94,3 +95,11 @@ def press(session: Session, action: actions.FaqShow | actions.FaqFeedback, out: 
     out.toast = t(lang, "faq.thanks")
     out.replies.append(answer_reply(entry, lang, in_dialog, edit=True, feedback=False, person=not helpful))
     return True
+
+
+def _pressed(flow: Flow, session: Session, action: actions.FaqShow | actions.FaqFeedback, out: Outcome) -> None:
+    if not press(session, action, out):  # an entry that no longer exists
+        flow.stale(session, out)
+
+
+FEATURE = Feature("faq", buttons={actions.FaqShow: _pressed, actions.FaqFeedback: _pressed})

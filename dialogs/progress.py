@@ -8,8 +8,10 @@ from typing import Literal
 
 from dialogs import actions
 from dialogs.effects import SetReminders, SetStage
+from dialogs.feature import Feature, Flow, data
 from dialogs.ports import ProgressRecord, UserData
 from dialogs.screens import Button, LogEntry, Outcome, Reply
+from dialogs.session import Session
 from knowledge.domain import Language
 from knowledge.progress import CHINA, STAGES, Stage, next_stage, previous_stage, reminders_for
 from knowledge.statements import statement
@@ -83,3 +85,36 @@ def switch_reminders(data: UserData, lang: Language, value: Literal["on", "off"]
     out.toast = t(lang, "progress.reminders_now_on" if enabled else "progress.reminders_now_off")
     out.replies.append(screen_of(replace(data.progress(), reminders_enabled=enabled), lang, edit=True))
     out.log.append(LogEntry("progress", None, {"reminders": enabled}))
+
+
+# --- the feature: /progress and its buttons (also on reminders) ------------------------------------
+def _show(flow: Flow, session: Session, out: Outcome) -> None:
+    out.replies.append(screen(data(session), session.language))
+
+
+def _show_pressed(flow: Flow, session: Session, action: actions.ProgressShow, out: Outcome) -> None:
+    _show(flow, session, out)
+
+
+def _go(flow: Flow, session: Session, action: actions.ProgressGo, out: Outcome) -> None:
+    move(data(session), session.language, action, session.now, out)
+
+
+def _reminders(flow: Flow, session: Session, action: actions.ProgressReminders, out: Outcome) -> None:
+    switch_reminders(data(session), session.language, action.switch, out)
+
+
+def _not_yet(flow: Flow, session: Session, action: actions.ProgressNotYet, out: Outcome) -> None:
+    out.replies.append(Reply(t(session.language, "remind.not_yet.reply"), (), False, "remind.not_yet"))
+
+
+FEATURE = Feature(
+    "progress",
+    commands={"progress": _show},
+    buttons={
+        actions.ProgressShow: _show_pressed,
+        actions.ProgressGo: _go,
+        actions.ProgressReminders: _reminders,
+        actions.ProgressNotYet: _not_yet,
+    },
+)

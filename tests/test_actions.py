@@ -105,3 +105,13 @@ async def test_a_forged_button_gets_a_polite_toast_and_the_menu(sqlite_url: str,
         assert toast and toast[0].params.get("text") == t("en", "stale.gone")
         assert any(c.method == "sendMessage" and c.params.get("text") == t("en", "menu.title") for c in calls)
         assert bot.errors() == 0
+
+
+def test_every_user_button_and_command_has_exactly_one_feature() -> None:
+    from dialogs.features import COMMANDS, FEATURES
+
+    handled = [kind for feature in FEATURES for kind in feature.buttons]
+    staff = {actions.StaffClaim, actions.StaffClose}  # the staff group's, handled by bot/support.py
+    assert sorted(handled, key=str) == sorted(set(ACTIONS) - staff, key=str)
+    declared = [name for feature in FEATURES for name in feature.commands]
+    assert sorted(declared) == sorted(COMMANDS)  # the command menu names each once

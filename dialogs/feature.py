@@ -1,0 +1,51 @@
+"""What a feature declares: the commands it answers and the buttons (actions) it handles.
+
+dialogs/features.py lists every feature in one ordered place; the router only dispatches to them.
+A handler gets the shared flow (`Flow`: where the user is, the dialogs, the menu), the session,
+what was pressed (for a button) and the outcome to fill in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from dialogs.actions import Action, InDialog
+from dialogs.ports import UserData
+from dialogs.screens import Outcome, Reply
+from dialogs.session import Session
+from dialogs.spec import Dialog
+
+
+class Flow(Protocol):
+    """What features share (implemented by dialogs/flow.py)."""
+
+    dialogs: Mapping[str, Dialog[Any]]
+
+    def activate(self, session: Session, name: str | None) -> None: ...
+    def start_dialog(
+        self, session: Session, dialog: Dialog[Any], out: Outcome, edit: bool, fresh: bool = False
+    ) -> None: ...
+    def current_screen(self, session: Session, edit: bool = False) -> Reply: ...
+    def menu(self, session: Session, text: str | None = None, edit: bool = False) -> Reply: ...
+    def stale(self, session: Session, out: Outcome) -> None: ...
+    def dialog_action(self, session: Session, dialog: Dialog[Any], act: InDialog, out: Outcome) -> None: ...
+
+
+def data(session: Session) -> UserData:
+    """The turn's stored data (read-only); features that show stored data need it."""
+    if session.data is None:
+        raise RuntimeError("this feature needs the session's UserData")
+    return session.data
+
+
+CommandHandler = Callable[[Flow, Session, Outcome], None]
+ButtonHandler = Callable[[Flow, Session, Any, Outcome], None]  # Any: the action type it is registered for
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    commands: Mapping[str, CommandHandler] = field(default_factory=dict)
+    buttons: Mapping[type[Action], ButtonHandler] = field(default_factory=dict)

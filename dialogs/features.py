@@ -1,0 +1,37 @@
+"""Every feature, in one ordered place (as python-telegram-bot's examples register their handlers).
+
+The router dispatches each command and each decoded button to the one feature that declared it;
+`COMMANDS` is the order of the Telegram command menu, and a test checks it names exactly the
+features' commands.
+"""
+
+from __future__ import annotations
+
+from dialogs import codes, faq_answers, forget, handoff, language, menu, progress, questions
+from dialogs.feature import Feature
+
+FEATURES: tuple[Feature, ...] = (
+    menu.FEATURE,  # /start, /help, /cancel, /reset, the menu buttons
+    questions.FEATURE,  # /check, /filingtype, /steps and their questions
+    codes.FEATURE,  # /codes
+    progress.FEATURE,  # /progress and the reminders' buttons
+    faq_answers.FEATURE,  # free questions' buttons (the free text itself: the router's hook)
+    handoff.FEATURE,  # /human, the rating
+    language.FEATURE,  # /language
+    forget.FEATURE,  # /forget
+)
+
+COMMANDS = (
+    "start",
+    "check",
+    "filingtype",
+    "steps",
+    "codes",
+    "progress",
+    "human",
+    "language",
+    "cancel",
+    "reset",
+    "forget",
+    "help",
+)

@@ -1,0 +1,85 @@
+"""/human: hand the conversation to a person in the staff group, and back, with a rating.
+
+While a ticket is open every event goes to `during`: messages are relayed to the staff, the bot's
+dialogs wait. The staff's close arrives as a `SupportClosed` event in the user's own turn.
+"""
+
+from __future__ import annotations
+
+from dialogs import actions
+from dialogs.effects import EndTicket, OpenTicket, QueueRelay, RateTicket
+from dialogs.feature import Feature, Flow, data
+from dialogs.screens import Button, LogEntry, Outcome, Reply
+from dialogs.session import Command, Event, Press, Session, SupportClosed, Text, Unsupported
+from knowledge.texts import t
+
+
+def open_ticket(session: Session, reason: str, out: Outcome) -> None:
+    position = data(session).waiting_tickets() + 1
+    out.effects.append(OpenTicket(reason, session.active))  # storage logs it and fills out.handoff
+    out.replies.append(Reply(t(session.language, "handoff.opened", n=position), (), False, "handoff.opened"))
+
+
+def during(flow: Flow, session: Session, event: Event, out: Outcome) -> None:
+    """A person handles the user: messages go to them, the bot's dialogs wait."""
+    lang, ticket_id = session.language, session.ticket_id
+    assert ticket_id is not None
+    match event:
+        case Command(name="cancel"):
+            out.log.append(LogEntry("user", None, {"command": "cancel"}))
+            _end(flow, session, ticket_id, None, "handoff.user_ended", out)
+            out.ended_ticket = ticket_id
+        case Command(name="human"):
+            out.replies.append(Reply(t(lang, "handoff.already"), (), False, "handoff.already"))
+        case Command(name=name):
+            out.log.append(LogEntry("user", None, {"command": name}))
+            out.replies.append(Reply(t(lang, "handoff.paused"), (), False, "handoff.paused"))
+        case Text(message_id=int(message_id), text=text) | Unsupported(message_id=int(message_id), kind=text):
+            out.log.append(LogEntry("user", None, {"relayed": text}))
+            out.effects.append(QueueRelay(ticket_id, message_id))  # storage adds it to out.relays
+        case Press(data=pressed) if isinstance(rate := actions.decode(pressed), actions.Rate):
+            _rate(flow, session, rate, out)
+        case _:
+            out.toast = t(lang, "handoff.paused")
+
+
+def closed_by_staff(flow: Flow, session: Session, event: SupportClosed, out: Outcome) -> None:
+    if session.ticket_id == event.ticket_id:
+        _end(flow, session, event.ticket_id, event.note, "handoff.closed", out)
+
+
+def _end(flow: Flow, session: Session, ticket_id: int, note: str | None, key: str, out: Outcome) -> None:
+    """Close the ticket, tell the user, show where they were, and ask for a rating."""
+    lang = session.language
+    if not data(session).ticket_is_open(ticket_id):
+        return
+    out.effects.append(EndTicket(ticket_id, note))
+    session.ticket_id = None
+    text = t(lang, key) + (f"\n{t(lang, 'handoff.note', note=note)}" if note else "")
+    out.replies.append(Reply(text, (), False, "handoff.ended"))
+    stars = tuple(Button(n, actions.encode(actions.Rate(ticket_id, n))) for n in actions.STARS)
+    out.replies.append(Reply(t(lang, "handoff.rate"), (stars,), False, "handoff.rate"))
+    out.replies.append(flow.current_screen(session))
+    out.log.append(LogEntry("handoff", session.active, {"ticket": ticket_id, "closed": key}))
+
+
+def _rate(flow: Flow, session: Session, rate: actions.Rate, out: Outcome) -> None:
+    lang = session.language
+    if data(session).can_rate(rate.ticket):
+        out.effects.append(RateTicket(rate.ticket, int(rate.stars)))
+        out.toast = t(lang, "handoff.rated")
+        out.replies.append(Reply(t(lang, "handoff.rated"), (), True, "handoff.rated"))
+        out.log.append(LogEntry("handoff", None, {"ticket": rate.ticket, "rating": int(rate.stars)}))
+        return
+    out.toast = t(lang, "stale.gone")
+
+
+def _human(flow: Flow, session: Session, out: Outcome) -> None:
+    open_ticket(session, "ask", out)
+
+
+def _asked(flow: Flow, session: Session, action: actions.Handoff, out: Outcome) -> None:
+    open_ticket(session, action.reason, out)
+
+
+FEATURE = Feature("handoff", commands={"human": _human}, buttons={actions.Handoff: _asked, actions.Rate: _rate})

@@ -1,0 +1,75 @@
+"""The menu and help (/start, /help, the menu buttons), /cancel and /reset."""
+
+from __future__ import annotations
+
+from dialogs import actions, questions
+from dialogs.feature import Feature, Flow
+from dialogs.language import chooser
+from dialogs.screens import Button, Outcome, Reply
+from dialogs.session import Session
+from knowledge.texts import t
+
+
+def screen(session: Session, text: str | None = None, edit: bool = False) -> Reply:
+    lang = session.language
+    keyboard: list[tuple[Button, ...]] = []
+    if session.last and session.last in session.records:
+        keyboard.append((Button(t(lang, "menu.resume"), actions.menu("resume")),))
+    keyboard += [
+        (Button(t(lang, "menu.check"), actions.menu("check")),),
+        (Button(t(lang, "menu.filingtype"), actions.menu("filingtype")),),
+        (Button(t(lang, "menu.steps"), actions.menu("steps")),),
+        (
+            Button(t(lang, "menu.language"), actions.menu("lang")),
+            Button(t(lang, "menu.help"), actions.menu("help")),
+        ),
+    ]
+    return Reply(text or t(lang, "menu.title"), tuple(keyboard), edit, "menu")
+
+
+def _start(flow: Flow, session: Session, out: Outcome) -> None:
+    out.replies.append(flow.menu(session))
+
+
+def _help(flow: Flow, session: Session, out: Outcome) -> None:
+    out.replies.append(flow.menu(session, t(session.language, "help.text")))
+
+
+def _cancel(flow: Flow, session: Session, out: Outcome) -> None:
+    lang = session.language
+    if session.active:
+        flow.activate(session, None)
+        out.replies.append(flow.menu(session, t(lang, "cancelled")))
+    else:
+        out.replies.append(flow.menu(session, t(lang, "nothing_to_cancel")))
+
+
+def _reset(flow: Flow, session: Session, out: Outcome) -> None:
+    session.records.clear()
+    session.cleared = True
+    flow.activate(session, None)
+    session.last, session.changed = None, True  # nothing left to continue
+    out.replies.append(flow.menu(session, t(session.language, "reset.done")))
+
+
+def _pressed(flow: Flow, session: Session, action: actions.Menu, out: Outcome) -> None:
+    target = action.target
+    if target in questions.COMMANDS:  # a question dialog's entry, of its own name
+        flow.start_dialog(session, flow.dialogs[target], out, edit=True)
+    elif target == "menu":
+        out.replies.append(flow.menu(session, edit=True))
+    elif target == "help":
+        out.replies.append(flow.menu(session, t(session.language, "help.text"), edit=True))
+    elif target == "lang":
+        out.replies.append(chooser(session, edit=True))
+    else:  # resume
+        if session.last in session.records:
+            flow.activate(session, session.last)
+        out.replies.append(flow.current_screen(session, edit=True))
+
+
+FEATURE = Feature(
+    "menu",
+    commands={"start": _start, "help": _help, "cancel": _cancel, "reset": _reset},
+    buttons={actions.Menu: _pressed},
+)
