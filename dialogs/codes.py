@@ -18,7 +18,7 @@ from dialogs.ports import CodeChange, CodeRecord, UserData
 from dialogs.screens import Button, LogEntry, Outcome, Reply, rows
 from dialogs.session import Session
 from dialogs.spec import Answers, Conversation, Dialog, Move, Question, option_label
-from knowledge.domain import Language
+from knowledge.domain import FREE_SERVICE_CODES_PER_INSTANCE, SERVER_PRODUCTS, Language
 from knowledge.inputs import clean_text
 from knowledge.progress import CHINA
 from knowledge.service_codes import (
@@ -32,8 +32,8 @@ from knowledge.texts import t
 
 _LIST, _ADD, _MENU = actions.encode(actions.CodeList()), actions.encode(actions.CodeAdd()), actions.menu("menu")
 
-SERVER_SOURCES = ("ecs", "sas")
-FREE_CODES_PER_INSTANCE = 5
+# The products that come with service codes of their own (knowledge/domain.py), by their option value.
+SERVER_SOURCES = frozenset(p.value for p in SERVER_PRODUCTS)
 
 
 class AddCodeAnswers(Answers):
@@ -101,7 +101,7 @@ class AddCodeDialog(Dialog[AddCodeAnswers]):
             origin = CodeOrigin(a.origin or "generated")
             effects.append(AddCode(a.code, str(a.product), instance, not free, origin))
             a.result = "saved"
-            a.free_number = before + 1 if before >= FREE_CODES_PER_INSTANCE else None
+            a.free_number = before + 1 if before >= FREE_SERVICE_CODES_PER_INSTANCE else None
         # The code now lives in service_codes only; the dialog keeps the masked form.
         a.code = None
         return effects
