@@ -24,20 +24,14 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
-from knowledge.domain import Billing, Location, Product, Provider
+from dialogs.check import CheckDialog
 from knowledge.eligibility import ServerFacts, assess
 from knowledge.faq import faq_index
 from knowledge.texts import t
 
-QUESTIONS = ["location", "provider", "product", "billing", "months", "bandwidth"]
-OPTIONS = {
-    "location": [x.value for x in Location],
-    "provider": [x.value for x in Provider],
-    "product": [x.value for x in Product],
-    "billing": [x.value for x in Billing],
-    "months": ["1", "2", "3", "6", "12", "24", "36"],
-    "bandwidth": ["yes", "no"],
-}
+# The same questions and options as /check (its question table).
+QUESTIONS = [q.name for q in CheckDialog.questions]
+OPTIONS = {q.name: list(q.options) for q in CheckDialog.questions}
 
 
 def keyboard(question: str) -> InlineKeyboardMarkup:

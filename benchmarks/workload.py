@@ -10,14 +10,21 @@ import itertools
 import time
 from typing import Any
 
-STEPS: list[tuple[str, str]] = [
-    ("text", "/check"),
-    ("press", "d:check:location:a:mainland"),
-    ("press", "d:check:provider:a:alibaba"),
-    ("press", "d:check:product:a:ecs"),
-    ("press", "d:check:billing:a:subscription"),
-    ("press", "d:check:months:a:6"),
-    ("press", "d:check:bandwidth:a:yes"),
+from dialogs import actions
+from dialogs.check import CheckDialog
+
+# The journey: one answer to each question of /check (its question table gives the buttons), the
+# path of an ECS subscription, which asks every question.
+JOURNEY = {
+    "location": "mainland",
+    "provider": "alibaba",
+    "product": "ecs",
+    "billing": "subscription",
+    "months": "6",
+    "bandwidth": "yes",
+}
+STEPS: list[tuple[str, str]] = [("text", "/check")] + [
+    ("press", actions.dialog("check", q.name, actions.Verb.ANSWER, JOURNEY[q.name])) for q in CheckDialog.questions
 ]
 QUESTIONS = [
     "How long does the preliminary review take?",
