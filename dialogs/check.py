@@ -116,6 +116,8 @@ class CheckDialog(Dialog[CheckAnswers]):
             title = "✅ " + t(lang, "verdict.eligible")
         elif "vendor.other" in verdict.rules:
             title = "ℹ️ " + t(lang, "verdict.not_eligible_vendor")
+        elif "domain.any_provider" in verdict.rules:  # nothing is wrong: the domain needs its number
+            title = "ℹ️ " + t(lang, "verdict.domain_product")
         else:
             title = "❌ " + t(lang, "verdict.not_eligible")
         lines = [title, "", f"{t(lang, 'verdict.answers')} {self.summary(conv, lang)}", "", t(lang, "verdict.why")]

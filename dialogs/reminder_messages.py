@@ -8,7 +8,7 @@ from typing import Any
 from dialogs import actions
 from dialogs.screens import Button, Reply
 from knowledge.domain import Language
-from knowledge.progress import CHINA, PSB_DEADLINE_DAYS, ReminderKind, Stage
+from knowledge.progress import CHINA, PSB_DEADLINE_DAYS, ReminderKind
 from knowledge.statements import statement
 from knowledge.texts import t
 
@@ -22,10 +22,7 @@ def render(kind: str, params: dict[str, Any], lang: Language, now: datetime) -> 
         text = statement("remind.review_overdue").text(lang, date=date)
         buttons.append(
             (
-                Button(
-                    t(lang, "remind.passed"),
-                    actions.encode(actions.ProgressGo(Stage.PRELIMINARY_REVIEW, Stage.SMS_VERIFICATION)),
-                ),
+                Button(t(lang, "remind.open"), actions.encode(actions.ProgressShow())),
                 Button(t(lang, "remind.not_yet"), actions.encode(actions.ProgressNotYet())),
             )
         )

@@ -196,6 +196,7 @@ def _assess_server(facts: ServerFacts, product: Product, reasons: list[Finding])
     if not ok:
         return _verdict(True, False, reasons, steps)
     reasons.append(Finding("codes.ecs_free" if product is Product.ECS else "codes.sas_free"))
+    reasons.append(Finding("codes.count_varies"))
     return _verdict(
         True,
         True,

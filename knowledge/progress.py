@@ -71,7 +71,7 @@ def add_business_days(start: datetime, days: int) -> datetime:
 
 def reminders_for(stage: Stage, entered_at: datetime) -> list[PlannedReminder]:
     """The reminders to plan when a user enters `stage` at `entered_at`."""
-    if stage is Stage.PRELIMINARY_REVIEW:
+    if stage is Stage.SUBMITTED:  # the review takes 1-2 business days after the order is submitted
         due = add_business_days(entered_at, REVIEW_BUSINESS_DAYS)
         return [PlannedReminder(ReminderKind.REVIEW_OVERDUE, stage, due)]
     if stage is Stage.SMS_VERIFICATION:
@@ -94,4 +94,6 @@ def still_relevant(kind_stage: Stage, current: Stage) -> bool:
     also holds after launch (the number must stay on the homepage)."""
     if kind_stage is Stage.APPROVED:
         return current in (Stage.APPROVED, Stage.LAUNCHED, Stage.PSB_DONE)
+    if kind_stage is Stage.SUBMITTED:  # the review reminder holds while the review runs
+        return current in (Stage.SUBMITTED, Stage.PRELIMINARY_REVIEW)
     return current is kind_stage

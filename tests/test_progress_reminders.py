@@ -51,8 +51,9 @@ def test_reminder_plan_per_stage() -> None:
         (ReminderKind.PSB_DAY_28, timedelta(days=28)),
     ]
     assert kinds[Stage.APPROVED] == [(ReminderKind.ICP_NUMBER, timedelta(0))]
-    assert kinds[Stage.PRELIMINARY_REVIEW][0][0] is ReminderKind.REVIEW_OVERDUE
-    assert not kinds[Stage.PREPARING] and not kinds[Stage.SUBMITTED] and not kinds[Stage.PSB_DONE]
+    # the review takes 1-2 business days after the order is submitted (the source): planned then
+    assert kinds[Stage.SUBMITTED] == [(ReminderKind.REVIEW_OVERDUE, timedelta(days=2))]  # Mon -> Wed
+    assert not kinds[Stage.PREPARING] and not kinds[Stage.PRELIMINARY_REVIEW] and not kinds[Stage.PSB_DONE]
 
 
 async def advance(bot: BotHarness, user: int, steps: int, lang: str = "en") -> list:
@@ -82,7 +83,7 @@ async def test_progress_moves_forward_and_back_with_dates(bot: BotHarness) -> No
     assert "▶ Order submitted" in calls[-1].text
     assert "· Alibaba Cloud preliminary review\n" in calls[-1].text  # its date is gone
     pending = await bot.app_service_db_run(lambda c: c.execute(select(Reminder.c.kind)).scalars().all())
-    assert pending == []  # the review reminder went with the stage
+    assert pending == ["review_overdue"]  # back at "submitted": the review is still awaited
 
 
 async def test_chinese_progress(bot: BotHarness) -> None:
@@ -90,18 +91,20 @@ async def test_chinese_progress(bot: BotHarness) -> None:
     assert "▶ 工信部短信核验" in calls[-1].text and "24 小时" in calls[-1].text
 
 
-async def test_review_reminder_falls_due_after_two_business_days(bot: BotHarness) -> None:
-    await advance(bot, USER, 2)
+async def test_review_reminder_falls_due_two_business_days_after_the_order_is_submitted(bot: BotHarness) -> None:
+    await advance(bot, USER, 1)  # order submitted: the review starts
     dispatcher = ReminderDispatcher(bot.service.db, bot.parts.sender, "w1")
     due = await bot.app_service_db_run(lambda c: c.execute(select(Reminder.c.due_at)).scalar_one())
     assert await dispatcher.run_once(bot.app.bot, due - timedelta(minutes=1)) == 0
     assert await dispatcher.run_once(bot.app.bot, due) == 1
     [text] = reminders_sent(bot, USER)
+    assert "You submitted your filing order on" in text
     assert "usually takes 1–2 business days. Has it come back?" in text
     buttons = [b["text"] for b in bot.last_screen(USER).buttons]
-    assert buttons[:2] == ["It passed »", "Not yet"]
-    calls = await bot.tap(USER, "It passed »")
-    assert "▶ MIIT SMS verification" in calls[-1].text
+    assert buttons[:2] == ["My progress", "Not yet"]
+    calls = await bot.tap(USER, "My progress")
+    assert "▶ Order submitted" in calls[-1].text
+    await advance(bot, USER, 2)  # the review passed: on to the SMS verification
     assert await dispatcher.run_once(bot.app.bot, due + timedelta(days=10)) == 2  # both SMS reminders
 
 
