@@ -85,3 +85,12 @@ def test_chinese_wording() -> None:
     assert all("（无主体，即主体未在阿里云备案）" in text for text in zh if "无主体" in text)
     assert "服务器是否与您用于备案的阿里云账号是同一个账号" not in catalog("zh")["filingtype.q.same_account"]
     assert not [text for text in zh if "ICP 经营许可证" in text]  # the usual term: 经营性 ICP 许可证
+
+
+def test_faq_answers_that_use_further_public_facts_name_their_public_source() -> None:
+    """An answer that goes beyond the seeds (Alibaba Cloud's help pages, local variation) says
+    where that was published, as ../shared/ICP-FACTS.md gives it."""
+    beyond = ("Alibaba Cloud's help", "some pages count", "Provinces may ask", "another province")
+    for entry in FAQ:
+        if any(marker in str(entry["a"]["en"]) for marker in beyond):
+            assert entry.get("public"), entry["id"]
