@@ -1,11 +1,12 @@
 """A service code's status, as one shared transitions machine (seed: the status table).
 
-Allowed, and nothing else:
-  Available -> Filing in progress -> Filed
-  Available <-> Not bound to instance
-  Available -> Refunded (paid codes only)
-  Filing in progress -> Available: an assumption (a withdrawn or rejected filing frees the code)
-Filed and Refunded are final.
+Refused, because the source states it, and nothing else:
+  Filed is final ("The code cannot be refunded or reused");
+  Refunded is final ("This service code has been invalidated and cannot be used");
+  only paid codes can become Refunded ("Only paid service codes can have this status").
+Every other change is the user's to record. The usual course (Available -> Filing in progress ->
+Filed) is what the status descriptions imply; any other change is recorded with a note that is
+labelled as advice (or, for a filing withdrawn or rejected, as an assumption), never refused.
 """
 
 from __future__ import annotations
@@ -19,16 +20,22 @@ from knowledge.findings import Finding
 from knowledge.service_codes import CodeStatus
 
 S = CodeStatus
-# (trigger, source, dest); the trigger names double as the verbs of the status buttons.
-TRANSITIONS: tuple[tuple[str, CodeStatus, CodeStatus], ...] = (
-    ("start_filing", S.AVAILABLE, S.IN_PROGRESS),
-    ("complete_filing", S.IN_PROGRESS, S.FILED),
-    ("withdraw_filing", S.IN_PROGRESS, S.AVAILABLE),
-    ("unbind", S.AVAILABLE, S.UNBOUND),
-    ("bind", S.UNBOUND, S.AVAILABLE),
-    ("refund", S.AVAILABLE, S.REFUNDED),
+FINAL = (S.FILED, S.REFUNDED)
+# Changes with a name of their own (the verbs of their buttons); any other is "to_<status>".
+NAMED = {
+    (S.AVAILABLE, S.IN_PROGRESS): "start_filing",
+    (S.IN_PROGRESS, S.FILED): "complete_filing",
+    (S.IN_PROGRESS, S.AVAILABLE): "withdraw_filing",
+    (S.AVAILABLE, S.UNBOUND): "unbind",
+    (S.UNBOUND, S.AVAILABLE): "bind",
+    (S.AVAILABLE, S.REFUNDED): "refund",
+}
+# (trigger, source, dest): from every status that is not final, to every other one.
+TRANSITIONS: tuple[tuple[str, CodeStatus, CodeStatus], ...] = tuple(
+    (NAMED.get((a, b), f"to_{b.value}"), a, b) for a in S if a not in FINAL for b in S if b is not a
 )
-ASSUMED = frozenset({(S.IN_PROGRESS, S.AVAILABLE)})
+USUAL = frozenset({(S.AVAILABLE, S.IN_PROGRESS), (S.IN_PROGRESS, S.FILED)})  # what the statuses imply
+ASSUMED = frozenset({(S.IN_PROGRESS, S.AVAILABLE)})  # a withdrawn or rejected filing frees its code
 
 
 @dataclass(eq=False)
@@ -50,7 +57,7 @@ def machine() -> Machine:
         name="service_code",
     )
     for trigger, source, dest in TRANSITIONS:
-        m.add_transition(trigger, source.value, dest.value, conditions=["is_paid"] if trigger == "refund" else None)
+        m.add_transition(trigger, source.value, dest.value, conditions=["is_paid"] if dest is S.REFUNDED else None)
     return m
 
 
@@ -59,7 +66,14 @@ def trigger_for(current: CodeStatus, target: CodeStatus) -> str | None:
 
 
 def allowed_targets(current: CodeStatus, paid: bool) -> list[CodeStatus]:
-    return [d for t, s, d in TRANSITIONS if s is current and (t != "refund" or paid)]
+    return [d for _, s, d in TRANSITIONS if s is current and (d is not S.REFUNDED or paid)]
+
+
+def advice(current: CodeStatus, target: CodeStatus) -> Finding | None:
+    """A note for a change outside the usual course, labelled as advice or an assumption."""
+    if (current, target) in USUAL:
+        return None
+    return Finding("codeassume.withdraw" if (current, target) in ASSUMED else "codeadvice.unusual")
 
 
 def change(current: CodeStatus, target: CodeStatus, paid: bool) -> Finding | None:
@@ -80,6 +94,4 @@ def refusal(current: CodeStatus, target: CodeStatus, paid: bool) -> Finding:
         return Finding("codeforbid.filed")
     if current is S.REFUNDED:
         return Finding("codeforbid.refunded")
-    if target is S.REFUNDED and not paid:
-        return Finding("codeforbid.refund_free")
-    return Finding("codeforbid.order", {"current": current.value, "target": target.value})
+    return Finding("codeforbid.refund_free")  # the only other refusal

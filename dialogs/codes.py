@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from dialogs import actions
-from dialogs.code_lifecycle import ASSUMED, allowed_targets, change, trigger_for
+from dialogs.code_lifecycle import advice, allowed_targets, change, trigger_for
 from dialogs.effects import AddCode, Effect, SetCodeStatus
 from dialogs.feature import Feature, Flow, data
 from dialogs.ports import CodeChange, CodeRecord, UserData
@@ -164,8 +164,6 @@ def detail_screen(
     targets = allowed_targets(code.status, code.paid)
     if not targets:
         lines.append(t(lang, "codes.final"))
-    if any((code.status, target) in ASSUMED for target in targets):
-        lines.append(statement("codeassume.withdraw").text(lang))
     lines += ["", t(lang, "codes.history")]
     for ch in [*data.code_history(code.id), *([just_changed] if just_changed else [])]:
         date = ch.at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
@@ -218,7 +216,11 @@ def change_status(data: UserData, lang: Language, action: actions.CodeSet, now: 
     out.effects.append(SetCodeStatus(code.id, current, target))
     out.toast = t(lang, "codes.updated", status=t(lang, f"status.{target.value}"))
     updated = dataclasses.replace(code, status=target)
-    out.replies.append(detail_screen(data, updated, lang, edit=True, just_changed=CodeChange(current, target, now)))
+    note = advice(current, target)
+    notice = "ℹ️ " + statement(note.key).text(lang) if note is not None else None
+    out.replies.append(
+        detail_screen(data, updated, lang, edit=True, notice=notice, just_changed=CodeChange(current, target, now))
+    )
     out.log.append(LogEntry("code", None, {"code": mask(code.code), "from": current, "to": target}))
 
 

@@ -14,24 +14,16 @@ from bot.cli import main
 from bot.logs import configure_logging
 from dialogs.code_lifecycle import change
 from knowledge.service_codes import CodeStatus, mask
+from knowledge.statements import statement
 from storage.models import Turn
 from tests.harness import BotHarness
 
 S = CodeStatus
-ALLOWED = {
-    (S.AVAILABLE, S.IN_PROGRESS, False),
-    (S.AVAILABLE, S.IN_PROGRESS, True),
-    (S.IN_PROGRESS, S.FILED, False),
-    (S.IN_PROGRESS, S.FILED, True),
-    (S.IN_PROGRESS, S.AVAILABLE, False),
-    (S.IN_PROGRESS, S.AVAILABLE, True),  # the stated assumption
-    (S.AVAILABLE, S.UNBOUND, False),
-    (S.AVAILABLE, S.UNBOUND, True),
-    (S.UNBOUND, S.AVAILABLE, False),
-    (S.UNBOUND, S.AVAILABLE, True),
-    (S.AVAILABLE, S.REFUNDED, True),
-}
 EVERY_CHANGE = [(a, b, paid) for a, b in product(S, S) if a != b for paid in (False, True)]
+# Only what the source states is refused: Filed and Refunded are final, only paid codes are Refunded.
+ALLOWED = {
+    (a, b, paid) for a, b, paid in EVERY_CHANGE if a not in (S.FILED, S.REFUNDED) and (b is not S.REFUNDED or paid)
+}
 
 
 @pytest.mark.parametrize(("current", "target", "paid"), EVERY_CHANGE)
@@ -43,7 +35,7 @@ def test_every_status_change_allowed_or_refused_with_its_reason(current: S, targ
     assert refusal is not None
     expected = {S.FILED: "codeforbid.filed", S.REFUNDED: "codeforbid.refunded"}.get(current)
     if expected is None:
-        expected = "codeforbid.refund_free" if target is S.REFUNDED and not paid else "codeforbid.order"
+        expected = "codeforbid.refund_free"
     assert refusal.key == expected
 
 
@@ -85,13 +77,15 @@ async def test_add_code_and_change_status_with_buttons(bot: BotHarness) -> None:
     labels = [b["text"] for b in calls[-1].buttons]
     assert "Used in a filing" in labels and "Refunded" not in labels  # a free code cannot be refunded
     calls = await bot.tap(USER, "Used in a filing")
-    assert "Filing in progress" in calls[-1].text
-    assert "Assumption:" in calls[-1].text  # in progress -> available is offered as an assumption
+    assert "Filing in progress" in calls[-1].text and "Advice" not in calls[-1].text  # the usual course
+    calls = await bot.tap(USER, "Filing withdrawn / rejected")
+    assert "Assumption:" in calls[-1].text  # recorded, with the assumption it rests on
+    await bot.tap(USER, "Used in a filing")
     calls = await bot.tap(USER, "Filing completed")
     assert "This status is final." in calls[-1].text
     assert [b["text"] for b in calls[-1].buttons] == ["« My codes", "Menu"]
     history = calls[-1].text.split("History:")[1]
-    assert history.count("→") == 2 and "recorded as Available" in history
+    assert history.count("→") == 4 and "recorded as Available" in history
 
 
 async def test_forbidden_change_is_refused_with_reason_even_when_forged(bot: BotHarness) -> None:
@@ -211,3 +205,18 @@ async def test_other_users_codes_are_not_reachable(bot: BotHarness) -> None:
     assert CODE not in "".join(c.text for c in calls)
     calls = await bot.send(USER, "/codes")
     assert f"{CODE} · Available" in [b["text"] for b in calls[-1].buttons]
+
+
+@pytest.mark.parametrize(("current", "target"), [(a, b) for a, b, paid in sorted(ALLOWED, key=str) if paid])
+def test_a_change_outside_the_usual_course_is_recorded_with_a_labelled_note_never_refused(
+    current: S, target: S
+) -> None:
+    from dialogs.code_lifecycle import advice
+
+    assert change(current, target, True) is None
+    note = advice(current, target)
+    if (current, target) in ((S.AVAILABLE, S.IN_PROGRESS), (S.IN_PROGRESS, S.FILED)):
+        assert note is None
+    else:
+        assert note is not None
+        assert statement(note.key).text("en").startswith(("Advice, not a rule", "Assumption:"))

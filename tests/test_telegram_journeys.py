@@ -91,7 +91,7 @@ async def test_back_from_verdict_then_change_answer(bot: BotHarness) -> None:
     for label in ("Chinese mainland", "Alibaba Cloud", "Simple Application Server", "Subscription"):
         await bot.tap(ALICE, label)
     calls = await bot.tap(ALICE, "12 months")
-    assert "Simple Application Server instance comes with 5 free" in calls[-1].text
+    assert "5 free ICP filing service codes for a Simple Application Server instance" in calls[-1].text
     await bot.tap(ALICE, "« Back")
     calls = await bot.tap(ALICE, "1 month")
     assert "only 1 months" in calls[-1].text or "only 1 month" in calls[-1].text
@@ -204,7 +204,7 @@ async def test_filing_type_chinese_first_filing_skips_questions(bot: BotHarness)
     await bot.send(BO, "/filingtype", lang="zh")
     await bot.tap(BO, "否", lang="zh")
     calls = await bot.tap(BO, "否", lang="zh")  # no MIIT record: the site question is skipped
-    assert "同一个账号" in calls[-1].text
+    assert "同一个阿里云账号" in calls[-1].text
     calls = await bot.tap(BO, "是", lang="zh")
     assert "您的备案类型：首次备案" in calls[-1].text and "无需提前获取服务码" in calls[-1].text
 
