@@ -25,6 +25,7 @@ from knowledge.service_codes import (
     MAX_CODE_LENGTH,
     MAX_INSTANCE_LENGTH,
     CodeOrigin,
+    CodeStatus,
     mask,
 )
 from knowledge.statements import statement
@@ -42,6 +43,7 @@ class AddCodeAnswers(Answers):
     instance: str | None = None
     paid: Literal["free", "paid"] | None = None
     origin: CodeOrigin | None = None
+    status: CodeStatus | None = None  # any of the five: the user records what the console shows
     # filled in by `finish`
     result: Literal["saved", "duplicate"] | None = None
     saved_mask: str | None = None
@@ -64,6 +66,10 @@ def _no_label(lang: Language, option: str) -> str:
     return option
 
 
+def _status_label(lang: Language, option: str) -> str:
+    return t(lang, f"status.{option}")
+
+
 class AddCodeDialog(Dialog[AddCodeAnswers]):
     name = "addcode"
     answers_type = AddCodeAnswers
@@ -73,6 +79,7 @@ class AddCodeDialog(Dialog[AddCodeAnswers]):
         Question("instance", "addcode.q.instance", (), _no_label, parse_typed=_typed_instance),
         Question("paid", "addcode.q.paid", ("free", "paid"), option_label("paid")),
         Question("origin", "addcode.q.origin", tuple(o.value for o in CodeOrigin), option_label("origin"), 1),
+        Question("status", "addcode.q.status", tuple(s.value for s in CodeStatus), _status_label, 1),
     )
     screens = ("saved",)
     moves = (
@@ -81,8 +88,15 @@ class AddCodeDialog(Dialog[AddCodeAnswers]):
         Move("product", "paid"),
         Move("instance", "paid"),
         Move("paid", "origin"),
-        Move("origin", "saved"),
+        Move("origin", "status"),
+        Move("status", "saved"),
     )
+
+    def refusal(self, conv: Conversation[AddCodeAnswers], value: Any) -> str | None:
+        # The source: only paid service codes can be Refunded.
+        if conv.state == "status" and value == CodeStatus.REFUNDED.value and conv.answers.paid == "free":
+            return "codeforbid.refund_free"
+        return None
 
     def finish(self, conv: Conversation[AddCodeAnswers], data: UserData | None) -> list[Effect]:
         assert data is not None, "storing a code needs the turn's UserData"
@@ -99,7 +113,9 @@ class AddCodeDialog(Dialog[AddCodeAnswers]):
             free = a.paid == "free"
             before = data.count_free_codes(instance) if (free and instance) else 0
             origin = CodeOrigin(a.origin or "generated")
-            effects.append(AddCode(a.code, str(a.product), instance, not free, origin))
+            effects.append(
+                AddCode(a.code, str(a.product), instance, not free, origin, a.status or CodeStatus.AVAILABLE)
+            )
             a.result = "saved"
             a.free_number = before + 1 if before >= FREE_SERVICE_CODES_PER_INSTANCE else None
         # The code now lives in service_codes only; the dialog keeps the masked form.
@@ -111,7 +127,8 @@ class AddCodeDialog(Dialog[AddCodeAnswers]):
         if a.result == "duplicate":
             lines = ["ℹ️ " + t(lang, "addcode.duplicate", code=a.saved_mask)]
         else:
-            lines = ["✅ " + t(lang, "addcode.saved", code=a.saved_mask, status=t(lang, "status.available"))]
+            status = (a.status or CodeStatus.AVAILABLE).value
+            lines = ["✅ " + t(lang, "addcode.saved", code=a.saved_mask, status=t(lang, f"status.{status}"))]
             if a.free_number:
                 lines += ["", "⚠️ " + statement("codes.sixth_free").text(lang, n=a.free_number, instance=a.instance)]
         keyboard = (

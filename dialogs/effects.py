@@ -23,6 +23,7 @@ class AddCode:
     instance: str | None
     paid: bool
     origin: CodeOrigin
+    status: CodeStatus = CodeStatus.AVAILABLE
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,10 @@ class Dialog(Generic[AnswersT]):
                 conv.history.append(source)
         return moved
 
+    def refusal(self, conv: Conversation[AnswersT], value: Any) -> str | None:
+        """Why this answer cannot be taken given the earlier ones (a statement key), or None."""
+        return None
+
     def answer(self, conv: Conversation[AnswersT], value: Any) -> bool:
         question = self.by_name[conv.state]
         setattr(conv.answers, question.name, value)

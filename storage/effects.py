@@ -28,8 +28,8 @@ def apply_effects(data: SqlUserData, session: Session, outcome: Outcome) -> None
     now = session.now
     for effect in outcome.effects:
         match effect:
-            case AddCode(code=code, product=product, instance=instance, paid=paid, origin=origin):
-                data.add_code(code, product, instance, paid, origin, now)
+            case AddCode(code=code, product=product, instance=instance, paid=paid, origin=origin, status=status):
+                data.add_code(code, product, instance, paid, origin, now, status)
             case SetCodeStatus(code_id=code_id, old=old, new=new):
                 data.set_code_status(code_id, old, new, now)
             case SetStage(stage=stage, at=at, planned=planned):

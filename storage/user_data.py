@@ -81,9 +81,15 @@ class SqlUserData:
         ).scalar_one()
 
     def add_code(
-        self, code: str, product: str, instance: str | None, paid: bool, origin: CodeOrigin, at: datetime
+        self,
+        code: str,
+        product: str,
+        instance: str | None,
+        paid: bool,
+        origin: CodeOrigin,
+        at: datetime,
+        status: CodeStatus = CodeStatus.AVAILABLE,
     ) -> CodeRecord:
-        status = CodeStatus.AVAILABLE
         code_id = self.conn.execute(
             ServiceCode.insert()
             .values(

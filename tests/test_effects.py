@@ -93,8 +93,9 @@ def test_adding_a_code_is_an_effect() -> None:
     router.handle(s, Press("d:addcode:product:a:ecs"))
     router.handle(s, Text("i-xyz"))
     router.handle(s, Press("d:addcode:paid:a:free"))
-    out = router.handle(s, Press("d:addcode:origin:a:generated"))
-    assert out.effects == [AddCode("ABCD9999EFGH", "ecs", "i-xyz", False, CodeOrigin.GENERATED)]
+    router.handle(s, Press("d:addcode:origin:a:generated"))
+    out = router.handle(s, Press("d:addcode:status:a:in_progress"))
+    assert out.effects == [AddCode("ABCD9999EFGH", "ecs", "i-xyz", False, CodeOrigin.GENERATED, CodeStatus.IN_PROGRESS)]
     assert "****EFGH" in out.replies[-1].text
 
 
