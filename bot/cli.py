@@ -16,6 +16,8 @@ from knowledge.domain import Language
 from knowledge.eligibility import QUESTION_FACT, MissingFact, ServerFacts, assess
 from knowledge.filing_type import ContradictoryAnswers, determine_filing_type
 from knowledge.inputs import InvalidInput
+from knowledge.readiness import CONTENT, Readiness
+from knowledge.readiness import plan as plan_of
 from knowledge.texts import t
 
 
@@ -54,6 +56,37 @@ def _typed(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     return convert
 
 
+def _server_options(parser: argparse.ArgumentParser) -> None:
+    """One option per question of /check, named after the fact it gives (knowledge.eligibility)."""
+    for question in CheckDialog.questions:
+        option = _option(QUESTION_FACT[question.name])
+        first, prompt = question.name == CheckDialog.questions[0].name, t("en", question.prompt)
+        if question.parse_typed is not None:
+            parser.add_argument(option, type=_typed(question.parse_typed), required=first, metavar="N", help=prompt)
+        else:
+            parser.add_argument(option, choices=question.options, required=first, help=prompt)
+
+
+def _filing_type_options(parser: argparse.ArgumentParser, required: bool) -> None:
+    for option in ("--entity-filed-with-alibaba", "--entity-has-miit-record", "--website-filed-with-miit"):
+        parser.add_argument(option, type=_yes_no, required=required, metavar="yes|no")
+
+
+def _readiness_options(parser: argparse.ArgumentParser) -> None:
+    yes_no: dict[str, Any] = {"type": _yes_no, "metavar": "yes|no"}
+    parser.add_argument("--account-site", choices=["china", "international"])
+    parser.add_argument("--identity-verified", **yes_no)
+    parser.add_argument("--entity", choices=["individual", "organization"])
+    parser.add_argument("--account-has-other-entity", **yes_no)
+    parser.add_argument("--reads-chinese", **yes_no)
+    parser.add_argument("--domain-ready", **yes_no)
+    parser.add_argument("--content", choices=CONTENT)
+    parser.add_argument("--pre-approval", **yes_no)
+    parser.add_argument("--commercial", **yes_no)
+    parser.add_argument("--server-account", choices=["same", "other-enterprise", "other-personal"])
+    parser.add_argument("--cdn-origin", choices=["alibaba", "elsewhere"])
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="python -m bot", description="ICP-filing assistant for Telegram")
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
@@ -64,23 +97,21 @@ def build_parser() -> Parser:
     chat.add_argument("--lang", choices=["en", "zh"], help="language for a new user")
 
     check = sub.add_parser("check", help="can a server back an ICP filing through Alibaba Cloud?")
-    # One option per question of /check, named after the fact it gives (knowledge.eligibility).
-    for question in CheckDialog.questions:
-        option = _option(QUESTION_FACT[question.name])
-        first, prompt = question.name == CheckDialog.questions[0].name, t("en", question.prompt)
-        if question.parse_typed is not None:
-            check.add_argument(option, type=_typed(question.parse_typed), required=first, metavar="N", help=prompt)
-        else:
-            check.add_argument(option, choices=question.options, required=first, help=prompt)
+    _server_options(check)
     check.add_argument("--lang", choices=["en", "zh"], default="en")
     check.add_argument("--json", action="store_true")
 
     filingtype = sub.add_parser("filingtype", aliases=["filing-type"], help="which filing type applies?")
-    filingtype.add_argument("--entity-filed-with-alibaba", type=_yes_no, required=True, metavar="yes|no")
-    filingtype.add_argument("--entity-has-miit-record", type=_yes_no, required=True, metavar="yes|no")
-    filingtype.add_argument("--website-filed-with-miit", type=_yes_no, required=True, metavar="yes|no")
+    _filing_type_options(filingtype, required=True)
     filingtype.add_argument("--lang", choices=["en", "zh"], default="en")
     filingtype.add_argument("--json", action="store_true")
+
+    plan = sub.add_parser("plan", help="can I file, what stops me, and what comes before and after")
+    _server_options(plan)
+    _filing_type_options(plan, required=False)
+    _readiness_options(plan)
+    plan.add_argument("--lang", choices=["en", "zh"], default="en")
+    plan.add_argument("--json", action="store_true")
 
     codes = sub.add_parser("codes", help="a user's service codes, masked (for support staff)")
     codes.add_argument("--user", type=int, required=True, help="the user's Telegram id")
@@ -130,6 +161,66 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"  - {line}")
     if verdict.free_service_codes:
         print(t(lang, "verdict.free_codes", n=verdict.free_service_codes))
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    lang: Language = args.lang
+    given = [args.entity_filed_with_alibaba, args.entity_has_miit_record, args.website_filed_with_miit]
+    filing = None
+    if any(v is not None for v in given):
+        if any(v is None for v in given):
+            raise UsageError("python -m bot plan: give all three filing-type options, or none")
+        try:
+            filing = determine_filing_type(*given)
+        except ContradictoryAnswers as exc:
+            raise UsageError(f"python -m bot plan: {exc.finding.text(lang)}") from None
+    if args.pre_approval is not None and args.content in (None, "general"):
+        raise UsageError("python -m bot plan: --pre-approval applies only to a --content that needs one")
+    if args.cdn_origin is not None and args.product != "cdn":
+        raise UsageError("python -m bot plan: --cdn-origin applies only to --product cdn")
+    facts = Readiness(
+        account_site=args.account_site,
+        identity_verified=args.identity_verified,
+        entity=args.entity,
+        account_has_other_entity=args.account_has_other_entity,
+        reads_chinese=args.reads_chinese,
+        domain_ready=args.domain_ready,
+        content=args.content,
+        pre_approval=args.pre_approval,
+        commercial=args.commercial,
+        server_account=args.server_account,
+        cdn_origin=args.cdn_origin,
+    )
+    answers = {question: getattr(args, fact) for question, fact in QUESTION_FACT.items()}
+    result = plan_of(answers, facts, filing)
+    data = result.as_dict(lang)
+    if result.verdict is not None:
+        data |= {k: v for k, v in result.verdict.as_dict(lang).items() if k in ("reasons", "next_steps")}
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False))
+        return 0
+    print(t(lang, "plan.title"))
+    for line in data.get("reasons", []):
+        print(f"  - {line}")
+    if result.filing_required is False:
+        print(t(lang, "plan.not_needed"))
+    elif result.ready:
+        print(t(lang, "plan.ready"))
+    if result.blockers:
+        print(t(lang, "plan.blocked"))
+        for b in data["blockers"]:
+            print(f"  - {b['text']}\n    {t(lang, 'plan.fix')} {b['fix']}")
+    if result.unknown:
+        print(t(lang, "plan.open") + " " + ", ".join(_option(f) for f in result.unknown))
+    for when in ("before_filing", "after_approval", "after_launch"):
+        items = [o["text"] for o in data["obligations"] if o["when"] == when]
+        if items:
+            print(t(lang, f"plan.when.{when}"))
+            for text in items:
+                print(f"  - {text}")
+    if filing is not None:
+        print(t(lang, "filingtype.result", name=t(lang, f"filingtype.name.{filing.filing_type.value}")))
     return 0
 
 
@@ -338,6 +429,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "check":
             return cmd_check(args)
+        if args.command == "plan":
+            return cmd_plan(args)
         if args.command in ("filingtype", "filing-type"):
             return cmd_filing_type(args)
         if args.command == "diagram":
