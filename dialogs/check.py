@@ -112,8 +112,8 @@ class CheckDialog(Dialog[CheckAnswers]):
         verdict = self.verdict(conv)
         if not verdict.filing_required:
             title = "ℹ️ " + t(lang, "verdict.not_required")
-        elif verdict.eligible:
-            title = "✅ " + t(lang, "verdict.eligible")
+        elif verdict.eligible:  # the server can; what else could stop the filing is asked next
+            title = "ℹ️ " + t(lang, "verdict.eligible")
         elif "vendor.other" in verdict.rules:
             title = "ℹ️ " + t(lang, "verdict.not_eligible_vendor")
         elif "domain.any_provider" in verdict.rules:  # nothing is wrong: the domain needs its number
@@ -126,6 +126,8 @@ class CheckDialog(Dialog[CheckAnswers]):
         if verdict.free_service_codes:
             lines += ["", t(lang, "verdict.free_codes", n=verdict.free_service_codes)]
         keyboard: list[tuple[Button, ...]] = []
+        if verdict.filing_required:
+            keyboard.append((Button(t(lang, "btn.ready"), actions.menu("ready")),))
         if verdict.eligible:
             keyboard.append((Button(t(lang, "btn.filingtype"), actions.menu("filingtype")),))
         keyboard.extend(self.end_rows(conv, lang))

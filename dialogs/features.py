@@ -24,6 +24,7 @@ FEATURES: tuple[Feature, ...] = (
 COMMANDS = (
     "start",
     "check",
+    "ready",
     "filingtype",
     "steps",
     "codes",

@@ -59,6 +59,7 @@ class Flow:
         """Begin at the first question; earlier answers stay as marked defaults unless `fresh`."""
         conv = (None if fresh else self.conversation(session, dialog)) or dialog.new()
         conv.state, conv.history = dialog.initial, []
+        dialog.begin(conv, session, self.dialogs)
         self.save(session, dialog, conv)
         self.activate(session, dialog.name)
         out.replies.append(dialog.render(conv, session.language, edit))

@@ -17,6 +17,7 @@ def screen(session: Session, text: str | None = None, edit: bool = False) -> Rep
         keyboard.append((Button(t(lang, "menu.resume"), actions.menu("resume")),))
     keyboard += [
         (Button(t(lang, "menu.check"), actions.menu("check")),),
+        (Button(t(lang, "menu.ready"), actions.menu("ready")),),
         (Button(t(lang, "menu.filingtype"), actions.menu("filingtype")),),
         (Button(t(lang, "menu.steps"), actions.menu("steps")),),
         (

@@ -9,7 +9,7 @@ from dialogs.feature import CommandHandler, Feature, Flow
 from dialogs.screens import Outcome
 from dialogs.session import Session
 
-COMMANDS = ("check", "filingtype", "steps")
+COMMANDS = ("check", "ready", "filingtype", "steps")
 
 
 def _starts(name: str) -> CommandHandler:

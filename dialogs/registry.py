@@ -8,13 +8,14 @@ from typing import Any
 from dialogs.check import CheckDialog
 from dialogs.codes import AddCodeDialog
 from dialogs.filingtype import FilingTypeDialog
+from dialogs.readiness import ReadinessDialog
 from dialogs.spec import Dialog
 from dialogs.steps import StepsDialog
 
 
 @cache
 def dialogs() -> dict[str, Dialog[Any]]:
-    return {d.name: d for d in (CheckDialog(), FilingTypeDialog(), StepsDialog(), AddCodeDialog())}
+    return {d.name: d for d in (CheckDialog(), ReadinessDialog(), FilingTypeDialog(), StepsDialog(), AddCodeDialog())}
 
 
 def get(name: str) -> Dialog[Any] | None:

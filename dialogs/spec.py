@@ -11,7 +11,7 @@ no Machine is ever built per user, and no conversation is kept by the machine.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -22,6 +22,7 @@ from dialogs import actions
 from dialogs.effects import Effect
 from dialogs.ports import UserData
 from dialogs.screens import Button, Reply, rows
+from dialogs.session import Session
 from knowledge.domain import LANGUAGES, Language
 from knowledge.inputs import InvalidInput
 from knowledge.texts import t
@@ -153,6 +154,11 @@ class Dialog(Generic[AnswersT]):
             else:
                 conv.history.append(source)
         return moved
+
+    def begin(self, conv: Conversation[AnswersT], session: Session, dialogs: Mapping[str, Dialog[Any]]) -> None:
+        """Called when the dialog starts at its first question: the place to take what it needs
+        from the session (another dialog's answers)."""
+        return None
 
     def refusal(self, conv: Conversation[AnswersT], value: Any) -> str | None:
         """Why this answer cannot be taken given the earlier ones (a statement key), or None."""

@@ -42,7 +42,10 @@ def _walks(dialog: Dialog[Any]) -> list[Conversation[Any]]:
             if dialog.fire(following, "next"):  # an information screen with a next one
                 todo.append(following)
             continue
-        for option in question.options or ("example",):
+        options = question.options or ("example",)
+        if len(dialog.questions) > 6 and conv.history:  # many questions: vary one at a time (first: all)
+            options = (options[0], options[-1]) if len(conv.history) % 2 else options[:1]
+        for option in options:
             branch = dialog.load(conv.state, conv.answers.model_dump(mode="json"), list(conv.history))
             dialog.answer(branch, _typed(dialog, question.name, option))
             todo.append(branch)

@@ -160,7 +160,7 @@ async def test_full_journey_through_the_application(database_url: str) -> None:
         await second.tap(5, "轻量应用服务器", lang="zh")
         await second.tap(5, "包年包月", lang="zh")
         calls = await second.tap(5, "3 个月", lang="zh")
-        assert calls[-1].text.startswith("✅ 可以")
+        assert calls[-1].text.startswith("ℹ️ 可以")
 
 
 async def test_a_write_outside_a_turn_is_what_the_next_turn_starts_from(bot: BotHarness) -> None:

@@ -22,7 +22,7 @@ async def test_start_shows_menu_with_buttons(bot: BotHarness) -> None:
     [reply] = [c for c in calls if c.method == "sendMessage"]
     assert reply.chat_id == ALICE
     assert "ICP filing" in reply.text
-    assert [b["callback_data"] for b in reply.buttons][:3] == ["m:check", "m:filingtype", "m:steps"]
+    assert [b["callback_data"] for b in reply.buttons][:4] == ["m:check", "m:ready", "m:filingtype", "m:steps"]
 
 
 async def test_english_eligibility_journey_by_buttons(bot: BotHarness) -> None:
@@ -35,7 +35,7 @@ async def test_english_eligibility_journey_by_buttons(bot: BotHarness) -> None:
     assert "public network bandwidth" in bot.last_screen(ALICE).text
     calls = await bot.tap(ALICE, "Yes")
     verdict = calls[-1].text
-    assert verdict.startswith("✅ Yes: this server can back an ICP filing")
+    assert verdict.startswith("ℹ️ Yes: this server can back an ICP filing")
     assert "3 months" in verdict and "Free service codes: 5" in verdict
     assert "m:filingtype" in [b["callback_data"] for b in calls[-1].buttons]
 
@@ -186,7 +186,7 @@ async def test_typed_label_and_typed_months_are_accepted(bot: BotHarness) -> Non
     calls = await bot.send(ALICE, "18")
     assert "public network bandwidth" in calls[-1].text
     calls = await bot.send(ALICE, "yes")
-    assert "18 months" in calls[-1].text and calls[-1].text.startswith("✅")
+    assert "18 months" in calls[-1].text and calls[-1].text.startswith("ℹ️ Yes")
 
 
 async def test_filing_type_journey(bot: BotHarness) -> None:

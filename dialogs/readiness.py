@@ -1,0 +1,168 @@
+"""Can I file? The questions of the preparation table, after the server's (/check), and the plan:
+what stops the filing now (with its rule and the fix), what comes before filing, after approval
+and after launch (knowledge/readiness.py). Every question can be skipped; a skipped fact stays
+visible as not checked, and ✅ is shown only when nothing known or unasked could stop the filing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import Field
+
+from dialogs import actions
+from dialogs.screens import Button, Reply
+from dialogs.session import Session
+from dialogs.spec import Answers, Conversation, Dialog, Move, Question, option_label, yes_no_label
+from knowledge.domain import Language
+from knowledge.readiness import CONTENT, Readiness, plan
+from knowledge.texts import t
+
+SKIP = "skip"
+YES_NO_SKIP = ("yes", "no", SKIP)
+YesNoSkip = Literal["yes", "no", "skip"]
+
+
+def _with_skip(label: Any) -> Any:
+    def labelled(lang: Language, option: str) -> str:
+        return t(lang, "opt.skip") if option == SKIP else str(label(lang, option))
+
+    return labelled
+
+
+class ReadinessAnswers(Answers):
+    server: dict[str, Any] = Field(default_factory=dict)  # /check's answers, copied when the questions begin
+    account_site: Literal["china", "international", "skip"] | None = None
+    identity_verified: YesNoSkip | None = None
+    entity: Literal["individual", "organization", "skip"] | None = None
+    other_entity: YesNoSkip | None = None
+    reads_chinese: YesNoSkip | None = None
+    domain_ready: YesNoSkip | None = None
+    content: str | None = None
+    pre_approval: YesNoSkip | None = None
+    commercial: YesNoSkip | None = None
+    server_account: Literal["same", "other-enterprise", "other-personal", "skip"] | None = None
+    cdn_origin: Literal["alibaba", "elsewhere", "skip"] | None = None
+
+
+def general_content(a: ReadinessAnswers) -> bool:
+    return a.content in (None, "general", SKIP)  # no pre-approval to ask about
+
+
+def not_cdn(a: ReadinessAnswers) -> bool:
+    return a.server.get("product") != "cdn"
+
+
+def _fact(value: str | None) -> str | None:
+    return None if value in (None, SKIP) else value
+
+
+def _yes(value: str | None) -> bool | None:
+    return None if value in (None, SKIP) else value == "yes"
+
+
+class ReadinessDialog(Dialog[ReadinessAnswers]):
+    name = "ready"
+    answers_type = ReadinessAnswers
+    questions = (
+        Question(
+            "account_site",
+            "ready.q.account_site",
+            ("china", "international", SKIP),
+            _with_skip(option_label("site")),
+            1,
+        ),
+        Question("identity_verified", "ready.q.identity_verified", YES_NO_SKIP, _with_skip(yes_no_label), 3),
+        Question("entity", "ready.q.entity", ("individual", "organization", SKIP), _with_skip(option_label("who")), 1),
+        Question("other_entity", "ready.q.other_entity", YES_NO_SKIP, _with_skip(yes_no_label), 3),
+        Question("reads_chinese", "ready.q.reads_chinese", YES_NO_SKIP, _with_skip(yes_no_label), 3),
+        Question("domain_ready", "ready.q.domain_ready", YES_NO_SKIP, _with_skip(yes_no_label), 3),
+        Question("content", "ready.q.content", (*CONTENT, SKIP), _with_skip(option_label("field")), 2),
+        Question("pre_approval", "ready.q.pre_approval", YES_NO_SKIP, _with_skip(yes_no_label), 3),
+        Question("commercial", "ready.q.commercial", YES_NO_SKIP, _with_skip(yes_no_label), 3),
+        Question(
+            "server_account",
+            "ready.q.server_account",
+            ("same", "other-enterprise", "other-personal", SKIP),
+            _with_skip(option_label("owner")),
+            1,
+        ),
+        Question(
+            "cdn_origin", "ready.q.cdn_origin", ("alibaba", "elsewhere", SKIP), _with_skip(option_label("cdnorigin")), 1
+        ),
+    )
+    screens = ("plan",)
+    moves = (
+        Move("account_site", "identity_verified"),
+        Move("identity_verified", "entity"),
+        Move("entity", "other_entity"),
+        Move("other_entity", "reads_chinese"),
+        Move("reads_chinese", "domain_ready"),
+        Move("domain_ready", "content"),
+        Move("content", "commercial", general_content),
+        Move("content", "pre_approval"),
+        Move("pre_approval", "commercial"),
+        Move("commercial", "server_account"),
+        Move("server_account", "plan", not_cdn),
+        Move("server_account", "cdn_origin"),
+        Move("cdn_origin", "plan"),
+    )
+
+    def begin(self, conv: Conversation[ReadinessAnswers], session: Session, dialogs: Mapping[str, Dialog[Any]]) -> None:
+        """The server's facts come from /check, as the user last answered it."""
+        check, record = dialogs.get("check"), session.records.get("check")
+        if check is None or record is None:
+            conv.answers.server = {}
+            return
+        given = check.visited(check.load(record.state, record.answers, record.history))
+        conv.answers.server = {k: v.value if isinstance(v, Enum) else v for k, v in given.items()}
+
+    def readiness(self, conv: Conversation[ReadinessAnswers]) -> Readiness:
+        a = self.visited(conv)  # answers on the path taken; skipped ones are facts not given
+        facts: dict[str, Any] = {
+            "account_site": _fact(a.get("account_site")),
+            "identity_verified": _yes(a.get("identity_verified")),
+            "entity": _fact(a.get("entity")),
+            "account_has_other_entity": _yes(a.get("other_entity")),
+            "reads_chinese": _yes(a.get("reads_chinese")),
+            "domain_ready": _yes(a.get("domain_ready")),
+            "content": _fact(a.get("content")),
+            "pre_approval": _yes(a.get("pre_approval")),
+            "commercial": _yes(a.get("commercial")),
+            "server_account": _fact(a.get("server_account")),
+            "cdn_origin": _fact(a.get("cdn_origin")),
+        }
+        return Readiness(**facts)
+
+    def render_screen(self, conv: Conversation[ReadinessAnswers], lang: Language, edit: bool) -> Reply:
+        result = plan(conv.answers.server, self.readiness(conv))
+        data = result.as_dict(lang)
+        lines = ["📋 " + t(lang, "plan.title"), ""]
+        if result.filing_required is False:
+            lines.append("ℹ️ " + t(lang, "plan.not_needed"))
+        elif result.ready:
+            lines.append(t(lang, "plan.ready"))
+        elif result.blockers:
+            lines.append(t(lang, "plan.blocked"))
+            for b in data["blockers"]:
+                lines += [f"• {b['text']}", f"  {t(lang, 'plan.fix')} {b['fix']}"]
+        elif result.eligible is False:
+            lines.append("ℹ️ " + t(lang, "plan.not_alibaba"))
+        if result.unknown:
+            names = ", ".join(t(lang, f"fact.{name}") for name in result.unknown)
+            lines += ["", t(lang, "plan.unchecked", facts=names)]
+        for when in ("before_filing", "after_approval", "after_launch"):
+            items = [o["text"] for o in data["obligations"] if o["when"] == when]
+            if items and result.filing_required is not False:
+                lines += ["", t(lang, f"plan.when.{when}"), *(f"• {text}" for text in items)]
+        keyboard: list[tuple[Button, ...]] = []
+        if "location" in result.unknown:  # no /check yet: the server's facts are missing
+            keyboard.append((Button(t(lang, "btn.check"), actions.menu("check")),))
+        keyboard.extend(self.end_rows(conv, lang))
+        return Reply("\n".join(lines), tuple(keyboard), edit, "ready.plan")
+
+    def result_log(self, conv: Conversation[ReadinessAnswers]) -> dict[str, Any] | None:
+        result = plan(conv.answers.server, self.readiness(conv))
+        return {"ready": result.ready, "rules": result.rules, "unknown": result.unknown}

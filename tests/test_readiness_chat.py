@@ -1,0 +1,98 @@
+"""Can I file? Through the real Application, after /check, in both languages: no ✅ while anything
+that could stop the filing is known or unasked; Back, Skip and stale buttons."""
+
+from __future__ import annotations
+
+from tests.harness import BotHarness
+
+USER = 5151
+
+
+async def eligible_ecs(bot: BotHarness, lang: str = "en") -> list:
+    labels = {
+        "en": ["Chinese mainland", "Alibaba Cloud", "ECS", "Subscription", "6 months", "Yes"],
+        "zh": ["中国内地", "阿里云", "云服务器 ECS", "包年包月", "6 个月", "是"],
+    }[lang]
+    await bot.send(USER, "/check", lang=lang)
+    calls: list = []
+    for label in labels:
+        calls = await bot.tap(USER, label, lang=lang)
+    return calls
+
+
+ALL_FINE = [
+    "China site (aliyun.com)",
+    "Yes",
+    "An individual",
+    "No",
+    "Yes",
+    "Yes",
+    "General",
+    "No",
+    "The account I file with",
+]
+
+
+async def answer(bot: BotHarness, labels: list[str], lang: str = "en") -> list:
+    calls: list = []
+    for label in labels:
+        calls = await bot.tap(USER, label, lang=lang)
+    return calls
+
+
+async def test_the_server_verdict_shows_no_tick_and_leads_to_the_readiness_questions(bot: BotHarness) -> None:
+    calls = await eligible_ecs(bot)
+    verdict = calls[-1].text
+    assert "✅" not in verdict and "this server can back an ICP filing" in verdict
+    calls = await bot.tap(USER, "Can I file? What could stop me »")
+    assert "China site (aliyun.com) or the International site" in calls[-1].text
+    calls = await answer(bot, ALL_FINE)
+    plan = calls[-1].text
+    assert "✅ Nothing known stops your filing through Alibaba Cloud." in plan
+    assert "Before filing:" in plan and "within 30 days after launching" in plan
+
+
+async def test_a_known_blocker_is_shown_with_its_fix_and_no_tick(bot: BotHarness) -> None:
+    await eligible_ecs(bot)
+    await bot.tap(USER, "Can I file? What could stop me »")
+    calls = await answer(bot, ["International site", *ALL_FINE[1:]])
+    plan = calls[-1].text
+    assert "✅" not in plan and "International Website accounts cannot file" in plan
+    assert "What to do: File with an Alibaba Cloud China Website (aliyun.com) account" in plan
+
+
+async def test_a_skipped_question_stays_not_checked(bot: BotHarness) -> None:
+    await eligible_ecs(bot)
+    await bot.tap(USER, "Can I file? What could stop me »")
+    skipped = [*ALL_FINE[:4], "Skip (not sure)", *ALL_FINE[5:]]
+    plan = (await answer(bot, skipped))[-1].text
+    assert "✅" not in plan and "Not checked yet: reading and writing Chinese" in plan
+
+
+async def test_back_stale_buttons_and_a_field_needing_pre_approval(bot: BotHarness) -> None:
+    await eligible_ecs(bot)
+    await bot.tap(USER, "Can I file? What could stop me »")
+    await answer(bot, ALL_FINE[:2])
+    old = bot.button(USER, "An individual")
+    calls = await bot.tap(USER, "« Back")
+    assert "identity verification" in calls[-1].text
+    calls = await bot.press(USER, old)  # a button of a question no longer open
+    assert any(c.method == "answerCallbackQuery" and c.params.get("text") for c in calls)
+    await answer(bot, ["Yes", "An organization", "No", "Yes", "Yes", "Medical devices"])
+    calls = await answer(bot, ["No", "No", "The account I file with"])
+    assert "pre-approval, which is not obtained yet" in calls[-1].text
+
+
+async def test_without_check_first_the_server_is_not_checked(bot: BotHarness) -> None:
+    await bot.send(USER, "/ready")
+    plan = (await answer(bot, ALL_FINE))[-1].text
+    assert "✅" not in plan and "where the server is" in plan
+    assert "Check my server »" in [b["text"] for b in bot.last_screen(USER).buttons]
+
+
+async def test_in_chinese(bot: BotHarness) -> None:
+    await eligible_ecs(bot, "zh")
+    await bot.tap(USER, "我能备案吗？可能的障碍 »", lang="zh")
+    labels = ["国际站", "是", "个人", "否", "是", "是", "一般内容", "否", "我用于备案的账号"]
+    plan = (await answer(bot, labels, "zh"))[-1].text
+    assert "国际站账号不能办理备案" in plan and "✅" not in plan
