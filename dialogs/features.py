@@ -7,12 +7,13 @@ features' commands.
 
 from __future__ import annotations
 
-from dialogs import codes, faq_answers, forget, handoff, language, menu, progress, questions
+from dialogs import codes, faq_answers, forget, handoff, language, menu, myfiling, progress, questions
 from dialogs.feature import Feature
 
 FEATURES: tuple[Feature, ...] = (
     menu.FEATURE,  # /start, /help, /cancel, /reset, the menu buttons
     questions.FEATURE,  # /check, /filingtype, /steps and their questions
+    myfiling.FEATURE,  # /myfiling
     codes.FEATURE,  # /codes
     progress.FEATURE,  # /progress and the reminders' buttons
     faq_answers.FEATURE,  # free questions' buttons (the free text itself: the router's hook)
@@ -27,6 +28,7 @@ COMMANDS = (
     "ready",
     "filingtype",
     "steps",
+    "myfiling",
     "codes",
     "progress",
     "human",

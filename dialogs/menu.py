@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs import actions, questions
+from dialogs import actions, myfiling, questions
 from dialogs.feature import Feature, Flow
 from dialogs.language import chooser
 from dialogs.screens import Button, Outcome, Reply
@@ -20,6 +20,7 @@ def screen(session: Session, text: str | None = None, edit: bool = False) -> Rep
         (Button(t(lang, "menu.ready"), actions.menu("ready")),),
         (Button(t(lang, "menu.filingtype"), actions.menu("filingtype")),),
         (Button(t(lang, "menu.steps"), actions.menu("steps")),),
+        (Button(t(lang, "menu.myfiling"), actions.menu("myfiling")),),
         (
             Button(t(lang, "menu.language"), actions.menu("lang")),
             Button(t(lang, "menu.help"), actions.menu("help")),
@@ -61,6 +62,8 @@ def _pressed(flow: Flow, session: Session, action: actions.Menu, out: Outcome) -
         out.replies.append(flow.menu(session, edit=True))
     elif target == "help":
         out.replies.append(flow.menu(session, t(session.language, "help.text"), edit=True))
+    elif target == "myfiling":
+        out.replies.append(myfiling.screen(flow, session, edit=True))
     elif target == "lang":
         out.replies.append(chooser(session, edit=True))
     else:  # resume

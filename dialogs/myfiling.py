@@ -1,0 +1,103 @@
+"""/myfiling: one screen with where the user's filing stands (the server's verdict, whether
+anything stops the filing, the filing type, their service codes, their progress) and the one
+thing to do next."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dialogs import actions
+from dialogs.check import CheckDialog
+from dialogs.codes import describe
+from dialogs.feature import Feature, Flow, data
+from dialogs.filingtype import FilingTypeDialog
+from dialogs.progress import stage_name
+from dialogs.readiness import ReadinessDialog
+from dialogs.screens import Button, Outcome, Reply
+from dialogs.session import Session
+from knowledge.domain import Language
+from knowledge.progress import CHINA, STAGES, Stage
+from knowledge.readiness import plan
+from knowledge.statements import statement
+from knowledge.texts import t
+
+
+def _at_screen(flow: Flow, session: Session, name: str) -> Any:
+    """The dialog's conversation when the user reached its result, else None."""
+    dialog, record = flow.dialogs.get(name), session.records.get(name)
+    if dialog is None or record is None or record.state in dialog.by_name:
+        return None
+    return dialog.load(record.state, record.answers, record.history)
+
+
+def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
+    lang: Language = session.language
+    stored = data(session)
+    lines = ["🗂 " + t(lang, "myfiling.title"), ""]
+    nexts: list[tuple[str, str]] = []  # (text, callback data) in the order to do them
+
+    check = _at_screen(flow, session, "check")
+    if check is None:
+        lines.append(t(lang, "myfiling.server.unknown"))
+        nexts.append((t(lang, "btn.check"), actions.menu("check")))
+    else:
+        checker = flow.dialogs["check"]
+        assert isinstance(checker, CheckDialog)
+        verdict = checker.verdict(check)
+        key = (
+            "verdict.not_required"
+            if not verdict.filing_required
+            else ("verdict.eligible" if verdict.eligible else "verdict.not_eligible")
+        )
+        lines.append(t(lang, "myfiling.server", verdict=t(lang, key)))
+        if verdict.filing_required and not verdict.eligible and verdict.next_steps:
+            nexts.append((verdict.next_steps[0].text(lang), actions.menu("check")))
+
+    ready = _at_screen(flow, session, "ready")
+    if ready is None:
+        lines.append(t(lang, "myfiling.ready.unknown"))
+        nexts.append((t(lang, "btn.ready"), actions.menu("ready")))
+    else:
+        dialog = flow.dialogs["ready"]
+        assert isinstance(dialog, ReadinessDialog)
+        result = plan(ready.answers.server, dialog.readiness(ready))
+        state = "yes" if result.ready else ("blocked" if result.blockers else "open")
+        lines.append(t(lang, f"myfiling.ready.{state}", n=len(result.blockers)))
+        if result.blockers:
+            nexts.append((statement(result.blockers[0].fix).text(lang), actions.menu("ready")))
+
+    filingtype = _at_screen(flow, session, "filingtype")
+    if filingtype is None:
+        lines.append(t(lang, "myfiling.type.unknown"))
+        nexts.append((t(lang, "btn.filingtype"), actions.menu("filingtype")))
+    else:
+        typer = flow.dialogs["filingtype"]
+        assert isinstance(typer, FilingTypeDialog)
+        kind = typer.result(filingtype).filing_type.value
+        lines.append(t(lang, "myfiling.type", name=t(lang, f"filingtype.name.{kind}")))
+
+    codes = stored.list_codes()
+    lines += ["", t(lang, "myfiling.codes", n=len(codes))]
+    lines += [f"• {describe(c, lang, c.code)}" for c in codes[:10]]  # in the user's own chat: in full
+
+    progress = stored.progress()
+    lines += ["", t(lang, "myfiling.progress", stage=stage_name(lang, progress.stage))]
+    for stage in STAGES[: STAGES.index(progress.stage) + 1]:
+        at = progress.dates.get(stage)
+        if at is not None:
+            lines.append(f"• {stage_name(lang, stage)}: {at.astimezone(CHINA):%Y-%m-%d} ({t(lang, 'china_time')})")
+    if not nexts and progress.stage is not Stage.PSB_DONE:
+        nexts.append((statement(f"stage.{progress.stage.value}").text(lang), actions.encode(actions.ProgressShow())))
+
+    if nexts:
+        lines += ["", t(lang, "myfiling.next", action=nexts[0][0])]
+    keyboard = [(Button(t(lang, "myfiling.go"), nexts[0][1]),)] if nexts else []
+    keyboard.append((Button(t(lang, "btn.menu"), actions.menu("menu")),))
+    return Reply("\n".join(lines), tuple(keyboard), edit, "myfiling")
+
+
+def _command(flow: Flow, session: Session, out: Outcome) -> None:
+    out.replies.append(screen(flow, session))
+
+
+FEATURE = Feature("myfiling", commands={"myfiling": _command})

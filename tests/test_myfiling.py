@@ -1,0 +1,49 @@
+"""/myfiling through the real Application: where the filing stands and the one next action."""
+
+from __future__ import annotations
+
+from tests.harness import BotHarness
+from tests.test_progress_reminders import advance
+from tests.test_readiness_chat import ALL_FINE, USER, answer, eligible_ecs
+from tests.test_service_codes import add_code
+
+
+async def test_a_new_user_is_told_to_check_the_server_first(bot: BotHarness) -> None:
+    calls = await bot.send(USER, "/myfiling")
+    text = calls[-1].text
+    assert "Server: not checked yet" in text and "Next: Check my server »" in text
+    calls = await bot.tap(USER, "Do it now »")
+    assert "Where is your server?" in calls[-1].text
+
+
+async def test_everything_on_one_screen(bot: BotHarness) -> None:
+    await eligible_ecs(bot)
+    await bot.tap(USER, "Can I file? What could stop me »")
+    await answer(bot, ALL_FINE)
+    await bot.send(USER, "/filingtype")
+    await answer(bot, ["No", "No", "Yes"])
+    await add_code(bot, "ABCDEFGH1234", user=USER)
+    await advance(bot, USER, 1)  # the order is submitted
+    await bot.send(USER, "/start")
+    calls = await bot.tap(USER, "My filing")
+    text = calls[-1].text
+    assert "Server: Yes: this server can back an ICP filing" in text
+    assert "Can I file: nothing known stops it" in text
+    assert "Filing type: first-time filing" in text
+    assert "Service codes: 1" in text and "ABCDEFGH1234" in text  # in the user's own chat: in full
+    assert "Progress: Order submitted" in text and "(China time)" in text
+    assert "Next:" in text
+
+
+async def test_a_known_blocker_is_the_next_action(bot: BotHarness) -> None:
+    await eligible_ecs(bot)
+    await bot.tap(USER, "Can I file? What could stop me »")
+    await answer(bot, ["International site", *ALL_FINE[1:]])
+    text = (await bot.send(USER, "/myfiling"))[-1].text
+    assert "Can I file: 1 thing(s) stop it now" in text
+    assert "Next: File with an Alibaba Cloud China Website (aliyun.com) account" in text
+
+
+async def test_in_chinese(bot: BotHarness) -> None:
+    text = (await bot.send(USER, "/myfiling", lang="zh"))[-1].text
+    assert "服务器：尚未检查" in text and "下一步：" in text
