@@ -113,6 +113,11 @@ def build_parser() -> Parser:
     plan.add_argument("--lang", choices=["en", "zh"], default="en")
     plan.add_argument("--json", action="store_true")
 
+    calendar = sub.add_parser("calendar", help="a user's filing deadlines as an iCalendar (.ics) file")
+    calendar.add_argument("--user", type=int, required=True, help="the user's Telegram id")
+    calendar.add_argument("--out", default="-", help="the file to write (default: standard output)")
+    calendar.add_argument("--lang", choices=["en", "zh"], default="en")
+
     codes = sub.add_parser("codes", help="a user's service codes, masked (for support staff)")
     codes.add_argument("--user", type=int, required=True, help="the user's Telegram id")
     codes.add_argument("--json", action="store_true")
@@ -286,6 +291,31 @@ def cmd_db_upgrade(settings: Settings) -> int:
     return 0
 
 
+def cmd_calendar(settings: Settings, user_id: int, out: str, lang: Language) -> int:
+    from dialogs.calendar_file import ics
+    from knowledge.deadlines import deadlines
+    from storage.db import Database
+    from storage.user_data import SqlUserData
+
+    async def fetch() -> str:
+        db = Database(settings.database_url, settings.sqlite_synchronous)
+        try:
+            await db.upgrade()
+            progress = await db.run(lambda conn: SqlUserData(conn, user_id).progress())
+            return ics(user_id, deadlines(progress.dates), lang)
+        finally:
+            await db.dispose()
+
+    content = asyncio.run(fetch())
+    if out == "-":
+        sys.stdout.write(content)
+    else:
+        with open(out, "w", encoding="utf-8", newline="") as f:
+            f.write(content)
+        print(f"wrote {out}")
+    return 0
+
+
 def cmd_codes(settings: Settings, user_id: int, as_json: bool) -> int:
     from storage.db import Database
     from storage.staff_views import masked_codes
@@ -443,6 +473,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(settings, args.webhook)
         if args.command == "db":
             return cmd_db_upgrade(settings)
+        if args.command == "calendar":
+            return cmd_calendar(settings, args.user, args.out, args.lang)
         if args.command == "codes":
             return cmd_codes(settings, args.user, args.json)
         if args.command == "stats":

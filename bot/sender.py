@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from telegram import Bot, CallbackQuery
+from telegram import Bot, CallbackQuery, InputFile
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
@@ -65,6 +65,9 @@ def messages(entry: Entry) -> list[Message]:
     several messages; a screen replacing the one whose button was pressed is an edit."""
     chat, out = entry.chat_id, []
     for reply in entry.replies:
+        if reply.document is not None:
+            out.append(_document(chat, reply.document, reply.text))
+            continue
         pieces = split_text(reply.text)
         keyboard = markup(reply.buttons)
         if reply.edit and entry.message_id is not None and len(pieces) == 1:
@@ -73,6 +76,17 @@ def messages(entry: Entry) -> list[Message]:
         for i, piece in enumerate(pieces):
             out.append(_send(chat, piece, keyboard if i == len(pieces) - 1 else None))
     return out
+
+
+def _document(chat: int, document: tuple[str, str], caption: str) -> Message:
+    name, content = document
+
+    async def call(bot: Bot) -> None:
+        await telegram_call(
+            lambda: bot.send_document(chat, InputFile(content.encode(), filename=name), caption=caption[:1024])
+        )
+
+    return call
 
 
 def _send(chat: int, text: str, keyboard: str | None) -> Message:

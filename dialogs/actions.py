@@ -5,7 +5,7 @@ and one decoder for the callback data that carries it (at most 64 bytes).
     l:<language>                            SetLanguage  choose the language
     d:<dialog>:<state>:<verb>[:<value>]     InDialog     a dialog's button (answer, back, next, restart)
     c:list  c:add  c:show:<id>  c:set:<id>:<from>:<to>   service codes
-    p:show  p:go:<from>:<to>  p:rem:<on|off>  p:nyet     filing progress and its reminders
+    p:show  p:go:<from>:<to>  p:rem:<on|off>  p:nyet  p:ics   filing progress, reminders, calendar
     f:<yes|no>                              Forget       confirm or keep
     q:show:<entry>  q:fb:<entry>:<1|0>      an FAQ entry, and whether it helped
     h:<reason>                              Handoff      ask for a person
@@ -141,6 +141,13 @@ class ProgressReminders(Action):
 
 
 @dataclass(frozen=True)
+class ProgressCalendar(Action):
+    """The dated deadlines as a calendar file."""
+
+    tag = "p:ics"
+
+
+@dataclass(frozen=True)
 class ProgressNotYet(Action):
     """A reminder's "not yet" button."""
 
@@ -207,6 +214,7 @@ ACTIONS: tuple[type[Action], ...] = (
     ProgressGo,
     ProgressReminders,
     ProgressNotYet,
+    ProgressCalendar,
     Forget,
     FaqShow,
     FaqFeedback,

@@ -7,11 +7,13 @@ from datetime import datetime
 from typing import Literal
 
 from dialogs import actions
+from dialogs.calendar_file import FILENAME, ics
 from dialogs.effects import SetReminders, SetStage
 from dialogs.feature import Feature, Flow, data
 from dialogs.ports import ProgressRecord, UserData
 from dialogs.screens import Button, LogEntry, Outcome, Reply
 from dialogs.session import Session
+from knowledge.deadlines import deadlines
 from knowledge.domain import Language
 from knowledge.progress import CHINA, STAGES, Stage, next_stage, previous_stage, reminders_for
 from knowledge.statements import statement
@@ -54,8 +56,14 @@ def screen_of(progress: ProgressRecord, lang: Language, edit: bool = False, noti
         )
     switch: Literal["on", "off"] = "off" if progress.reminders_enabled else "on"
     label = "progress.reminders_on" if progress.reminders_enabled else "progress.reminders_off"
+    calendar = (
+        ((Button(t(lang, "progress.calendar"), actions.encode(actions.ProgressCalendar())),),)
+        if deadlines(progress.dates)
+        else ()
+    )
     keyboard = (
         *((b,) for b in reversed(nav)),
+        *calendar,
         (Button(t(lang, label), actions.encode(actions.ProgressReminders(switch))),),
         (Button(t(lang, "btn.menu"), actions.menu("menu")),),
     )
@@ -104,6 +112,21 @@ def _reminders(flow: Flow, session: Session, action: actions.ProgressReminders, 
     switch_reminders(data(session), session.language, action.switch, out)
 
 
+def _calendar(flow: Flow, session: Session, action: actions.ProgressCalendar, out: Outcome) -> None:
+    lang, dates = session.language, data(session).progress().dates
+    due = deadlines(dates)
+    if not due:
+        out.toast = t(lang, "progress.calendar.none")
+        return
+    lines = [t(lang, "progress.calendar.caption")]
+    for d in due:
+        when = f"{d.at.astimezone(CHINA):%Y-%m-%d %H:%M}" if d.at is not None else f"{d.day:%Y-%m-%d}"
+        lines.append(f"• {when} ({t(lang, 'china_time')}): {statement(d.key).text(lang)}")
+    out.replies.append(
+        Reply("\n".join(lines), document=(FILENAME, ics(session.user_id, due, lang)), screen="progress.calendar")
+    )
+
+
 def _not_yet(flow: Flow, session: Session, action: actions.ProgressNotYet, out: Outcome) -> None:
     out.replies.append(Reply(t(session.language, "remind.not_yet.reply"), (), False, "remind.not_yet"))
 
@@ -116,5 +139,6 @@ FEATURE = Feature(
         actions.ProgressGo: _go,
         actions.ProgressReminders: _reminders,
         actions.ProgressNotYet: _not_yet,
+        actions.ProgressCalendar: _calendar,
     },
 )

@@ -24,6 +24,7 @@ class Reply:
     edit: bool = False  # replace the message whose button was pressed, rather than send a new one
     screen: str = ""  # a stable id of what is shown ("check.q.location"), for logs and tests
     takes_number: bool = False  # the question also accepts a typed number (the terminal needs to know)
+    document: tuple[str, str] | None = None  # (file name, content): sent as a file, `text` its caption
 
 
 @dataclass(frozen=True)

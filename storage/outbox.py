@@ -78,6 +78,7 @@ def encode(replies: Sequence[Reply]) -> dict[str, Any]:
                 "buttons": [[[b.label, b.data] for b in row] for row in r.buttons],
                 "edit": r.edit,
                 "screen": r.screen,
+                **({"document": list(r.document)} if r.document is not None else {}),
             }
             for r in replies
         ]
@@ -91,6 +92,7 @@ def decode(payload: dict[str, Any]) -> list[Reply]:
             tuple(tuple(Button(label, value) for label, value in row) for row in r["buttons"]),
             r["edit"],
             r["screen"],
+            document=(r["document"][0], r["document"][1]) if r.get("document") else None,
         )
         for r in payload["replies"]
     ]

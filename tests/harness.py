@@ -123,6 +123,8 @@ class RecordingRequest(BaseRequest):
             await asyncio.sleep(0)
         name = api_method(url)
         params = dict(request_data.parameters) if request_data is not None else {}
+        if request_data is not None and request_data.multipart_data:  # an uploaded file: kept to look at
+            params["_files"] = {k: (v[0], v[1]) for k, v in request_data.multipart_data.items()}
         chat = params.get("chat_id")
         if chat is not None and int(chat) in self.unreachable_chats:
             self.calls.append(Call(name, params, None))
@@ -152,7 +154,7 @@ class RecordingRequest(BaseRequest):
     def result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return BOT_USER
-        if method in ("sendMessage", "editMessageText", "copyMessage"):
+        if method in ("sendMessage", "editMessageText", "copyMessage", "sendDocument"):
             chat_id = int(params.get("chat_id", 0))
             message_id = int(params["message_id"]) if method == "editMessageText" else next(self._ids)
             if method == "copyMessage":

@@ -1,0 +1,37 @@
+"""The dated deadlines of a user's filing, from the dates they reached each stage (/progress).
+
+- the MIIT SMS verification: within 24 hours of the SMS (a further public fact: Alibaba Cloud
+  help, "SMS check"), counted from when the user reached that stage;
+- the ICP number on the homepage: from approval (filing-process.txt, post-filing processing);
+- the PSB filing: within 30 days after launching (filing-process.txt).
+A deadline is a moment (the SMS window) or a day in China time (the others).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from knowledge.progress import CHINA, PSB_DEADLINE_DAYS, Stage
+
+SMS_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    key: str  # the statement that says what is due
+    at: datetime | None = None  # a moment (aware)
+    day: date | None = None  # or a whole day, in China time
+
+
+def deadlines(dates: Mapping[Stage, datetime]) -> list[Deadline]:
+    out: list[Deadline] = []
+    if Stage.SMS_VERIFICATION in dates:
+        out.append(Deadline("deadline.sms", at=dates[Stage.SMS_VERIFICATION] + SMS_WINDOW))
+    if Stage.APPROVED in dates:
+        out.append(Deadline("deadline.icp_number", day=dates[Stage.APPROVED].astimezone(CHINA).date()))
+    if Stage.LAUNCHED in dates:
+        launched = dates[Stage.LAUNCHED].astimezone(CHINA).date()
+        out.append(Deadline("deadline.psb", day=launched + timedelta(days=PSB_DEADLINE_DAYS)))
+    return out

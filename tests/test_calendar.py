@@ -1,0 +1,65 @@
+"""The filing deadlines as a calendar file: sent in the chat from /progress and written by the
+command line; parsed back with the same library, dates right across the UTC/China date boundary."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from icalendar import Calendar
+
+from bot.cli import main
+from knowledge.deadlines import deadlines
+from knowledge.progress import Stage
+from tests.harness import BotHarness
+from tests.test_progress_reminders import advance
+
+USER = 6161
+
+
+def test_deadlines_fall_on_china_days_across_the_utc_date_boundary() -> None:
+    # 17:30 UTC on 30 November is 01:30 on 1 December in China: the day counts from 1 December.
+    late = datetime(2026, 11, 30, 17, 30, tzinfo=UTC)
+    due = {d.key: d for d in deadlines({Stage.SMS_VERIFICATION: late, Stage.APPROVED: late, Stage.LAUNCHED: late})}
+    assert due["deadline.sms"].at == late + timedelta(hours=24)
+    assert due["deadline.icp_number"].day == date(2026, 12, 1)
+    assert due["deadline.psb"].day == date(2026, 12, 31)  # 30 days after launching on 1 December
+
+
+def _parsed(content: bytes | str) -> dict[str, object]:
+    cal = Calendar.from_ical(content)
+    return {str(e["summary"]): e.decoded("dtstart") for e in cal.walk("VEVENT")}
+
+
+async def test_the_calendar_file_is_sent_in_the_chat_and_parses_back(bot: BotHarness) -> None:
+    await bot.send(USER, "/progress")
+    labels = [b["text"] for b in bot.last_screen(USER).buttons]
+    assert "📅 My deadlines as a calendar file" not in labels  # nothing dated yet
+    await advance(bot, USER, 6)  # launched
+    calls = await bot.tap(USER, "📅 My deadlines as a calendar file")
+    [sent] = [c for c in calls if c.method == "sendDocument"]
+    name, content = sent.params["_files"]["document"]
+    assert name == "icp-filing-deadlines.ics"
+    events = _parsed(content)
+    assert set(events) == {
+        "ICP filing: complete the MIIT SMS verification (Alibaba Cloud's help: within 24 hours of the SMS)",
+        "ICP filing approved: put the ICP number at the bottom of the homepage, linked to the MIIT website",
+        "PSB filing due: within 30 days after launching",
+    }
+    psb = events["PSB filing due: within 30 days after launching"]
+    assert isinstance(psb, date) and psb >= date.today() + timedelta(days=29)
+    assert "China time" in sent.params["caption"]
+
+
+async def test_the_command_line_writes_the_same_file(
+    bot: BotHarness, tmp_path: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await bot.send(USER, "/progress", lang="zh")
+    await advance(bot, USER, 6, lang="zh")
+    monkeypatch.setenv("DATABASE_URL", bot.settings.database_url)
+    out = f"{tmp_path}/deadlines.ics"
+    assert await asyncio.to_thread(main, ["calendar", "--user", str(USER), "--out", out, "--lang", "zh"]) == 0
+    with open(out, "rb") as f:
+        events = _parsed(f.read())
+    assert "公安联网备案截止：上线后 30 日内" in events
