@@ -8,6 +8,7 @@ features' commands.
 from __future__ import annotations
 
 from dialogs import codes, faq_answers, forget, handoff, language, menu, myfiling, progress, questions
+from dialogs.commands import COMMANDS
 from dialogs.feature import Feature
 
 FEATURES: tuple[Feature, ...] = (
@@ -22,19 +23,4 @@ FEATURES: tuple[Feature, ...] = (
     forget.FEATURE,  # /forget
 )
 
-COMMANDS = (
-    "start",
-    "check",
-    "ready",
-    "filingtype",
-    "steps",
-    "myfiling",
-    "codes",
-    "progress",
-    "human",
-    "language",
-    "cancel",
-    "reset",
-    "forget",
-    "help",
-)
+__all__ = ["COMMANDS", "FEATURES"]

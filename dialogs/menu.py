@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dialogs import actions, myfiling, questions
+from dialogs.commands import COMMANDS
 from dialogs.feature import Feature, Flow
 from dialogs.language import chooser
 from dialogs.screens import Button, Outcome, Reply
 from dialogs.session import Session
+from knowledge.domain import Language
 from knowledge.texts import t
 
 
@@ -22,6 +24,11 @@ def screen(session: Session, text: str | None = None, edit: bool = False) -> Rep
         (Button(t(lang, "menu.steps"), actions.menu("steps")),),
         (Button(t(lang, "menu.myfiling"), actions.menu("myfiling")),),
         (
+            Button(t(lang, "menu.codes"), actions.encode(actions.CodeList())),
+            Button(t(lang, "menu.progress"), actions.encode(actions.ProgressShow())),
+        ),
+        (Button(t(lang, "btn.human"), actions.encode(actions.Handoff("ask"))),),
+        (
             Button(t(lang, "menu.language"), actions.menu("lang")),
             Button(t(lang, "menu.help"), actions.menu("help")),
         ),
@@ -33,8 +40,14 @@ def _start(flow: Flow, session: Session, out: Outcome) -> None:
     out.replies.append(flow.menu(session))
 
 
+def help_text(lang: Language) -> str:
+    """Every command, described in the user's language (the same list as the command menu)."""
+    lines = [t(lang, "help.intro"), "", *(f"/{name} - {t(lang, f'cmd.{name}')}" for name in COMMANDS)]
+    return "\n".join([*lines, "", t(lang, "help.buttons")])
+
+
 def _help(flow: Flow, session: Session, out: Outcome) -> None:
-    out.replies.append(flow.menu(session, t(session.language, "help.text")))
+    out.replies.append(flow.menu(session, help_text(session.language)))
 
 
 def _cancel(flow: Flow, session: Session, out: Outcome) -> None:
@@ -61,7 +74,7 @@ def _pressed(flow: Flow, session: Session, action: actions.Menu, out: Outcome) -
     elif target == "menu":
         out.replies.append(flow.menu(session, edit=True))
     elif target == "help":
-        out.replies.append(flow.menu(session, t(session.language, "help.text"), edit=True))
+        out.replies.append(flow.menu(session, help_text(session.language), edit=True))
     elif target == "myfiling":
         out.replies.append(myfiling.screen(flow, session, edit=True))
     elif target == "lang":

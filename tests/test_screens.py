@@ -103,3 +103,13 @@ def test_every_command_and_menu_screen(lang: Language) -> None:
     session = Session(1, lang, last="check", now=NOW)
     Flow().start_dialog(session, dialogs()["check"], router.handle(session, Command("start")), edit=False)
     assert menu_screen(session).buttons and chooser(session).text
+
+
+def test_help_lists_every_command_and_the_menu_reaches_every_feature(lang: Language) -> None:
+    router = Router()
+    session = Session(1, lang, data=ReadOnly(), now=NOW)
+    help_text = router.handle(session, Command("help")).replies[0].text
+    assert all(f"/{name} - " in help_text for name in COMMANDS)
+    menu = [b.data for row in menu_screen(session).buttons for b in row]
+    for data in ("m:check", "m:ready", "m:filingtype", "m:steps", "m:myfiling", "c:list", "p:show", "h:ask"):
+        assert data in menu
