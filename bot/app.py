@@ -49,7 +49,8 @@ FAQ_WARMUP_DELAY = 1.0  # seconds after start-up
 def build_service(settings: Settings, db: Database | None = None) -> ConversationService:
     database = db or Database(settings.database_url, settings.sqlite_synchronous)
     turns = Turns(database, lease=timedelta(seconds=settings.outbox_lease_seconds))
-    return ConversationService(turns, Router(free_text_hook=faq_answers.free_text), settings.default_language)
+    router = Router(free_text_hook=faq_answers.free_text, staff_available=settings.support_chat_id is not None)
+    return ConversationService(turns, router, settings.default_language)
 
 
 @dataclass(frozen=True)

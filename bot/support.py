@@ -83,9 +83,7 @@ class SupportDesk:
         ticket = await self.db.run(repo.get_ticket, ticket_id)
         if ticket is None or ticket.card_message_id is not None:
             return True
-        if self.chat_id is None:
-            if tell_user:
-                await self._tell_user(bot, ticket.user_id, "handoff.not_configured")
+        if self.chat_id is None:  # the user was told when they asked (handoff.no_staff)
             return False
         try:
             thread = ticket.topic_id

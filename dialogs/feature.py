@@ -22,6 +22,7 @@ class Flow(Protocol):
     """What features share (implemented by dialogs/flow.py)."""
 
     dialogs: Mapping[str, Dialog[Any]]
+    staff_available: bool
 
     def activate(self, session: Session, name: str | None) -> None: ...
     def start_dialog(

@@ -20,8 +20,9 @@ from knowledge.texts import t
 
 
 class Flow:
-    def __init__(self) -> None:
+    def __init__(self, staff_available: bool = True) -> None:
         self.dialogs: Mapping[str, Dialog[Any]] = dialogs()
+        self.staff_available = staff_available  # a staff group is configured: a person can answer
 
     def conversation(self, session: Session, dialog: Dialog[Any]) -> Conversation[Any] | None:
         rec = session.records.get(dialog.name)

@@ -14,10 +14,14 @@ from dialogs.session import Command, Event, Press, Session, SupportClosed, Text,
 from knowledge.texts import t
 
 
-def open_ticket(session: Session, reason: str, out: Outcome) -> None:
-    position = data(session).waiting_tickets() + 1
+def open_ticket(flow: Flow, session: Session, reason: str, out: Outcome) -> None:
+    lang = session.language
     out.effects.append(OpenTicket(reason, session.active))  # storage logs it and fills out.handoff
-    out.replies.append(Reply(t(session.language, "handoff.opened", n=position), (), False, "handoff.opened"))
+    if not flow.staff_available:  # the request is kept for when a team is connected; no promise
+        out.replies.append(Reply(t(lang, "handoff.no_staff"), (), False, "handoff.no_staff"))
+        return
+    position = data(session).waiting_tickets() + 1
+    out.replies.append(Reply(t(lang, "handoff.opened", n=position), (), False, "handoff.opened"))
 
 
 def during(flow: Flow, session: Session, event: Event, out: Outcome) -> None:
@@ -75,11 +79,11 @@ def _rate(flow: Flow, session: Session, rate: actions.Rate, out: Outcome) -> Non
 
 
 def _human(flow: Flow, session: Session, out: Outcome) -> None:
-    open_ticket(session, "ask", out)
+    open_ticket(flow, session, "ask", out)
 
 
 def _asked(flow: Flow, session: Session, action: actions.Handoff, out: Outcome) -> None:
-    open_ticket(session, action.reason, out)
+    open_ticket(flow, session, action.reason, out)
 
 
 FEATURE = Feature("handoff", commands={"human": _human}, buttons={actions.Handoff: _asked, actions.Rate: _rate})

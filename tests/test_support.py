@@ -211,7 +211,9 @@ async def test_restart_while_a_ticket_is_open(sqlite_url: str) -> None:
 async def test_no_staff_group_configured_keeps_everything(sqlite_url: str) -> None:
     async with make(sqlite_url, support_chat_id=None) as bot:
         calls = await bot.send(USER, "/human")
-        assert "No support team is connected" in to_user(calls)[-1].text
+        told = [c.text for c in to_user(calls)]
+        assert "no support team is connected" in told[-1] and "I've kept your request" in told[-1]
+        assert not [text for text in told if "in the queue" in text]  # no promise nobody keeps
         calls = await bot.send(USER, "please help")
         assert "will be delivered automatically" in to_user(calls)[-1].text
         pending = await bot.app_service_db_run(lambda c: c.execute(select(Relay.c.status)).scalars().all())
