@@ -390,7 +390,8 @@ def cmd_stats(settings: Settings, as_json: bool) -> int:
 
     print(f"tickets: {figures['tickets']}, open tickets: {figures['open_tickets']}")
     print(f"first response: {minutes(figures['first_response'])}")
-    print(f"resolution: {minutes(figures['resolution'])}")
+    print(f"resolution (closed by staff): {minutes(figures['resolution'])}")
+    print(f"ended by the user before a resolution: {figures['cancelled_by_user']}")
     rating = figures["average_rating"]
     print(
         f"average rating: {rating} from {figures['ratings']} ratings"

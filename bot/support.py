@@ -234,7 +234,7 @@ class SupportDesk:
         if not self.is_staff(user):
             await message.reply_text(t(self.lang, "staff.not_staff"))
             return
-        if ticket.status == repo.CLOSED:
+        if ticket.status in repo.DONE:
             await message.reply_text(t(self.lang, "staff.already_closed", id=ticket.id))
             return
         relay_id = await self.db.run(repo.queue_relay_out, ticket, message.chat_id, message.message_id, user.id, now())
@@ -297,7 +297,7 @@ class SupportDesk:
             await context.bot.send_message(query.message.chat.id, text, message_thread_id=ticket.topic_id)
 
     async def claim(self, ticket: repo.TicketRow, user: User) -> str:
-        if ticket.status == repo.CLOSED:
+        if ticket.status in repo.DONE:
             return t(self.lang, "staff.already_closed", id=ticket.id)
         won, holder = await self.db.run(repo.claim, ticket.id, user.id, now())
         if won:

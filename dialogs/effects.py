@@ -78,6 +78,7 @@ class QueueRelay:
 class EndTicket:
     ticket_id: int
     note: str | None
+    by_user: bool = False  # the user ended it (/cancel), rather than staff closing it
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ def during(flow: Flow, session: Session, event: Event, out: Outcome) -> None:
     match event:
         case Command(name="cancel"):
             out.log.append(LogEntry("user", None, {"command": "cancel"}))
-            _end(flow, session, ticket_id, None, "handoff.user_ended", out)
+            _end(flow, session, ticket_id, None, "handoff.user_ended", out, by_user=True)
             out.ended_ticket = ticket_id
         case Command(name="human"):
             out.replies.append(Reply(t(lang, "handoff.already"), (), False, "handoff.already"))
@@ -52,12 +52,14 @@ def closed_by_staff(flow: Flow, session: Session, event: SupportClosed, out: Out
         _end(flow, session, event.ticket_id, event.note, "handoff.closed", out)
 
 
-def _end(flow: Flow, session: Session, ticket_id: int, note: str | None, key: str, out: Outcome) -> None:
+def _end(
+    flow: Flow, session: Session, ticket_id: int, note: str | None, key: str, out: Outcome, by_user: bool = False
+) -> None:
     """Close the ticket, tell the user, show where they were, and ask for a rating."""
     lang = session.language
     if not data(session).ticket_is_open(ticket_id):
         return
-    out.effects.append(EndTicket(ticket_id, note))
+    out.effects.append(EndTicket(ticket_id, note, by_user))
     session.ticket_id = None
     text = t(lang, key) + (f"\n{t(lang, 'handoff.note', note=note)}" if note else "")
     out.replies.append(Reply(text, (), False, "handoff.ended"))

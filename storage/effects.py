@@ -46,8 +46,8 @@ def apply_effects(data: SqlUserData, session: Session, outcome: Outcome) -> None
                 outcome.log.append(LogEntry("handoff", dialog, {"ticket": ticket_id, "reason": reason}))
             case QueueRelay(ticket_id=ticket_id, message_id=message_id):
                 outcome.relays.append(data.queue_relay(ticket_id, message_id, now))
-            case EndTicket(ticket_id=ticket_id, note=note):
-                data.end_ticket(ticket_id, now, note)
+            case EndTicket(ticket_id=ticket_id, note=note, by_user=by_user):
+                data.end_ticket(ticket_id, now, note, by_user)
             case RateTicket(ticket_id=ticket_id, rating=rating):
                 data.rate_ticket(ticket_id, rating)
             case ForgetUser():

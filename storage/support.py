@@ -13,6 +13,8 @@ from knowledge.service_codes import mask, redacted
 from storage.models import DialogState, FilingStage, Relay, ServiceCode, Ticket, Turn, User
 
 OPEN, CLAIMED, CLOSED = "open", "claimed", "closed"
+CANCELLED = "cancelled"  # ended by the user (/cancel) rather than closed by staff
+DONE = (CLOSED, CANCELLED)
 ACTIVE = (OPEN, CLAIMED)
 RELAY_LEASE = timedelta(minutes=2)
 MAX_RELAY_ATTEMPTS = 8
@@ -82,7 +84,7 @@ def can_rate(conn: Connection, user_id: int, ticket_id: int) -> bool:
         select(Ticket.c.id).where(
             Ticket.c.id == ticket_id,
             Ticket.c.user_id == user_id,
-            Ticket.c.status == CLOSED,
+            Ticket.c.status.in_(DONE),
             Ticket.c.rating.is_(None),
         )
     ).first()
@@ -121,12 +123,13 @@ def queue_relay_in(conn: Connection, ticket_id: int, user_id: int, message_id: i
     return _queue_relay(conn, ticket_id, "in", user_id, message_id, None, at)
 
 
-def close_ticket(conn: Connection, ticket_id: int, at: datetime, note: str | None) -> int | None:
-    """Close an active ticket; returns its user, or None when it was not active (already closed)."""
+def close_ticket(conn: Connection, ticket_id: int, at: datetime, note: str | None, by_user: bool = False) -> int | None:
+    """Close an active ticket (`by_user`: the user ended it); returns its user, or None when it was
+    not active (already closed)."""
     row = conn.execute(
         update(Ticket)
         .where(Ticket.c.id == ticket_id, Ticket.c.status.in_(ACTIVE))
-        .values(status=CLOSED, closed_at=at, close_note=(note or None) and note[:500])
+        .values(status=CANCELLED if by_user else CLOSED, closed_at=at, close_note=(note or None) and note[:500])
         .returning(Ticket.c.user_id)
     ).first()
     if row is None:
@@ -146,7 +149,7 @@ def rate_ticket(conn: Connection, user_id: int, ticket_id: int, rating: int) -> 
             .where(
                 Ticket.c.id == ticket_id,
                 Ticket.c.user_id == user_id,
-                Ticket.c.status == CLOSED,
+                Ticket.c.status.in_(DONE),
                 Ticket.c.rating.is_(None),
             )
             .values(rating=rating)
@@ -334,7 +337,8 @@ def stats(conn: Connection) -> dict[str, Any]:
         "tickets": len(rows),
         "open_tickets": sum(1 for r in rows if r.status in ACTIVE),
         "first_response": minutes([(r.created_at, r.first_response_at) for r in rows if r.first_response_at]),
-        "resolution": minutes([(r.created_at, r.closed_at) for r in rows if r.closed_at]),
+        "resolution": minutes([(r.created_at, r.closed_at) for r in rows if r.closed_at and r.status == CLOSED]),
+        "cancelled_by_user": sum(1 for r in rows if r.status == CANCELLED),
         "average_rating": round(mean(ratings), 2) if ratings else None,
         "ratings": len(ratings),
     }

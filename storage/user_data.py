@@ -197,11 +197,11 @@ class SqlUserData:
     def queue_relay(self, ticket_id: int, message_id: int, at: datetime) -> int:
         return support.queue_relay_in(self.conn, ticket_id, self.user_id, message_id, at)
 
-    def end_ticket(self, ticket_id: int, at: datetime, note: str | None) -> bool:
+    def end_ticket(self, ticket_id: int, at: datetime, note: str | None, by_user: bool = False) -> bool:
         ticket = support.get_ticket(self.conn, ticket_id)
         if ticket is None or ticket.user_id != self.user_id:
             return False
-        return support.close_ticket(self.conn, ticket_id, at, note) is not None
+        return support.close_ticket(self.conn, ticket_id, at, note, by_user) is not None
 
     def rate_ticket(self, ticket_id: int, rating: int) -> bool:
         return support.rate_ticket(self.conn, self.user_id, ticket_id, rating)

@@ -298,3 +298,18 @@ async def test_staff_queue_whois_and_stats(
         assert stats["first_response"]["count"] == 1 and stats["resolution"]["count"] == 1
         assert await asyncio.to_thread(main, ["stats"]) == 0
         assert "open tickets: 1" in capsys.readouterr().out
+
+
+async def test_a_ticket_the_user_cancelled_is_reported_apart_from_resolved_ones(
+    sqlite_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with make(sqlite_url) as bot:
+        await bot.send(USER, "/human")
+        await bot.send(USER, "/cancel")
+        monkeypatch.setenv("DATABASE_URL", sqlite_url)
+        assert await asyncio.to_thread(main, ["stats", "--json"]) == 0
+        stats = json.loads(capsys.readouterr().out)
+        assert stats["cancelled_by_user"] == 1 and stats["resolution"]["count"] == 0 and stats["open_tickets"] == 0
+        await bot.press(USER, "r:1:5", message_id=1)  # a cancelled conversation can still be rated
+        assert await asyncio.to_thread(main, ["stats", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["average_rating"] == 5
