@@ -19,13 +19,15 @@ from dialogs.screens import Button, LogEntry, Outcome, Reply, rows
 from dialogs.session import Session
 from dialogs.spec import Answers, Conversation, Dialog, Move, Question, option_label
 from knowledge.domain import FREE_SERVICE_CODES_PER_INSTANCE, SERVER_PRODUCTS, Language
-from knowledge.inputs import clean_text
+from knowledge.inputs import InvalidInput, clean_text
 from knowledge.progress import CHINA
 from knowledge.service_codes import (
     MAX_CODE_LENGTH,
     MAX_INSTANCE_LENGTH,
+    MIN_CODE_LENGTH,
     CodeOrigin,
     CodeStatus,
+    looks_like_code,
     mask,
 )
 from knowledge.statements import statement
@@ -55,7 +57,10 @@ def from_server(a: AddCodeAnswers) -> bool:
 
 
 def _typed_code(text: str) -> str:
-    return clean_text(text, MAX_CODE_LENGTH)
+    code = clean_text(text, MAX_CODE_LENGTH)
+    if not looks_like_code(code):
+        raise InvalidInput("addcode.not_a_code", min=MIN_CODE_LENGTH)
+    return code
 
 
 def _typed_instance(text: str) -> str:
@@ -92,10 +97,15 @@ class AddCodeDialog(Dialog[AddCodeAnswers]):
         Move("status", "saved"),
     )
 
-    def refusal(self, conv: Conversation[AddCodeAnswers], value: Any) -> str | None:
+    def refusal(
+        self, conv: Conversation[AddCodeAnswers], value: Any, data: UserData | None, lang: Language
+    ) -> str | None:
         # The source: only paid service codes can be Refunded.
         if conv.state == "status" and value == CodeStatus.REFUNDED.value and conv.answers.paid == "free":
-            return "codeforbid.refund_free"
+            return statement("codeforbid.refund_free").text(lang)
+        # A code already recorded (in any case) is said at once, not after the other questions.
+        if conv.state == "code" and data is not None and (known := data.find_code(str(value))) is not None:
+            return t(lang, "addcode.duplicate", code=mask(known.code))
         return None
 
     def finish(self, conv: Conversation[AddCodeAnswers], data: UserData | None) -> list[Effect]:

@@ -15,7 +15,6 @@ from dialogs.screens import LogEntry, Outcome, Reply
 from dialogs.session import DialogRecord, Session
 from dialogs.spec import Conversation, Dialog
 from knowledge.service_codes import mask
-from knowledge.statements import statement
 from knowledge.texts import t
 
 
@@ -94,10 +93,10 @@ class Flow:
                 out.toast = t(session.language, "stale.gone")
                 out.replies.append(self.current_screen(session))
                 return
-            refused = dialog.refusal(conv, act.value)
+            refused = dialog.refusal(conv, act.value, session.data, session.language)
             if refused is not None:  # the question stays open, with the reason
-                out.toast = statement(refused).text(session.language)
-                out.replies.append(Reply("⛔ " + out.toast, (), False, "hint.refused"))
+                out.toast = refused[:190]
+                out.replies.append(Reply("⛔ " + refused, (), False, "hint.refused"))
                 out.replies.append(dialog.render(conv, session.language))
                 return
             self.answer(session, dialog, conv, act.value, out, edit=True)

@@ -87,6 +87,11 @@ class Router:
                 out.replies.append(Reply(t(lang, exc.key, **exc.params), (), False, "hint.invalid"))
                 out.replies.append(dialog.render(conv, lang))
                 return
+            refused = dialog.refusal(conv, value, session.data, lang) if value is not None else None
+            if refused is not None:  # the question stays open, with the reason
+                out.replies.append(Reply("⛔ " + refused, (), False, "hint.refused"))
+                out.replies.append(dialog.render(conv, lang))
+                return
             if value is not None:
                 self.flow.answer(session, dialog, conv, value, out, edit=False)
                 return

@@ -160,8 +160,9 @@ class Dialog(Generic[AnswersT]):
         from the session (another dialog's answers)."""
         return None
 
-    def refusal(self, conv: Conversation[AnswersT], value: Any) -> str | None:
-        """Why this answer cannot be taken given the earlier ones (a statement key), or None."""
+    def refusal(self, conv: Conversation[AnswersT], value: Any, data: UserData | None, lang: Language) -> str | None:
+        """Why this answer (pressed or typed) cannot be taken, given the earlier ones and what is
+        stored, in the user's language; None when it can. The question then stays open."""
         return None
 
     def answer(self, conv: Conversation[AnswersT], value: Any) -> bool:

@@ -8,6 +8,16 @@ from enum import StrEnum
 from typing import Any
 
 MAX_CODE_LENGTH = 64
+# The sources give no format for a service code ("a unique, randomly generated code"). This is only
+# a plausibility check, and says so: at least this many letters, digits, hyphens or underscores.
+MIN_CODE_LENGTH = 6
+_CODE = re.compile(rf"[A-Za-z0-9_-]{{{MIN_CODE_LENGTH},{MAX_CODE_LENGTH}}}")
+
+
+def looks_like_code(text: str) -> bool:
+    return _CODE.fullmatch(text) is not None
+
+
 MAX_INSTANCE_LENGTH = 128
 
 

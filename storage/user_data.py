@@ -58,7 +58,9 @@ class SqlUserData:
 
     def find_code(self, code: str) -> CodeRecord | None:
         row = self.conn.execute(
-            select(*CODE_COLUMNS).where(ServiceCode.c.user_id == self.user_id, ServiceCode.c.code == code)
+            select(*CODE_COLUMNS).where(  # case does not make another code
+                ServiceCode.c.user_id == self.user_id, func.lower(ServiceCode.c.code) == code.lower()
+            )
         ).first()
         return _code(row) if row else None
 

@@ -135,10 +135,21 @@ async def test_sixth_free_code_of_an_instance_warns(bot: BotHarness) -> None:
     assert "⚠️" not in calls[-1].text
 
 
-async def test_duplicate_code_is_not_recorded_twice(bot: BotHarness) -> None:
+async def test_a_duplicate_is_said_at_the_code_question_whatever_its_case(bot: BotHarness) -> None:
     await add_code(bot, CODE)
-    calls = await add_code(bot, CODE)
-    assert "already recorded this code: ****ZZ81" in calls[-1].text
+    await bot.send(USER, "/codes")
+    await bot.tap(USER, "➕ Add a code")
+    calls = await bot.send(USER, CODE.lower())  # another case is the same code
+    assert "already recorded this code: ****ZZ81" in calls[-2].text
+    assert "Send the service code" in calls[-1].text  # the code question again, not the next one
+
+
+@pytest.mark.parametrize("typed", ["hi", "abc12", "code with spaces", "ABC!DEF123"])
+async def test_what_cannot_be_a_code_is_refused_at_the_question(bot: BotHarness, typed: str) -> None:
+    await bot.send(USER, "/codes")
+    await bot.tap(USER, "➕ Add a code")
+    calls = await bot.send(USER, typed)
+    assert "does not look like a service code" in calls[-2].text and "only a plausibility check" in calls[-2].text
 
 
 @pytest.mark.parametrize(
