@@ -11,8 +11,10 @@ no Machine is ever built per user, and no conversation is kept by the machine.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -23,6 +25,7 @@ from dialogs.effects import Effect
 from dialogs.ports import UserData
 from dialogs.screens import Button, Reply, rows
 from dialogs.session import Session
+from knowledge.data import load_yaml
 from knowledge.domain import LANGUAGES, Language
 from knowledge.inputs import InvalidInput
 from knowledge.texts import t
@@ -108,6 +111,7 @@ class Dialog(Generic[AnswersT]):
     def __init__(self) -> None:
         self.by_name = {q.name: q for q in self.questions}
         self._question_screens: dict[tuple[str, str, str | None, int, bool], Reply] = {}
+        self._option_names: dict[tuple[str, str], frozenset[str]] = {}
         states = [q.name for q in self.questions] + list(self.screens)
         self.initial = states[0]
         transitions: list[dict[str, Any]] = []
@@ -185,14 +189,25 @@ class Dialog(Generic[AnswersT]):
         question = self.by_name.get(conv.state)
         if question is None:
             return None
-        folded = text.strip().casefold()
+        folded = fold(text)
         for option in question.options:
-            labels = {option} | {question.option_label(lang, option) for lang in LANGUAGES}
-            if folded in {label.casefold() for label in labels}:
+            if folded in self._names(question, option):
                 return option
         if question.parse_typed is not None:
             return question.parse_typed(text)
         return None
+
+    def _names(self, question: Question, option: str) -> frozenset[str]:
+        """Everything that names an option: its labels in both languages (also without their
+        parenthesis), its value, and the synonyms users type (knowledge/answer_synonyms.yaml)."""
+        key = (question.name, option)
+        names = self._option_names.get(key)
+        if names is None:
+            labels = [option, *(question.option_label(lang, option) for lang in LANGUAGES)]
+            labels += [re.sub(r"[(（].*?[)）]", "", label) for label in labels]
+            labels += [str(s) for s in answer_synonyms().get(question.name, {}).get(option, ())]
+            names = self._option_names[key] = frozenset(fold(label) for label in labels if fold(label))
+        return names
 
     # --- rendering ------------------------------------------------------------------------------
     def render(self, conv: Conversation[AnswersT], lang: Language, edit: bool = False) -> Reply:
@@ -278,14 +293,66 @@ YES_NO = ("yes", "no")
 QUESTION_SCREEN_CACHE = 4096  # built question screens kept per dialog (a few hundred exist)
 
 _NUMBER = re.compile(r"^\s*(\d{1,6})\s*(months?|mos?|个月|月)?\s*$", re.IGNORECASE)
+_YEARS = re.compile(r"^\s*(\S+?)\s*(years?|yrs?|年)\s*$", re.IGNORECASE)
+_MONTHS_IN_WORDS = re.compile(r"^\s*(\S+?)\s*(months?|个月|月)?\s*$", re.IGNORECASE)
+_EN_NUMBERS = {
+    w: i
+    for i, w in enumerate(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
+    )
+} | {"a": 1, "an": 1, "half a": 0, "eighteen": 18, "twenty-four": 24, "thirty-six": 36}
+_ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_PHRASES = {"半年": 6, "half a year": 6, "half year": 6, "一年半": 18, "a year and a half": 18, "一年": 12}
+# Something that tries to be a number but is not a whole one: "2.5", "three and a half", "半".
+_NOT_WHOLE = re.compile(r"\d+[.,]\d|\band a half\b|半", re.IGNORECASE)
+
+
+def _number(word: str) -> int | None:
+    """'6', 'six', '六', '十二', '两' as a whole number; None if it is not one."""
+    word = word.strip().casefold()
+    if word.isdigit():
+        return int(word)
+    if word in _EN_NUMBERS:
+        return _EN_NUMBERS[word]
+    if word and all(ch in _ZH_DIGITS or ch == "十" for ch in word):
+        if "十" in word:
+            tens, _, units = word.partition("十")
+            return (_ZH_DIGITS.get(tens, 1) if tens else 1) * 10 + (_ZH_DIGITS.get(units, 0) if units else 0)
+        if len(word) == 1:
+            return _ZH_DIGITS[word]
+    return None
 
 
 def parse_months(text: str, maximum: int) -> int | None:
-    """A typed month count ('6', '6 months', '６个月'); None if it is not a number at all."""
-    match = _NUMBER.match(text)
-    if match is None:
+    """A typed month count ('6', '6 months', '６个月', 'six', '两个月', '1 year', '一年'); None if it
+    is no number at all. A number that is not a whole count of months is refused with a hint."""
+    text = unicodedata.normalize("NFKC", text)
+    months: int | None = _PHRASES.get(fold(text))
+    if months is not None:
+        pass
+    elif (match := _NUMBER.match(text)) is not None:
+        months = int(match.group(1))
+    elif (match := _YEARS.match(text)) is not None and (years := _number(match.group(1))) is not None:
+        months = years * 12
+    elif (match := _MONTHS_IN_WORDS.match(text)) is not None:
+        months = _number(match.group(1))
+    if months is None:
+        if _NOT_WHOLE.search(text):
+            raise InvalidTypedAnswer("check.months_invalid", max=maximum)
         return None
-    months = int(match.group(1))
     if not 1 <= months <= maximum:
         raise InvalidTypedAnswer("check.months_invalid", max=maximum)
     return months
+
+
+def fold(text: str) -> str:
+    """For matching typed answers: case, width, emoji, punctuation and spacing ignored."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    kept = "".join(ch if unicodedata.category(ch)[0] in "LN" else " " for ch in text)
+    return " ".join(kept.split())
+
+
+@cache
+def answer_synonyms() -> dict[str, dict[str, list[str]]]:
+    synonyms: dict[str, dict[str, list[str]]] = load_yaml("answer_synonyms.yaml")
+    return synonyms

@@ -208,3 +208,44 @@ def test_events_fire_on_a_conversation_never_added_to_the_machine_and_nothing_is
     assert not dialog.fire(conv, "next")  # no such move here: the state stays
     assert conv.state == "provider" and conv.history == ["location"]
     assert dialog.machine.models == []  # nothing attached, nothing leaked
+
+
+@pytest.mark.parametrize(
+    ("question", "typed", "option"),
+    [
+        ("location", "Hong Kong", "hong-kong"),
+        ("location", "香港", "hong-kong"),
+        ("location", "HK", "hong-kong"),
+        ("location", "大陆", "mainland"),
+        ("location", "国内", "mainland"),
+        ("location", "🇨🇳 Chinese mainland!", "mainland"),
+        ("provider", "aliyun", "alibaba"),
+        ("billing", "pay as you go", "pay-as-you-go"),
+        ("billing", "按量付费", "pay-as-you-go"),
+        ("billing", "PAYG", "pay-as-you-go"),
+        ("billing", "包年包月", "subscription"),
+        ("months", "两个月", 2),
+        ("months", "1 year", 12),
+        ("months", "一年", 12),
+        ("months", "three", 3),
+        ("months", "半年", 6),
+        ("bandwidth", "是的", "yes"),
+    ],
+)
+def test_typed_answers_labels_and_synonyms_in_both_languages(question: str, typed: str, option: object) -> None:
+    dialog = dialogs()["check"]
+    conv = dialog.new()
+    conv.state = question
+    value = dialog.match_typed(conv, typed)
+    assert str(value) == str(option)
+
+
+@pytest.mark.parametrize("typed", ["2.5", "three and a half", "2,5 months"])
+def test_an_attempt_at_a_month_count_that_is_not_whole_gets_a_hint_not_the_faq(typed: str) -> None:
+    from dialogs.spec import InvalidTypedAnswer
+
+    dialog = dialogs()["check"]
+    conv = dialog.new()
+    conv.state = "months"
+    with pytest.raises(InvalidTypedAnswer):
+        dialog.match_typed(conv, typed)
