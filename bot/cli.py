@@ -451,7 +451,10 @@ def cmd_chat(settings: Settings, user: int, lang: str | None) -> int:
         finally:
             await service.db.dispose()
 
-    asyncio.run(chat())
+    try:
+        asyncio.run(chat())
+    except KeyboardInterrupt:  # Ctrl-C: quit at once
+        print()
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from typing import TextIO
 
 from bot.service import ConversationService
@@ -14,6 +15,22 @@ from knowledge.domain import normalize_language
 from knowledge.texts import t
 
 QUIT = {"quit", "exit", "q", "退出"}
+
+
+def _lines(source: TextIO) -> asyncio.Queue[str]:
+    """Lines typed, read by a daemon thread: Ctrl-C ends the program at once, where a worker of
+    the event loop's executor would keep it waiting for the next line."""
+    loop, queue = asyncio.get_running_loop(), asyncio.Queue[str]()
+
+    def read() -> None:
+        while True:
+            line = source.readline()
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+            if not line:
+                return
+
+    threading.Thread(target=read, name="terminal-input", daemon=True).start()
+    return queue
 
 
 class TerminalChat:
@@ -30,14 +47,16 @@ class TerminalChat:
     def show(self, outcome: Outcome) -> None:
         if outcome.toast:
             self.out.write(f"({outcome.toast})\n")
+        # Every reply's buttons stay choosable, numbered on from one reply to the next.
         self.choices, self.takes_number = [], False
         for reply in outcome.replies:
             self.out.write("\n" + reply.text + "\n")
-            if reply.buttons:
-                self.choices = [b for row in reply.buttons for b in row]
-                self.takes_number = reply.takes_number
-        for i, button in enumerate(self.choices, 1):
-            self.out.write(f"  [{i}] {button.label}\n")
+            if reply.document is not None:
+                self.out.write(f"  ({reply.document[0]}: a file, in Telegram)\n")
+            for button in (b for row in reply.buttons for b in row):
+                self.choices.append(button)
+                self.out.write(f"  [{len(self.choices)}] {button.label}\n")
+            self.takes_number = self.takes_number or reply.takes_number
         self.out.flush()
 
     def event_for(self, line: str) -> Event:
@@ -64,11 +83,11 @@ class TerminalChat:
         lang = normalize_language(self.language_code, self.service.default_language)
         self.out.write(t(lang, "chat.welcome") + "\n")
         await self.turn(Command("start"))
-        loop = asyncio.get_running_loop()
+        incoming = _lines(lines)
         while True:
             self.out.write("> ")
             self.out.flush()
-            raw = await loop.run_in_executor(None, lines.readline)
+            raw = await incoming.get()
             if not raw:  # end of input
                 self.out.write("\n")
                 return

@@ -226,3 +226,51 @@ def test_terminal_chat_runs_on_the_default_database(tmp_path: Path) -> None:
 def test_diagram_prints_mermaid() -> None:
     result = run_module("diagram")
     assert result.returncode == 0 and result.stdout.count("stateDiagram-v2") == len(dialogs()) + 1
+
+
+async def test_terminal_chat_keeps_every_replys_buttons_choosable(sqlite_url: str) -> None:
+    import io
+
+    from bot.app import build_service
+    from bot.config import Settings
+    from bot.terminal import TerminalChat
+
+    service = build_service(Settings(database_url=sqlite_url))  # type: ignore[call-arg]
+    await service.db.upgrade()
+    out = io.StringIO()
+    try:
+        # An FAQ miss inside /check: the related topics are in one reply, the open question in the next.
+        script = "/check\nhow do I install nginx on ECS\n1\nquit\n"
+        await TerminalChat(service, 7, "en", out).run(io.StringIO(script))
+    finally:
+        await service.db.dispose()
+    text = out.getvalue()
+    miss = text[text.index("not sure") :]
+    assert "[1] " in miss.split("\n\n")[0]  # numbered under the reply that offers them
+    assert "💡" in text[text.index("> ", text.index("not sure")) :]  # choice 1 answered it
+
+
+def test_ctrl_c_quits_the_terminal_chat_at_once(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        assert proc.stdout is not None
+        while b"> " not in proc.stdout.read1(4096) and time.monotonic() < deadline:  # waiting for input
+            pass
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+        assert time.monotonic() - started < 5 and proc.returncode == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
