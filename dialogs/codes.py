@@ -78,6 +78,7 @@ def _status_label(lang: Language, option: str) -> str:
 class AddCodeDialog(Dialog[AddCodeAnswers]):
     name = "addcode"
     answers_type = AddCodeAnswers
+    leaves_when_done = True
     questions = (
         Question("code", "addcode.q.code", (), _no_label, parse_typed=_typed_code, sensitive=True),
         Question("product", "addcode.q.product", ("ecs", "sas", "other"), option_label("codeproduct"), 1),

@@ -120,6 +120,10 @@ class Flow:
             out.effects += dialog.finish(conv, session.data)
         self.save(session, dialog, conv)
         self.activate(session, dialog.name)
+        if at_screen and dialog.leaves_when_done:
+            self.activate(session, None)
+            if session.last == dialog.name:
+                session.last, session.changed = None, True
         out.log.append(LogEntry("answer", dialog.name, {"question": question, "value": logged}))
         result = dialog.result_log(conv) if at_screen else None
         if result is not None:

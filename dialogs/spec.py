@@ -107,6 +107,9 @@ class Dialog(Generic[AnswersT]):
     questions: ClassVar[Sequence[Question]] = ()
     screens: ClassVar[Sequence[str]] = ()  # information screens (states without a question)
     moves: ClassVar[Sequence[Move]]
+    # Its end screen reports something done (a code saved) and goes stale at once: the user is not
+    # kept "in" the dialog there, so it never comes back as "where you were".
+    leaves_when_done: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.by_name = {q.name: q for q in self.questions}

@@ -243,3 +243,14 @@ async def test_a_code_is_recorded_in_any_of_the_five_statuses_but_a_free_one_nev
     assert "What status" in calls[-1].text  # the question stays open
     calls = await bot.tap(USER, "Filing in progress")
     assert "Saved: ****0002, Filing in progress." in calls[-1].text
+
+
+async def test_a_saved_code_screen_never_comes_back_as_where_the_user_is(bot: BotHarness) -> None:
+    await add_code(bot, CODE)
+    calls = await bot.send(USER, "hello there")  # not an answer to anything: no stale "Saved" screen
+    assert not [c for c in calls if "Saved:" in (c.text or "")]
+    await bot.send(USER, "/language")
+    calls = await bot.tap(USER, "中文")
+    assert not [c for c in calls if "已保存" in (c.text or "") or "Saved:" in (c.text or "")]
+    calls = await bot.send(USER, "/start", lang="zh")
+    assert "m:resume" not in [b["callback_data"] for b in calls[-1].buttons]  # nothing stale to continue
