@@ -248,29 +248,3 @@ async def test_terminal_chat_keeps_every_replys_buttons_choosable(sqlite_url: st
     miss = text[text.index("not sure") :]
     assert "[1] " in miss.split("\n\n")[0]  # numbered under the reply that offers them
     assert "💡" in text[text.index("> ", text.index("not sure")) :]  # choice 1 answered it
-
-
-def test_ctrl_c_quits_the_terminal_chat_at_once(tmp_path: Path) -> None:
-    import signal
-    import time
-
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "chat"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=tmp_path,
-        env={k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))},
-    )
-    try:
-        deadline = time.monotonic() + 30
-        assert proc.stdout is not None
-        while b"> " not in proc.stdout.read1(4096) and time.monotonic() < deadline:  # waiting for input
-            pass
-        started = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=10)
-        assert time.monotonic() - started < 5 and proc.returncode == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()

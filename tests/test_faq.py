@@ -207,3 +207,20 @@ def test_precomputed_bm25_postings_equal_rank_bm25_scores() -> None:
             for doc, weight in index.postings.get(token, ()):
                 mine[doc] += weight
         assert np.allclose(reference, mine, atol=1e-9), question
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("how long does the review take", "total-time"),
+        ("审核要多久", "total-time"),
+        ("审核需要几天", "total-time"),
+        ("how long does the approval take from start to finish", "total-time"),
+        ("what is a service code and how do I get one", "what-service-code"),
+    ],
+)
+def test_questions_users_asked_that_had_no_answer(question: str, topic: str) -> None:
+    from knowledge.faq import faq_index
+
+    result = faq_index().ask(question)
+    assert result.entry is not None and result.entry.id == topic
