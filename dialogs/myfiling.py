@@ -37,6 +37,7 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
     nexts: list[tuple[str, str]] = []  # (text, callback data) in the order to do them
 
     check = _at_screen(flow, session, "check")
+    not_needed = False
     if check is None:
         lines.append(t(lang, "myfiling.server.unknown"))
         nexts.append((t(lang, "btn.check"), actions.menu("check")))
@@ -50,6 +51,7 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
             else ("verdict.eligible" if verdict.eligible else "verdict.not_eligible")
         )
         lines.append(t(lang, "myfiling.server", verdict=t(lang, key)))
+        not_needed = not verdict.filing_required
         if verdict.filing_required and not verdict.eligible and verdict.next_steps:
             nexts.append((verdict.next_steps[0].text(lang), actions.menu("check")))
 
@@ -89,6 +91,8 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
     if not nexts and progress.stage is not Stage.PSB_DONE:
         nexts.append((statement(f"stage.{progress.stage.value}").text(lang), actions.encode(actions.ProgressShow())))
 
+    if not_needed:  # nothing to file for this server: no next step to push
+        nexts = []
     if nexts:
         lines += ["", t(lang, "myfiling.next", action=nexts[0][0])]
     keyboard = [(Button(t(lang, "myfiling.go"), nexts[0][1]),)] if nexts else []

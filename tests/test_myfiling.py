@@ -47,3 +47,10 @@ async def test_a_known_blocker_is_the_next_action(bot: BotHarness) -> None:
 async def test_in_chinese(bot: BotHarness) -> None:
     text = (await bot.send(USER, "/myfiling", lang="zh"))[-1].text
     assert "服务器：尚未检查" in text and "下一步：" in text
+
+
+async def test_no_next_step_is_pushed_when_no_filing_is_needed(bot: BotHarness) -> None:
+    await bot.send(USER, "/check")
+    await bot.tap(USER, "Hong Kong (China)")
+    text = (await bot.send(USER, "/myfiling"))[-1].text
+    assert "Server: No ICP filing needed" in text and "Next:" not in text
