@@ -28,7 +28,7 @@ TOKEN = "4242:chaos-test-token-xyz"
 SECRET = "chaos-secret_token-42"
 WEBHOOK_PATH = "/tg"
 READY_TIMEOUT = 30.0
-# Settings the bot reads (README's Configuration, and those the rewrite adds: OUTBOX_*,
+# Settings the bot reads (README's Configuration: OUTBOX_*,
 # DATABASE_WAIT_SECONDS). Unknown ones are ignored by the bot.
 BASE_ENV = {
     "TELEGRAM_BOT_TOKEN": TOKEN,
