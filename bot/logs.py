@@ -37,6 +37,9 @@ def configure_logging(settings: Settings) -> None:
         handler.addFilter(redact)
     # httpx logs every request URL at INFO, and the Bot API URL contains the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Alembic logs each of its plugins and steps at INFO: a screenful before the first answer of a
+    # fresh start (storage/db.py says in one line that the schema was upgraded).
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     # transitions logs every state change at INFO: noise, and a cost on every turn.
     logging.getLogger("transitions").setLevel(logging.WARNING)
     # At DEBUG python-telegram-bot logs every update and Bot API call with its contents: users'

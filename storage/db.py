@@ -142,6 +142,7 @@ class Database:
         """Apply the Alembic migrations up to head (a database at head is only looked at)."""
         if not await self.run(_at_head):
             await self.run(_upgrade)
+            log.info("database schema upgraded to %s", SCHEMA_HEAD)
 
     async def dispose(self) -> None:
         if self._checkpointer is not None:

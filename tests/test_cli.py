@@ -221,6 +221,8 @@ def test_terminal_chat_runs_on_the_default_database(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Yes: this server can back an ICP filing" in result.stdout
     assert (tmp_path / "icpbot.db").exists()
+    # a fresh start says in one line that it set up the database, not a screenful of Alembic's steps
+    assert "alembic" not in result.stderr and result.stderr.count("schema upgraded") == 1, result.stderr
 
 
 def test_diagram_prints_mermaid() -> None:
