@@ -172,26 +172,11 @@ class Prepared:
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """A SELECT (or a statement with RETURNING): its rows as tuples, in column order."""
         compiled = self._compiled(conn)
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(compiled.sql, compiled.row_params(params))
-            return [compiled.row(r) for r in cursor.fetchall()]
-        except conn.dialect.loaded_dbapi.Error as exc:
-            raise _translated(conn, compiled, exc, cursor) from exc
-        finally:
-            cursor.close()
+        return [compiled.row(r) for r in self._execute(conn, compiled, params, _fetchall)]
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """INSERT/UPDATE/DELETE; returns the number of rows it touched."""
-        compiled = self._compiled(conn)
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(compiled.sql, compiled.row_params(params))
-            return int(cursor.rowcount)
-        except conn.dialect.loaded_dbapi.Error as exc:
-            raise _translated(conn, compiled, exc, cursor) from exc
-        finally:
-            cursor.close()
+        return int(self._execute(conn, self._compiled(conn), params, _rowcount))
 
     def insert(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """An INSERT of one row into a table with an integer `id`; returns that id. SQLite reports
@@ -202,11 +187,16 @@ class Prepared:
                 table = self.statement.table  # type: ignore[attr-defined]
                 self._returning = Prepared(self.statement.returning(table.c.id))  # type: ignore[attr-defined]
             return int(self._returning.rows(conn, params)[0][0])
-        compiled = self._compiled(conn)
+        return int(self._execute(conn, self._compiled(conn), params, _lastrowid))
+
+    @staticmethod
+    def _execute(conn: Connection, compiled: _Compiled, params: Mapping[str, Any], read: Callable[[Any], Any]) -> Any:
+        """Run the statement on the driver's cursor and `read` the cursor; driver errors come out
+        as SQLAlchemy's."""
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(compiled.sql, compiled.row_params(params))
-            return int(cursor.lastrowid)
+            return read(cursor)
         except conn.dialect.loaded_dbapi.Error as exc:
             raise _translated(conn, compiled, exc, cursor) from exc
         finally:
@@ -221,6 +211,18 @@ class Prepared:
             raise _translated(conn, compiled, exc, cursor) from exc
         finally:
             cursor.close()
+
+
+def _fetchall(cursor: Any) -> Any:
+    return cursor.fetchall()
+
+
+def _rowcount(cursor: Any) -> Any:
+    return cursor.rowcount
+
+
+def _lastrowid(cursor: Any) -> Any:
+    return cursor.lastrowid
 
 
 def _translated(conn: Connection, compiled: _Compiled, exc: Exception, cursor: Any) -> Exception:
