@@ -16,7 +16,7 @@ from knowledge.domain import Language
 from knowledge.eligibility import QUESTION_FACT, MissingFact, ServerFacts, assess
 from knowledge.filing_type import ContradictoryAnswers, determine_filing_type
 from knowledge.inputs import InvalidInput
-from knowledge.readiness import CONTENT, Readiness
+from knowledge.readiness import CONTENT, WHENS, Readiness
 from knowledge.readiness import plan as plan_of
 from knowledge.texts import t
 
@@ -218,7 +218,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
             print(f"  - {b['text']}\n    {t(lang, 'plan.fix')} {b['fix']}")
     if result.unknown:
         print(t(lang, "plan.open") + " " + ", ".join(_option(f) for f in result.unknown))
-    for when in ("before_filing", "after_approval", "after_launch"):
+    for when in WHENS:
         items = [o["text"] for o in data["obligations"] if o["when"] == when]
         if items:
             print(t(lang, f"plan.when.{when}"))

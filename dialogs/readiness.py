@@ -17,7 +17,7 @@ from dialogs.screens import Button, Reply
 from dialogs.session import Session
 from dialogs.spec import Answers, Conversation, Dialog, Move, Question, option_label, yes_no_label
 from knowledge.domain import Language
-from knowledge.readiness import CONTENT, Readiness, plan
+from knowledge.readiness import CONTENT, WHENS, Readiness, plan
 from knowledge.texts import t
 
 SKIP = "skip"
@@ -153,7 +153,7 @@ class ReadinessDialog(Dialog[ReadinessAnswers]):
         if result.unknown:
             names = ", ".join(t(lang, f"fact.{name}") for name in result.unknown)
             lines += ["", t(lang, "plan.unchecked", facts=names)]
-        for when in ("before_filing", "after_approval", "after_launch"):
+        for when in WHENS:
             items = [o["text"] for o in data["obligations"] if o["when"] == when]
             if items and result.filing_required is not False:
                 lines += ["", t(lang, f"plan.when.{when}"), *(f"• {text}" for text in items)]

@@ -9,6 +9,7 @@ A fact not given stays unknown; `ready` is True only when nothing that could blo
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -24,6 +25,7 @@ Content = Literal["general", "news", "publishing", "pharmaceuticals", "medical-d
 ServerAccount = Literal["same", "other-enterprise", "other-personal"]
 Origin = Literal["alibaba", "elsewhere"]
 When = Literal["before_filing", "after_approval", "after_launch"]
+WHENS: tuple[When, ...] = typing.get_args(When)  # in the order they come
 CONTENT: tuple[Content, ...] = (
     "general",
     "news",
