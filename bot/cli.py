@@ -5,17 +5,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
 from typing import Any, NoReturn
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 from dialogs.check import CheckDialog
+from dialogs.plan_document import PlanFacts
+from dialogs.plan_document import pdf as plan_pdf
 from knowledge.domain import Language
 from knowledge.eligibility import QUESTION_FACT, MissingFact, ServerFacts, assess
 from knowledge.filing_type import ContradictoryAnswers, determine_filing_type
 from knowledge.inputs import InvalidInput
+from knowledge.progress import CHINA
 from knowledge.readiness import CONTENT, WHENS, Readiness
 from knowledge.readiness import plan as plan_of
 from knowledge.texts import t
@@ -23,6 +29,16 @@ from knowledge.texts import t
 
 def _option(fact: str) -> str:
     return "--" + fact.replace("_", "-")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
+    return value
 
 
 class UsageError(Exception):
@@ -112,6 +128,7 @@ def build_parser() -> Parser:
     _readiness_options(plan)
     plan.add_argument("--lang", choices=["en", "zh"], default="en")
     plan.add_argument("--json", action="store_true")
+    plan.add_argument("--out", help="also write the plan document (PDF, English and Chinese side by side) to this file")
 
     calendar = sub.add_parser("calendar", help="a user's filing deadlines as an iCalendar (.ics) file")
     calendar.add_argument("--user", type=int, required=True, help="the user's Telegram id")
@@ -130,7 +147,7 @@ def build_parser() -> Parser:
     faq = sub.add_parser("faq", help="FAQ maintenance")
     faq_sub = faq.add_subparsers(dest="faq_command", required=True, parser_class=Parser)
     misses = faq_sub.add_parser("misses", help="questions the FAQ could not answer, newest first")
-    misses.add_argument("--limit", type=int, default=50)
+    misses.add_argument("--limit", type=_positive, default=50, help="at most this many (1 or more)")
     misses.add_argument("--json", action="store_true")
 
     stats = sub.add_parser("stats", help="support figures: response and resolution times, ratings, open tickets")
@@ -199,6 +216,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
     )
     answers = {question: getattr(args, fact) for question, fact in QUESTION_FACT.items()}
     result = plan_of(answers, facts, filing)
+    if args.out:
+        filing_facts = (given[0], given[1], given[2]) if filing is not None else None
+        document = plan_pdf(PlanFacts(answers, facts, filing_facts, datetime.now(CHINA).date()))
+        try:
+            Path(args.out).write_bytes(document)
+        except OSError as exc:
+            raise UsageError(f"python -m bot plan: cannot write {args.out}: {exc.strerror}") from None
     data = result.as_dict(lang)
     if result.verdict is not None:
         data |= {k: v for k, v in result.verdict.as_dict(lang).items() if k in ("reasons", "next_steps")}
@@ -226,6 +250,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
                 print(f"  - {text}")
     if filing is not None:
         print(t(lang, "filingtype.result", name=t(lang, f"filingtype.name.{filing.filing_type.value}")))
+    if args.out:
+        print(t(lang, "plan.pdf.written", path=args.out))
     return 0
 
 
@@ -499,6 +525,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader stopped early (`| head`): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
     except Exception as exc:  # a database or Bot API that cannot be reached...
         from telegram.error import InvalidToken, NetworkError
 

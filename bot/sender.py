@@ -21,6 +21,8 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 
 from bot.faults import SendFault, classify_send, describe, format_bug
 from bot.render import edit_text, markup, send_text, split_text
+from dialogs.documents import render
+from dialogs.screens import Document
 from storage.outbox import Entry
 from storage.reminders import mark_blocked
 from storage.turns import Turns
@@ -78,12 +80,11 @@ def messages(entry: Entry) -> list[Message]:
     return out
 
 
-def _document(chat: int, document: tuple[str, str], caption: str) -> Message:
-    name, content = document
-
+def _document(chat: int, document: Document, caption: str) -> Message:
     async def call(bot: Bot) -> None:
+        content = await asyncio.to_thread(render, document)  # a PDF takes about a second to make
         await telegram_call(
-            lambda: bot.send_document(chat, InputFile(content.encode(), filename=name), caption=caption[:1024])
+            lambda: bot.send_document(chat, InputFile(content, filename=document.name), caption=caption[:1024])
         )
 
     return call

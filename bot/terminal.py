@@ -52,7 +52,7 @@ class TerminalChat:
         for reply in outcome.replies:
             self.out.write("\n" + reply.text + "\n")
             if reply.document is not None:
-                self.out.write(f"  ({reply.document[0]}: a file, in Telegram)\n")
+                self.out.write(f"  ({reply.document.name}: a file, in Telegram)\n")
             for button in (b for row in reply.buttons for b in row):
                 self.choices.append(button)
                 self.out.write(f"  [{len(self.choices)}] {button.label}\n")

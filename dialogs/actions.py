@@ -155,6 +155,13 @@ class ProgressNotYet(Action):
 
 
 @dataclass(frozen=True)
+class PlanDocument(Action):
+    """The plan, English and Chinese side by side, as a PDF."""
+
+    tag = "plan:pdf"
+
+
+@dataclass(frozen=True)
 class Forget(Action):
     tag = "f"
     answer: Literal["yes", "no"]
@@ -215,6 +222,7 @@ ACTIONS: tuple[type[Action], ...] = (
     ProgressReminders,
     ProgressNotYet,
     ProgressCalendar,
+    PlanDocument,
     Forget,
     FaqShow,
     FaqFeedback,

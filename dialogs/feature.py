@@ -41,6 +41,14 @@ def data(session: Session) -> UserData:
     return session.data
 
 
+def at_result(flow: Flow, session: Session, name: str) -> Any:
+    """The dialog's conversation if the user reached its result, else None."""
+    dialog, record = flow.dialogs.get(name), session.records.get(name)
+    if dialog is None or record is None or record.state in dialog.by_name:
+        return None
+    return dialog.load(record.state, record.answers, record.history)
+
+
 CommandHandler = Callable[[Flow, Session, Outcome], None]
 ButtonHandler = Callable[[Flow, Session, Any, Outcome], None]  # Any: the action type it is registered for
 

@@ -7,7 +7,18 @@ features' commands.
 
 from __future__ import annotations
 
-from dialogs import codes, faq_answers, forget, handoff, language, menu, myfiling, progress, questions
+from dialogs import (
+    codes,
+    faq_answers,
+    forget,
+    handoff,
+    language,
+    menu,
+    myfiling,
+    plan_document,
+    progress,
+    questions,
+)
 from dialogs.commands import COMMANDS
 from dialogs.feature import Feature
 
@@ -15,6 +26,7 @@ FEATURES: tuple[Feature, ...] = (
     menu.FEATURE,  # /start, /help, /cancel, /reset, the menu buttons
     questions.FEATURE,  # /check, /filingtype, /steps and their questions
     myfiling.FEATURE,  # /myfiling
+    plan_document.FEATURE,  # the plan as a PDF (a button of /ready's plan and of /myfiling)
     codes.FEATURE,  # /codes
     progress.FEATURE,  # /progress and the reminders' buttons
     faq_answers.FEATURE,  # free questions' buttons (the free text itself: the router's hook)

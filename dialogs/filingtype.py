@@ -48,12 +48,16 @@ class FilingTypeDialog(Dialog[FilingTypeAnswers]):
         Move("same_account", "result"),
     )
 
-    def result(self, conv: Conversation[FilingTypeAnswers]) -> FilingTypeResult:
+    def facts(self, conv: Conversation[FilingTypeAnswers]) -> tuple[bool, bool, bool]:
+        """(entity filed with Alibaba Cloud, entity has an MIIT record, site filed with the MIIT)"""
         given = self.visited(conv)
-        with_alibaba = given["entity_alibaba"]
-        has_miit = True if with_alibaba else given["entity_miit"]
-        site_filed = given.get("site_miit", False) if has_miit else False
-        return determine_filing_type(with_alibaba, has_miit, site_filed)
+        with_alibaba = bool(given["entity_alibaba"])
+        has_miit = True if with_alibaba else bool(given["entity_miit"])
+        site_filed = bool(given.get("site_miit", False)) if has_miit else False
+        return with_alibaba, has_miit, site_filed
+
+    def result(self, conv: Conversation[FilingTypeAnswers]) -> FilingTypeResult:
+        return determine_filing_type(*self.facts(conv))
 
     def render_screen(self, conv: Conversation[FilingTypeAnswers], lang: Language, edit: bool) -> Reply:
         result = self.result(conv)

@@ -4,12 +4,10 @@ thing to do next."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from dialogs import actions
 from dialogs.check import CheckDialog
 from dialogs.codes import describe
-from dialogs.feature import Feature, Flow, data
+from dialogs.feature import Feature, Flow, at_result, data
 from dialogs.filingtype import FilingTypeDialog
 from dialogs.progress import stage_name
 from dialogs.readiness import ReadinessDialog
@@ -22,21 +20,13 @@ from knowledge.statements import statement
 from knowledge.texts import t
 
 
-def _at_screen(flow: Flow, session: Session, name: str) -> Any:
-    """The dialog's conversation when the user reached its result, else None."""
-    dialog, record = flow.dialogs.get(name), session.records.get(name)
-    if dialog is None or record is None or record.state in dialog.by_name:
-        return None
-    return dialog.load(record.state, record.answers, record.history)
-
-
 def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
     lang: Language = session.language
     stored = data(session)
     lines = ["🗂 " + t(lang, "myfiling.title"), ""]
     nexts: list[tuple[str, str]] = []  # (text, callback data) in the order to do them
 
-    check = _at_screen(flow, session, "check")
+    check = at_result(flow, session, "check")
     not_needed = False
     if check is None:
         lines.append(t(lang, "myfiling.server.unknown"))
@@ -55,7 +45,7 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
         if verdict.filing_required and not verdict.eligible and verdict.next_steps:
             nexts.append((verdict.next_steps[0].text(lang), actions.menu("check")))
 
-    ready = _at_screen(flow, session, "ready")
+    ready = at_result(flow, session, "ready")
     if ready is None:
         lines.append(t(lang, "myfiling.ready.unknown"))
         nexts.append((t(lang, "btn.ready"), actions.menu("ready")))
@@ -68,7 +58,7 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
         if result.blockers:
             nexts.append((statement(result.blockers[0].fix).text(lang), actions.menu("ready")))
 
-    filingtype = _at_screen(flow, session, "filingtype")
+    filingtype = at_result(flow, session, "filingtype")
     if filingtype is None:
         lines.append(t(lang, "myfiling.type.unknown"))
         nexts.append((t(lang, "btn.filingtype"), actions.menu("filingtype")))
@@ -96,6 +86,8 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
     if nexts:
         lines += ["", t(lang, "myfiling.next", action=nexts[0][0])]
     keyboard = [(Button(t(lang, "myfiling.go"), nexts[0][1]),)] if nexts else []
+    if ready is not None and not not_needed:
+        keyboard.append((Button(t(lang, "btn.plan_pdf"), actions.encode(actions.PlanDocument())),))
     keyboard.append((Button(t(lang, "btn.menu"), actions.menu("menu")),))
     return Reply("\n".join(lines), tuple(keyboard), edit, "myfiling")
 

@@ -11,7 +11,7 @@ from dialogs.calendar_file import FILENAME, ics
 from dialogs.effects import SetReminders, SetStage
 from dialogs.feature import Feature, Flow, data
 from dialogs.ports import ProgressRecord, UserData
-from dialogs.screens import Button, LogEntry, Outcome, Reply
+from dialogs.screens import Button, Document, LogEntry, Outcome, Reply
 from dialogs.session import Session
 from knowledge.deadlines import deadlines
 from knowledge.domain import Language
@@ -123,7 +123,11 @@ def _calendar(flow: Flow, session: Session, action: actions.ProgressCalendar, ou
         when = f"{d.at.astimezone(CHINA):%Y-%m-%d %H:%M}" if d.at is not None else f"{d.day:%Y-%m-%d}"
         lines.append(f"• {when} ({t(lang, 'china_time')}): {statement(d.key).text(lang)}")
     out.replies.append(
-        Reply("\n".join(lines), document=(FILENAME, ics(session.user_id, due, lang)), screen="progress.calendar")
+        Reply(
+            "\n".join(lines),
+            document=Document(FILENAME, "text", ics(session.user_id, due, lang)),
+            screen="progress.calendar",
+        )
     )
 
 

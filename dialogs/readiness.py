@@ -13,11 +13,12 @@ from typing import Any, Literal
 from pydantic import Field
 
 from dialogs import actions
+from dialogs.plan_view import screen_lines
 from dialogs.screens import Button, Reply
 from dialogs.session import Session
 from dialogs.spec import Answers, Conversation, Dialog, Move, Question, option_label, yes_no_label
 from knowledge.domain import Language
-from knowledge.readiness import CONTENT, WHENS, Readiness, plan
+from knowledge.readiness import CONTENT, Readiness, files_through_alibaba, owner_matters, plan, server_verdict
 from knowledge.texts import t
 
 SKIP = "skip"
@@ -47,12 +48,25 @@ class ReadinessAnswers(Answers):
     cdn_origin: Literal["alibaba", "elsewhere", "skip"] | None = None
 
 
+def through_alibaba(a: ReadinessAnswers) -> bool:
+    """The account's questions arise only for a filing made through Alibaba Cloud."""
+    return files_through_alibaba(server_verdict(a.server))
+
+
+def elsewhere(a: ReadinessAnswers) -> bool:
+    return not through_alibaba(a)
+
+
+def asks_owner(a: ReadinessAnswers) -> bool:
+    return owner_matters(server_verdict(a.server))
+
+
+def is_cdn(a: ReadinessAnswers) -> bool:
+    return a.server.get("product") == "cdn"
+
+
 def general_content(a: ReadinessAnswers) -> bool:
     return a.content in (None, "general", SKIP)  # no pre-approval to ask about
-
-
-def not_cdn(a: ReadinessAnswers) -> bool:
-    return a.server.get("product") != "cdn"
 
 
 def _fact(value: str | None) -> str | None:
@@ -94,9 +108,13 @@ class ReadinessDialog(Dialog[ReadinessAnswers]):
         ),
     )
     screens = ("plan",)
+    # Only what can still change the plan is asked (knowledge/readiness.py): the account's questions
+    # for a filing through Alibaba Cloud, whose server it is for a server that can back the filing,
+    # the CDN's origin for CDN; nothing at all when no filing is needed (`begin`).
     moves = (
         Move("account_site", "identity_verified"),
         Move("identity_verified", "entity"),
+        Move("entity", "domain_ready", elsewhere),
         Move("entity", "other_entity"),
         Move("other_entity", "reads_chinese"),
         Move("reads_chinese", "domain_ready"),
@@ -104,9 +122,10 @@ class ReadinessDialog(Dialog[ReadinessAnswers]):
         Move("content", "commercial", general_content),
         Move("content", "pre_approval"),
         Move("pre_approval", "commercial"),
-        Move("commercial", "server_account"),
-        Move("server_account", "plan", not_cdn),
-        Move("server_account", "cdn_origin"),
+        Move("commercial", "server_account", asks_owner),
+        Move("commercial", "cdn_origin", is_cdn),
+        Move("commercial", "plan"),
+        Move("server_account", "plan"),
         Move("cdn_origin", "plan"),
     )
 
@@ -115,9 +134,14 @@ class ReadinessDialog(Dialog[ReadinessAnswers]):
         check, record = dialogs.get("check"), session.records.get("check")
         if check is None or record is None:
             conv.answers.server = {}
-            return
-        given = check.visited(check.load(record.state, record.answers, record.history))
-        conv.answers.server = {k: v.value if isinstance(v, Enum) else v for k, v in given.items()}
+        else:
+            given = check.visited(check.load(record.state, record.answers, record.history))
+            conv.answers.server = {k: v.value if isinstance(v, Enum) else v for k, v in given.items()}
+        verdict = server_verdict(conv.answers.server)
+        if verdict is not None and not verdict.filing_required:
+            conv.state = "plan"  # nothing to ask: the plan says no filing is needed
+        elif not files_through_alibaba(verdict):
+            conv.state = "entity"  # the account's questions do not arise
 
     def readiness(self, conv: Conversation[ReadinessAnswers]) -> Readiness:
         a = self.visited(conv)  # answers on the path taken; skipped ones are facts not given
@@ -138,28 +162,12 @@ class ReadinessDialog(Dialog[ReadinessAnswers]):
 
     def render_screen(self, conv: Conversation[ReadinessAnswers], lang: Language, edit: bool) -> Reply:
         result = plan(conv.answers.server, self.readiness(conv))
-        data = result.as_dict(lang)
-        lines = ["📋 " + t(lang, "plan.title"), ""]
-        if result.filing_required is False:
-            lines.append("ℹ️ " + t(lang, "plan.not_needed"))
-        elif result.ready:
-            lines.append(t(lang, "plan.ready"))
-        elif result.blockers:
-            lines.append(t(lang, "plan.blocked"))
-            for b in data["blockers"]:
-                lines += [f"• {b['text']}", f"  {t(lang, 'plan.fix')} {b['fix']}"]
-        elif result.eligible is False:
-            lines.append("ℹ️ " + t(lang, "plan.not_alibaba"))
-        if result.unknown:
-            names = ", ".join(t(lang, f"fact.{name}") for name in result.unknown)
-            lines += ["", t(lang, "plan.unchecked", facts=names)]
-        for when in WHENS:
-            items = [o["text"] for o in data["obligations"] if o["when"] == when]
-            if items and result.filing_required is not False:
-                lines += ["", t(lang, f"plan.when.{when}"), *(f"• {text}" for text in items)]
+        lines = screen_lines(result, lang)
         keyboard: list[tuple[Button, ...]] = []
         if "location" in result.unknown:  # no /check yet: the server's facts are missing
             keyboard.append((Button(t(lang, "btn.check"), actions.menu("check")),))
+        if result.filing_required is not False:
+            keyboard.append((Button(t(lang, "btn.plan_pdf"), actions.encode(actions.PlanDocument())),))
         keyboard.extend(self.end_rows(conv, lang))
         return Reply("\n".join(lines), tuple(keyboard), edit, "ready.plan")
 

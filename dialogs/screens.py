@@ -18,13 +18,24 @@ Keyboard = tuple[tuple[Button, ...], ...]
 
 
 @dataclass(frozen=True)
+class Document:
+    """A file sent with a reply. `kind` says how the sender makes the file's bytes from `source`
+    (dialogs/documents.py): "text" is the file itself; "plan-pdf" is a plan's facts, rendered
+    after the turn's transaction, since rendering takes longer than a turn should hold it."""
+
+    name: str
+    kind: str
+    source: str
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     buttons: Keyboard = ()
     edit: bool = False  # replace the message whose button was pressed, rather than send a new one
     screen: str = ""  # a stable id of what is shown ("check.q.location"), for logs and tests
     takes_number: bool = False  # the question also accepts a typed number (the terminal needs to know)
-    document: tuple[str, str] | None = None  # (file name, content): sent as a file, `text` its caption
+    document: Document | None = None  # sent as a file, `text` its caption
 
 
 @dataclass(frozen=True)

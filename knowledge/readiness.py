@@ -122,9 +122,7 @@ def plan(server: dict[str, Any], facts: Readiness, filing_type: FilingTypeResult
         unknown.append(exc.fact)
     if verdict is not None and not verdict.filing_required:
         return Plan(False, verdict.eligible, None, [], [], [], verdict, filing_type)
-    # Through Alibaba Cloud: with this server, or with it once changed; not another vendor's server,
-    # nor a product that only needs the domain's number (the readiness questions do not arise).
-    through_alibaba = verdict is None or verdict.eligible is True or _server_blocks(verdict)
+    through_alibaba = files_through_alibaba(verdict)
 
     blockers: list[Blocker] = []
     if verdict is not None and _server_blocks(verdict):
@@ -154,7 +152,7 @@ def plan(server: dict[str, Any], facts: Readiness, filing_type: FilingTypeResult
         check(
             facts.reads_chinese, facts.reads_chinese is False, "reads_chinese", Blocker("ready.chinese", "fix.chinese")
         )
-        if verdict is None or verdict.eligible:  # the service code question arises for a server that can file
+        if owner_matters(verdict):
             owner = facts.server_account
             check(
                 owner,
@@ -183,6 +181,26 @@ def plan(server: dict[str, Any], facts: Readiness, filing_type: FilingTypeResult
     filing_required = verdict.filing_required if verdict is not None else None
     eligible = verdict.eligible if verdict is not None else None
     return Plan(filing_required, eligible, ready, blockers, obligations, unknown, verdict, filing_type)
+
+
+def server_verdict(server: dict[str, Any]) -> Verdict | None:
+    """/check's verdict on these answers; None while a fact it needs is missing."""
+    try:
+        return assess(ServerFacts.from_answers(server))
+    except MissingFact:
+        return None
+
+
+def files_through_alibaba(verdict: Verdict | None) -> bool:
+    """The filing goes through Alibaba Cloud: with this server, or with it once changed; not with
+    another vendor's server, nor for a product that only needs the domain's number (then the
+    account's questions do not arise). Unknown while the server is not checked."""
+    return verdict is None or verdict.eligible is True or _server_blocks(verdict)
+
+
+def owner_matters(verdict: Verdict | None) -> bool:
+    """Whose server it is matters for a server that can back the filing (the service code)."""
+    return verdict is None or verdict.eligible is True
 
 
 def _server_blocks(verdict: Verdict) -> bool:

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, or_, select, update
 
-from dialogs.screens import Button, Reply
+from dialogs.screens import Button, Document, Reply
 from storage.models import Outbox, ProcessedUpdate
 from storage.prepared import Prepared
 
@@ -78,7 +78,7 @@ def encode(replies: Sequence[Reply]) -> dict[str, Any]:
                 "buttons": [[[b.label, b.data] for b in row] for row in r.buttons],
                 "edit": r.edit,
                 "screen": r.screen,
-                **({"document": list(r.document)} if r.document is not None else {}),
+                **({"document": [r.document.name, r.document.source, r.document.kind]} if r.document else {}),
             }
             for r in replies
         ]
@@ -92,7 +92,7 @@ def decode(payload: dict[str, Any]) -> list[Reply]:
             tuple(tuple(Button(label, value) for label, value in row) for row in r["buttons"]),
             r["edit"],
             r["screen"],
-            document=(r["document"][0], r["document"][1]) if r.get("document") else None,
+            document=_document(r.get("document")),
         )
         for r in payload["replies"]
     ]
@@ -205,3 +205,11 @@ def forget_chat(conn: Connection, chat_id: int) -> None:
 
 def prune(conn: Connection, now: datetime) -> int:
     return conn.execute(delete(ProcessedUpdate).where(ProcessedUpdate.c.created_at < now - KEEP)).rowcount
+
+
+def _document(encoded: list[str] | None) -> Document | None:
+    """[name, source, kind]; entries written before kinds existed hold [name, text]."""
+    if not encoded:
+        return None
+    name, source, *kind = encoded
+    return Document(name, kind[0] if kind else "text", source)

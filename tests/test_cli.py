@@ -230,6 +230,29 @@ def test_diagram_prints_mermaid() -> None:
     assert result.returncode == 0 and result.stdout.count("stateDiagram-v2") == len(dialogs()) + 1
 
 
+def test_a_reader_that_stops_early_is_no_error(tmp_path: Path) -> None:
+    """`python -m bot diagram | head -1`: the pipe closes; nothing is printed about it."""
+    result = subprocess.run(
+        f"'{sys.executable}' -m bot diagram | head -1", shell=True, capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert result.stdout == "# Dialogs\n" and result.stderr == "", result.stderr
+    piped = subprocess.run(
+        f"set -o pipefail; '{sys.executable}' -m bot diagram | head -1",
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert piped.returncode == 0
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "many"])
+def test_faq_misses_limit_must_be_positive(tmp_path: Path, limit: str) -> None:
+    result = run_module("faq", "misses", "--limit", limit, cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "1 or more" in result.stderr, result.stderr
+
+
 async def test_terminal_chat_keeps_every_replys_buttons_choosable(sqlite_url: str) -> None:
     import io
 

@@ -96,3 +96,39 @@ async def test_in_chinese(bot: BotHarness) -> None:
     labels = ["国际站", "是", "个人", "否", "是", "是", "一般内容", "否", "我用于备案的账号"]
     plan = (await answer(bot, labels, "zh"))[-1].text
     assert "国际站账号不能办理备案" in plan and "✅" not in plan
+
+
+async def _to_ready(bot: BotHarness, labels: list[str]) -> list:
+    await bot.send(USER, "/check")
+    for label in labels:
+        await bot.tap(USER, label)
+    return await bot.send(USER, "/ready")
+
+
+async def test_another_vendor_is_not_asked_the_accounts_questions(bot: BotHarness) -> None:
+    """The filing is not made through Alibaba Cloud: the account's site, its verification, another
+    entity, Chinese and whose server it is cannot change the plan, so they are not asked."""
+    calls = await _to_ready(bot, ["Chinese mainland", "Another vendor / on-premises"])
+    assert "individual or an organization" in calls[-1].text
+    asked = [calls[-1].text]
+    for label in ["An individual", "Yes", "General", "No"]:
+        asked.append((await bot.tap(USER, label))[-1].text)
+    plan = asked[-1]
+    assert "Your filing plan" in plan and "Not checked yet" not in plan
+    assert not any("aliyun.com" in text or "whose" in text.lower() for text in asked[:-1])
+
+
+async def test_no_filing_needed_asks_nothing(bot: BotHarness) -> None:
+    calls = await _to_ready(bot, ["Hong Kong (China)"])
+    assert "No ICP filing is needed for this server." in calls[-1].text
+
+
+async def test_cdn_is_asked_the_origin_and_not_whose_server_it_is(bot: BotHarness) -> None:
+    calls = await _to_ready(bot, ["Chinese mainland", "Alibaba Cloud", "CDN"])
+    texts = [calls[-1].text]
+    for label in ["An individual", "Yes", "General", "No"]:
+        texts.append((await bot.tap(USER, label))[-1].text)
+    assert "origin" in texts[-1]  # the CDN's origin: the back-to-origin warning depends on it
+    plan = (await bot.tap(USER, "On Alibaba Cloud"))[-1].text
+    assert "add-as-a-new-access-provider process for the back-to-origin domain" in plan
+    assert not any("The account I file with" in str(c.keyboard) for c in bot.request.to_chat(USER))
