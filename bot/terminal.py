@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+from pathlib import Path
 from typing import TextIO
 
 from bot.service import ConversationService
+from dialogs.documents import render
 from dialogs.features import COMMANDS
 from dialogs.screens import Button, Outcome
 from dialogs.session import Command, Event, Press, Text
+from dialogs.spec import fold
 from knowledge.domain import normalize_language
 from knowledge.texts import t
 
@@ -51,8 +54,10 @@ class TerminalChat:
         self.choices, self.takes_number = [], False
         for reply in outcome.replies:
             self.out.write("\n" + reply.text + "\n")
-            if reply.document is not None:
-                self.out.write(f"  ({reply.document.name}: a file, in Telegram)\n")
+            if reply.document is not None:  # Telegram sends it as a file; here it is saved as one
+                path = Path(reply.document.name).resolve()
+                path.write_bytes(render(reply.document))
+                self.out.write(f"  (file saved: {path})\n")
             for button in (b for row in reply.buttons for b in row):
                 self.choices.append(button)
                 self.out.write(f"  [{len(self.choices)}] {button.label}\n")
@@ -70,9 +75,9 @@ class TerminalChat:
             index = int(number) - 1
             if 0 <= index < len(self.choices):
                 return Press(self.choices[index].data)
-        folded = line.casefold()
+        folded = fold(line)  # as typed answers are compared: case, emoji and marks ignored
         for button in self.choices:
-            if button.label.casefold().lstrip("✓ ").strip("«» ") == folded.strip("«» "):
+            if folded and fold(button.label) == folded:
                 return Press(button.data)
         return Text(line)
 

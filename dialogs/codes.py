@@ -283,4 +283,5 @@ FEATURE = Feature(
     "codes",
     commands={"codes": _list},
     buttons={actions.CodeList: _list_pressed, actions.CodeAdd: _add, actions.CodeShow: _show, actions.CodeSet: _set},
+    typed={"codes.add": actions.CodeAdd(), "codes.list": actions.CodeList(), "menu.codes": actions.CodeList()},
 )

@@ -58,3 +58,5 @@ class Feature:
     name: str
     commands: Mapping[str, CommandHandler] = field(default_factory=dict)
     buttons: Mapping[type[Action], ButtonHandler] = field(default_factory=dict)
+    # Button labels (text keys) a user may type anywhere for the same action ("Add a code").
+    typed: Mapping[str, Action] = field(default_factory=dict)

@@ -88,4 +88,9 @@ def _asked(flow: Flow, session: Session, action: actions.Handoff, out: Outcome) 
     open_ticket(flow, session, action.reason, out)
 
 
-FEATURE = Feature("handoff", commands={"human": _human}, buttons={actions.Handoff: _asked, actions.Rate: _rate})
+FEATURE = Feature(
+    "handoff",
+    commands={"human": _human},
+    buttons={actions.Handoff: _asked, actions.Rate: _rate},
+    typed={"btn.human": actions.Handoff("ask")},
+)

@@ -85,8 +85,21 @@ def _pressed(flow: Flow, session: Session, action: actions.Menu, out: Outcome) -
         out.replies.append(flow.current_screen(session, edit=True))
 
 
+TYPED: dict[str, actions.Action] = {
+    "menu.check": actions.Menu("check"),
+    "menu.ready": actions.Menu("ready"),
+    "menu.filingtype": actions.Menu("filingtype"),
+    "menu.steps": actions.Menu("steps"),
+    "menu.myfiling": actions.Menu("myfiling"),
+    "menu.resume": actions.Menu("resume"),
+    "menu.language": actions.Menu("lang"),
+    "menu.help": actions.Menu("help"),
+    "btn.menu": actions.Menu("menu"),
+}
+
 FEATURE = Feature(
     "menu",
     commands={"start": _start, "help": _help, "cancel": _cancel, "reset": _reset},
     buttons={actions.Menu: _pressed},
+    typed=TYPED,
 )

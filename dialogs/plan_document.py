@@ -207,4 +207,6 @@ def _send(flow: Flow, session: Session, action: actions.PlanDocument, out: Outco
     out.replies.append(Reply(t(lang, "plan.pdf.caption"), document=document, screen="plan.pdf"))
 
 
-FEATURE = Feature("plan_document", buttons={actions.PlanDocument: _send})
+FEATURE = Feature(
+    "plan_document", buttons={actions.PlanDocument: _send}, typed={"btn.plan_pdf": actions.PlanDocument()}
+)

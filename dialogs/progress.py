@@ -145,4 +145,5 @@ FEATURE = Feature(
         actions.ProgressNotYet: _not_yet,
         actions.ProgressCalendar: _calendar,
     },
+    typed={"menu.progress": actions.ProgressShow(), "progress.calendar": actions.ProgressCalendar()},
 )

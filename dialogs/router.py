@@ -17,7 +17,8 @@ from dialogs.features import FEATURES
 from dialogs.flow import Flow
 from dialogs.screens import LogEntry, Outcome, Reply
 from dialogs.session import Command, Event, Press, Session, SupportClosed, Text, Unsupported
-from dialogs.spec import InvalidTypedAnswer
+from dialogs.spec import InvalidTypedAnswer, fold
+from knowledge.domain import LANGUAGES
 from knowledge.service_codes import mask
 from knowledge.texts import t
 
@@ -36,6 +37,13 @@ class Router:
         self.buttons: dict[type[actions.Action], ButtonHandler] = dict(buttons)
         if len(self.commands) < len(commands) or len(self.buttons) < len(buttons):
             raise ValueError("a command or a button is declared by two features")
+        # A typed button label, in either language, means its button (compared as typed answers are).
+        self.typed: dict[str, str] = {
+            fold(t(lang, key)): actions.encode(action)
+            for f in FEATURES
+            for key, action in f.typed.items()
+            for lang in LANGUAGES
+        }
 
     def handle(self, session: Session, event: Event) -> Outcome:
         out = Outcome()
@@ -95,6 +103,10 @@ class Router:
             if value is not None:
                 self.flow.answer(session, dialog, conv, value, out, edit=False)
                 return
+        pressed = self._typed_label(session, text)
+        if pressed is not None:
+            self._route(session, Press(pressed), out)
+            return
         hooked = self.free_text_hook(session, text) if self.free_text_hook else None
         if hooked is not None:
             out.replies.extend(hooked.replies)
@@ -108,3 +120,15 @@ class Router:
             out.replies.append(where[0].render(where[1], lang))
         else:
             out.replies.append(self.flow.menu(session, t(lang, "hint.no_dialog")))
+
+    def _typed_label(self, session: Session, text: str) -> str | None:
+        """The button whose label the user typed: one on the screen they are at, or one that means
+        the same anywhere (a menu entry, "Add a code"); None when the text is not a label."""
+        folded = fold(text)
+        if not folded:
+            return None
+        for row in self.flow.current_screen(session).buttons:
+            for button in row:
+                if fold(button.label) == folded:
+                    return button.data
+        return self.typed.get(folded)

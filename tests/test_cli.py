@@ -273,3 +273,38 @@ async def test_terminal_chat_keeps_every_replys_buttons_choosable(sqlite_url: st
     miss = text[text.index("not sure") :]
     assert "[1] " in miss.split("\n\n")[0]  # numbered under the reply that offers them
     assert "💡" in text[text.index("> ", text.index("not sure")) :]  # choice 1 answered it
+
+
+async def test_the_terminal_chat_saves_a_sent_document_as_a_file(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from bot.app import build_service
+    from bot.config import Settings
+    from bot.terminal import TerminalChat
+
+    monkeypatch.chdir(tmp_path)
+    service = build_service(Settings(database_url=sqlite_url))  # type: ignore[call-arg]
+    await service.db.upgrade()
+    out = io.StringIO()
+    server = ["Chinese mainland", "Alibaba Cloud", "ECS", "Subscription", "6 months", "Yes"]
+    ready = [
+        "International site",
+        "Yes",
+        "An individual",
+        "No",
+        "Yes",
+        "Yes",
+        "General",
+        "No",
+        "The account I file with",
+    ]
+    script = "\n".join(["/check", *server, "/ready", *ready, "My plan as a document (English + 中文)", "quit"]) + "\n"
+    try:
+        await TerminalChat(service, 8, "en", out).run(io.StringIO(script))
+    finally:
+        await service.db.dispose()
+    saved = tmp_path / "icp-filing-plan.pdf"
+    assert f"(file saved: {saved})" in out.getvalue(), out.getvalue()[-2000:]
+    assert saved.read_bytes().startswith(b"%PDF")
