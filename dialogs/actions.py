@@ -148,6 +148,14 @@ class ProgressCalendar(Action):
 
 
 @dataclass(frozen=True)
+class ProgressDate(Action):
+    """Say when the current stage happened."""
+
+    tag = "p:date"
+    stage: Stage  # the stage the button was shown for
+
+
+@dataclass(frozen=True)
 class ProgressNotYet(Action):
     """A reminder's "not yet" button."""
 
@@ -222,6 +230,7 @@ ACTIONS: tuple[type[Action], ...] = (
     ProgressReminders,
     ProgressNotYet,
     ProgressCalendar,
+    ProgressDate,
     PlanDocument,
     Forget,
     FaqShow,

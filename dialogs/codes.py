@@ -109,7 +109,7 @@ class AddCodeDialog(Dialog[AddCodeAnswers]):
             return t(lang, "addcode.duplicate", code=mask(known.code))
         return None
 
-    def finish(self, conv: Conversation[AddCodeAnswers], data: UserData | None) -> list[Effect]:
+    def finish(self, conv: Conversation[AddCodeAnswers], data: UserData | None, now: datetime) -> list[Effect]:
         assert data is not None, "storing a code needs the turn's UserData"
         a = conv.answers
         if a.code is None:  # already stored on an earlier pass through this screen

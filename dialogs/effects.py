@@ -41,6 +41,14 @@ class SetStage:
 
 
 @dataclass(frozen=True)
+class RedateStage:
+    """An earlier stage's day moved back: it cannot come after the stage the user dated."""
+
+    stage: Stage
+    at: datetime
+
+
+@dataclass(frozen=True)
 class SetReminders:
     enabled: bool
 
@@ -96,6 +104,7 @@ Effect = (
     AddCode
     | SetCodeStatus
     | SetStage
+    | RedateStage
     | SetReminders
     | RecordFaqFeedback
     | RecordFaqMiss

@@ -117,7 +117,7 @@ class Flow:
         dialog.answer(conv, value)
         at_screen = conv.state not in dialog.by_name
         if at_screen:
-            out.effects += dialog.finish(conv, session.data)
+            out.effects += dialog.finish(conv, session.data, session.now)
         self.save(session, dialog, conv)
         self.activate(session, dialog.name)
         if at_screen and dialog.leaves_when_done:

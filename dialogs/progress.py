@@ -13,6 +13,7 @@ from dialogs.feature import Feature, Flow, data
 from dialogs.ports import ProgressRecord, UserData
 from dialogs.screens import Button, Document, LogEntry, Outcome, Reply
 from dialogs.session import Session
+from dialogs.stage_date import datable
 from knowledge.deadlines import deadlines
 from knowledge.domain import Language
 from knowledge.progress import CHINA, STAGES, Stage, next_stage, previous_stage, reminders_for
@@ -37,6 +38,8 @@ def screen_of(progress: ProgressRecord, lang: Language, edit: bool = False, noti
         date = f" — {at.astimezone(CHINA):%Y-%m-%d}" if at else ""
         mark = "▶" if stage is current else ("✓" if STAGES.index(stage) < STAGES.index(current) else "·")
         lines.append(f"{mark} {stage_name(lang, stage)}{date}")
+    if progress.dates:
+        lines.append(t(lang, "progress.zone", zone=t(lang, "china_time")))
     lines += ["", t(lang, "progress.now"), statement(f"stage.{current.value}").text(lang)]
     nav: list[Button] = []
     before, after = previous_stage(current), next_stage(current)
@@ -61,8 +64,21 @@ def screen_of(progress: ProgressRecord, lang: Language, edit: bool = False, noti
         if deadlines(progress.dates)
         else ()
     )
+    dating = (
+        (
+            (
+                Button(
+                    t(lang, "progress.date", stage=stage_name(lang, current)),
+                    actions.encode(actions.ProgressDate(current)),
+                ),
+            ),
+        )
+        if datable(current)
+        else ()
+    )
     keyboard = (
         *((b,) for b in reversed(nav)),
+        *dating,
         *calendar,
         (Button(t(lang, label), actions.encode(actions.ProgressReminders(switch))),),
         (Button(t(lang, "btn.menu"), actions.menu("menu")),),
@@ -131,6 +147,16 @@ def _calendar(flow: Flow, session: Session, action: actions.ProgressCalendar, ou
     )
 
 
+def _date(flow: Flow, session: Session, action: actions.ProgressDate, out: Outcome) -> None:
+    """Say when the current stage happened: for the stage the button was shown for, if still there."""
+    progress = data(session).progress()
+    if action.stage is not progress.stage or not datable(progress.stage):
+        out.toast = t(session.language, "progress.stale")
+        out.replies.append(screen(data(session), session.language))
+        return
+    flow.start_dialog(session, flow.dialogs["stagedate"], out, edit=False)
+
+
 def _not_yet(flow: Flow, session: Session, action: actions.ProgressNotYet, out: Outcome) -> None:
     out.replies.append(Reply(t(session.language, "remind.not_yet.reply"), (), False, "remind.not_yet"))
 
@@ -144,6 +170,7 @@ FEATURE = Feature(
         actions.ProgressReminders: _reminders,
         actions.ProgressNotYet: _not_yet,
         actions.ProgressCalendar: _calendar,
+        actions.ProgressDate: _date,
     },
     typed={"menu.progress": actions.ProgressShow(), "progress.calendar": actions.ProgressCalendar()},
 )

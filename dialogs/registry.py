@@ -10,12 +10,14 @@ from dialogs.codes import AddCodeDialog
 from dialogs.filingtype import FilingTypeDialog
 from dialogs.readiness import ReadinessDialog
 from dialogs.spec import Dialog
+from dialogs.stage_date import StageDateDialog
 from dialogs.steps import StepsDialog
 
 
 @cache
 def dialogs() -> dict[str, Dialog[Any]]:
-    return {d.name: d for d in (CheckDialog(), ReadinessDialog(), FilingTypeDialog(), StepsDialog(), AddCodeDialog())}
+    every = (CheckDialog(), ReadinessDialog(), FilingTypeDialog(), StepsDialog(), AddCodeDialog(), StageDateDialog())
+    return {d.name: d for d in every}
 
 
 def get(name: str) -> Dialog[Any] | None:

@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -274,7 +275,7 @@ class Dialog(Generic[AnswersT]):
         """What the end screen concluded, for the turn log (None for screens that conclude nothing)."""
         return None
 
-    def finish(self, conv: Conversation[AnswersT], data: UserData | None) -> list[Effect]:
+    def finish(self, conv: Conversation[AnswersT], data: UserData | None, now: datetime) -> list[Effect]:
         """Called once when an answer leads to a screen state: what the dialog's result changes
         (storing a service code), as effects. `data` is the turn's read-only UserData."""
         return []

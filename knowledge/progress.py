@@ -89,6 +89,14 @@ def reminders_for(stage: Stage, entered_at: datetime) -> list[PlannedReminder]:
     return []
 
 
+def reminders_after(stage: Stage, entered_at: datetime, now: datetime) -> list[PlannedReminder]:
+    """The reminders of a stage the user dates back: only those still ahead (an SMS window that
+    closed days ago is not announced), but for two that stay true when late: the review is then
+    overdue, which is what its reminder says, and the ICP number still belongs on the homepage."""
+    always = (ReminderKind.REVIEW_OVERDUE, ReminderKind.ICP_NUMBER)
+    return [r for r in reminders_for(stage, entered_at) if r.due_at >= now or r.kind in always]
+
+
 def still_relevant(kind_stage: Stage, current: Stage) -> bool:
     """A planned reminder is kept while the user stays at its stage; the ICP-number reminder
     also holds after launch (the number must stay on the homepage)."""

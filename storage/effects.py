@@ -15,6 +15,7 @@ from dialogs.effects import (
     RateTicket,
     RecordFaqFeedback,
     RecordFaqMiss,
+    RedateStage,
     SetCodeStatus,
     SetReminders,
     SetStage,
@@ -34,6 +35,8 @@ def apply_effects(data: SqlUserData, session: Session, outcome: Outcome) -> None
                 data.set_code_status(code_id, old, new, now)
             case SetStage(stage=stage, at=at, planned=planned):
                 data.set_stage(stage, at, planned)
+            case RedateStage(stage=stage, at=at):
+                data.redate_stage(stage, at)
             case SetReminders(enabled=enabled):
                 data.set_reminders_enabled(enabled)
             case RecordFaqFeedback(topic=topic, helpful=helpful):

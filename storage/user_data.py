@@ -146,13 +146,19 @@ class SqlUserData:
         self.conn.execute(
             FilingStage.insert().values(user_id=self.user_id, stage=stage.value, position=position, reached_at=at)
         )
-        # Unsent reminders that no longer fit where the user stands are dropped.
+        # Unsent reminders that no longer fit where the user stands are dropped, and so are this
+        # stage's own that are no longer planned (a stage dated back: their time has passed).
         pending = self.conn.execute(
-            select(Reminder.c.id, Reminder.c.stage).where(
+            select(Reminder.c.id, Reminder.c.stage, Reminder.c.kind).where(
                 Reminder.c.user_id == self.user_id, Reminder.c.sent_at.is_(None)
             )
         ).all()
-        stale = [rid for rid, rstage in pending if not still_relevant(Stage(rstage), stage)]
+        kept = {p.kind.value for p in planned}
+        stale = [
+            rid
+            for rid, rstage, kind in pending
+            if not still_relevant(Stage(rstage), stage) or (rstage == stage.value and kind not in kept)
+        ]
         if stale:
             self.conn.execute(delete(Reminder).where(Reminder.c.id.in_(stale)))
         for p in planned:
@@ -167,6 +173,13 @@ class SqlUserData:
             }
             stmt = upsert(self.conn, Reminder).values(user_id=self.user_id, kind=p.kind.value, **values)
             self.conn.execute(stmt.on_conflict_do_update(index_elements=["user_id", "kind"], set_=values))
+
+    def redate_stage(self, stage: Stage, at: datetime) -> None:
+        self.conn.execute(
+            update(FilingStage)
+            .where(FilingStage.c.user_id == self.user_id, FilingStage.c.stage == stage.value)
+            .values(reached_at=at)
+        )
 
     def set_reminders_enabled(self, enabled: bool) -> None:
         self.conn.execute(update(User).where(User.c.id == self.user_id).values(reminders_enabled=enabled))

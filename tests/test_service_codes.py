@@ -86,7 +86,7 @@ async def test_add_code_and_change_status_with_buttons(bot: BotHarness) -> None:
     calls = await bot.tap(USER, "Filing completed")
     assert "This status is final." in calls[-1].text
     assert [b["text"] for b in calls[-1].buttons] == ["« My codes", "Menu"]
-    history = calls[-1].text.split("History:")[1]
+    history = calls[-1].text.split("History (China time):")[1]
     assert history.count("→") == 4 and "recorded as Available" in history
 
 

@@ -1,0 +1,123 @@
+"""When did a stage of the filing happen? A user who starts tracking after submitting says so:
+today, yesterday, or a day typed in either language's usual forms (knowledge/dates.py). The stage
+is re-dated and its reminders planned from that day: only those still ahead, so nobody is told
+about an SMS window that closed days ago (knowledge/progress.py). Days are China days; the hour
+of a past day is not asked, and noon China time is assumed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from typing import Any
+
+from pydantic import Field
+
+from dialogs import actions
+from dialogs.effects import Effect, RedateStage, SetStage
+from dialogs.feature import data
+from dialogs.ports import UserData
+from dialogs.screens import Button, Reply
+from dialogs.session import Session
+from dialogs.spec import Answers, Conversation, Dialog, Move, Question
+from knowledge.dates import parse_day
+from knowledge.domain import Language
+from knowledge.progress import CHINA, Stage, previous_stage, reminders_after, still_relevant
+from knowledge.texts import t
+
+NOON = time(12, tzinfo=CHINA)
+
+
+class StageDateAnswers(Answers):
+    stage: str | None = None  # the stage being dated (where the user stands)
+    today: str | None = None  # the China day the question was asked
+    day: str | None = None  # "today", "yesterday", or a typed day (ISO)
+    moved: list[str] = Field(default_factory=list)  # earlier stages that took the same day
+
+
+def _day_label(lang: Language, option: str) -> str:
+    return t(lang, f"stagedate.{option}")
+
+
+def datable(stage: Stage) -> bool:
+    """Every stage but the first, which starts when the user starts."""
+    return previous_stage(stage) is not None
+
+
+class StageDateDialog(Dialog[StageDateAnswers]):
+    name = "stagedate"
+    answers_type = StageDateAnswers
+    leaves_when_done = True
+    questions = (Question("day", "stagedate.q", ("today", "yesterday"), _day_label, 2),)
+    screens = ("dated",)
+    moves = (Move("day", "dated"),)
+
+    def begin(self, conv: Conversation[StageDateAnswers], session: Session, dialogs: Mapping[str, Any]) -> None:
+        conv.answers.stage = data(session).progress().stage.value
+        conv.answers.today = session.now.astimezone(CHINA).date().isoformat()
+        conv.answers.day, conv.answers.moved = None, []
+
+    def match_typed(self, conv: Conversation[StageDateAnswers], text: str) -> Any | None:
+        option = super().match_typed(conv, text)
+        if option is not None or conv.state != "day":
+            return option
+        day = parse_day(text, _today(conv.answers))
+        return day.isoformat() if day is not None else None
+
+    def render(self, conv: Conversation[StageDateAnswers], lang: Language, edit: bool = False) -> Reply:
+        reply = super().render(conv, lang, edit)
+        if conv.state != "day" or conv.answers.stage is None:
+            return reply
+        # The question names the stage, so it cannot be one of the shared, cached question screens.
+        stage = t(lang, f"stage.name.{conv.answers.stage}")
+        return dataclasses.replace(reply, text=t(lang, "stagedate.q", stage=stage, zone=t(lang, "china_time")))
+
+    def finish(self, conv: Conversation[StageDateAnswers], data: UserData | None, now: datetime) -> list[Effect]:
+        a = conv.answers
+        if a.stage is None or a.day is None or data is None:
+            return []
+        stage = Stage(a.stage)
+        progress = data.progress()
+        if progress.stage is not stage:  # moved on meanwhile
+            return []
+        day = _resolve(a, a.day)
+        at = now if day == now.astimezone(CHINA).date() else datetime.combine(day, NOON)
+        a.day = day.isoformat()
+        # A stage cannot come before the one it follows: earlier stages recorded after this day
+        # (stamped when the user clicked through them) take this day too.
+        moved = [s for s, d in progress.dates.items() if s is not stage and d.astimezone(CHINA).date() > day]
+        a.moved = [s.value for s in moved]
+        planned = reminders_after(stage, at, now)
+        if Stage.SUBMITTED in moved and still_relevant(Stage.SUBMITTED, stage):  # the review reminder
+            planned += reminders_after(Stage.SUBMITTED, at, now)
+        return [*(RedateStage(s, at) for s in moved), SetStage(stage, at, planned)]
+
+    def render_screen(self, conv: Conversation[StageDateAnswers], lang: Language, edit: bool) -> Reply:
+        a = conv.answers
+        stage = t(lang, f"stage.name.{a.stage}")
+        text = "✅ " + t(lang, "stagedate.done", stage=stage, date=a.day, zone=t(lang, "china_time"))
+        if a.moved:
+            names = ("、" if lang == "zh" else ", ").join(t(lang, f"stage.name.{s}") for s in a.moved)
+            text += "\n" + t(lang, "stagedate.moved", stages=names)
+        keyboard = (
+            (Button(t(lang, "remind.open"), actions.encode(actions.ProgressShow())),),
+            (Button(t(lang, "btn.menu"), actions.menu("menu")),),
+        )
+        return Reply(text, keyboard, edit, "stagedate.dated")
+
+    def result_log(self, conv: Conversation[StageDateAnswers]) -> dict[str, Any] | None:
+        return {"stage": conv.answers.stage, "day": conv.answers.day}
+
+
+def _today(a: StageDateAnswers) -> date:
+    return date.fromisoformat(a.today) if a.today else datetime.now(CHINA).date()
+
+
+def _resolve(a: StageDateAnswers, value: str) -> date:
+    today = _today(a)
+    if value == "today":
+        return today
+    if value == "yesterday":
+        return date.fromordinal(today.toordinal() - 1)
+    return date.fromisoformat(value)

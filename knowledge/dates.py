@@ -1,0 +1,122 @@
+"""Days as users type them, in English and Chinese: "today", "yesterday", "3 days ago", "28 Nov",
+"November 28, 2026", "28/11", "2026-11-28", "今天", "昨天", "前天", "3天前", "11月28日",
+"2026年11月28号". A day without a year is the latest such day not after today.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from knowledge.inputs import InvalidInput
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_RELATIVE = {
+    "today": 0,
+    "yesterday": 1,
+    "day before yesterday": 2,
+    "今天": 0,
+    "今日": 0,
+    "昨天": 1,
+    "昨日": 1,
+    "前天": 2,
+}
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("ago", re.compile(r"(\d{1,3})\s*(?:days?\s+ago|天前)")),
+    ("ymd", re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")),
+    ("md_zh", re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")),
+    ("d_month", re.compile(rf"{_DAY}\s+(?:of\s+)?({_MONTH})\.?,?(?:\s+(\d{{4}}))?")),
+    ("month_d", re.compile(rf"({_MONTH})\.?\s+{_DAY},?(?:\s+(\d{{4}}))?")),
+    ("numeric", re.compile(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{4}|\d{2}))?")),
+)
+
+
+def parse_day(text: str, today: date) -> date | None:
+    """The day the text names; None when it names none. Raises InvalidInput for a day that cannot
+    be (30 February), one that could be two days (3/4), or one after today."""
+    typed = " ".join(text.strip().casefold().rstrip(".。!！").split())
+    if typed in _RELATIVE:
+        return today - timedelta(days=_RELATIVE[typed])
+    for kind, pattern in _PATTERNS:
+        found = pattern.fullmatch(typed)
+        if found is not None:
+            return _checked(_day(kind, found.groups(), today), today)
+    return None
+
+
+def _day(kind: str, groups: tuple[str | None, ...], today: date) -> date:
+    if kind == "ago":
+        return today - timedelta(days=int(groups[0] or 0))
+    if kind == "ymd":
+        return _date(int(groups[0] or 0), int(groups[1] or 0), int(groups[2] or 0))
+    if kind == "md_zh":
+        return _latest(int(groups[0] or 0), int(groups[1] or 0), today)
+    if kind in ("d_month", "month_d"):
+        named_day, named_month, named_year = groups if kind == "d_month" else (groups[1], groups[0], groups[2])
+        return _in_year(_MONTHS[named_month or ""], int(named_day or 0), named_year, today)
+    first, second = int(groups[0] or 0), int(groups[1] or 0)
+    year = int(groups[2]) if groups[2] else None
+    if year is not None and year < 100:  # 28/11/26
+        year += 2000
+    if first > 12 >= second:
+        day, month = first, second
+    elif second > 12 >= first:
+        month, day = first, second
+    elif first == second:
+        day = month = first
+    else:  # 3/4: the 3rd of April in most of the world, March 4th in the United States
+        raise InvalidInput("date.ambiguous")
+    return _date(year, month, day) if year is not None else _latest(month, day, today)
+
+
+def _in_year(month: int, day: int, year: str | None, today: date) -> date:
+    return _date(int(year), month, day) if year else _latest(month, day, today)
+
+
+def _latest(month: int, day: int, today: date) -> date:
+    """The latest such day not after today (this year's, or an earlier year's for 29 February)."""
+    for year in range(today.year, today.year - 8, -1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            if not (month == 2 and day == 29):
+                raise InvalidInput("date.invalid") from None
+            continue
+        if candidate <= today:
+            return candidate
+    raise InvalidInput("date.invalid")
+
+
+def _date(year: int, month: int, day: int) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise InvalidInput("date.invalid") from None
+
+
+def _checked(day: date, today: date) -> date:
+    if day > today:
+        raise InvalidInput("date.future")
+    return day

@@ -1,0 +1,147 @@
+"""Dating a stage: a user who starts tracking after the fact says when a stage happened (today,
+yesterday, a day typed in English or Chinese), and the reminders follow that day: those whose time
+has passed are not sent, the review reminder falls due from the real submission day. Every date
+shown on /progress and in a code's history says its zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from knowledge.dates import parse_day
+from knowledge.inputs import InvalidInput
+from knowledge.progress import CHINA, add_business_days
+from storage.models import FilingStage, Reminder
+from tests.harness import BotHarness
+from tests.test_progress_reminders import advance
+
+USER = 7272
+TODAY = date(2026, 11, 30)
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("today", TODAY),
+        ("Yesterday", date(2026, 11, 29)),
+        ("3 days ago", date(2026, 11, 27)),
+        ("28 Nov", date(2026, 11, 28)),
+        ("Nov 28", date(2026, 11, 28)),
+        ("November 28, 2026", date(2026, 11, 28)),
+        ("28th of November", date(2026, 11, 28)),
+        ("28/11", date(2026, 11, 28)),
+        ("11/28", date(2026, 11, 28)),
+        ("28.11.2026", date(2026, 11, 28)),
+        ("28/11/26", date(2026, 11, 28)),
+        ("2026-11-28", date(2026, 11, 28)),
+        ("2026/11/28", date(2026, 11, 28)),
+        ("1 Dec", date(2025, 12, 1)),  # no year: the latest such day, not one to come
+        ("今天", TODAY),
+        ("昨天", date(2026, 11, 29)),
+        ("前天", date(2026, 11, 28)),
+        ("3天前", date(2026, 11, 27)),
+        ("11月28日", date(2026, 11, 28)),
+        ("11月28号", date(2026, 11, 28)),
+        ("2026年11月28日", date(2026, 11, 28)),
+        ("hello", None),
+        ("how long does the review take", None),
+    ],
+)
+def test_days_typed_in_either_language(typed: str, day: date | None) -> None:
+    assert parse_day(typed, TODAY) == day
+
+
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [("3/4", "date.ambiguous"), ("30 Feb", "date.invalid"), ("2026-12-01", "date.future"), ("12月1日", None)],
+)
+def test_days_that_cannot_be(typed: str, key: str | None) -> None:
+    if key is None:  # 1 December without a year: last year's, not one to come
+        assert parse_day(typed, TODAY) == date(2025, 12, 1)
+        return
+    with pytest.raises(InvalidInput) as exc:
+        parse_day(typed, TODAY)
+    assert exc.value.key == key
+
+
+async def _stage_dates(bot: BotHarness) -> dict[str, datetime]:
+    rows = await bot.app_service_db_run(
+        lambda c: c.execute(select(FilingStage.c.stage, FilingStage.c.reached_at)).all()
+    )
+    return {stage: at.replace(tzinfo=UTC) if at.tzinfo is None else at for stage, at in rows}
+
+
+async def _reminders(bot: BotHarness) -> dict[str, datetime]:
+    rows = await bot.app_service_db_run(lambda c: c.execute(select(Reminder.c.kind, Reminder.c.due_at)).all())
+    return {kind: at.replace(tzinfo=UTC) if at.tzinfo is None else at for kind, at in rows}
+
+
+async def test_dating_the_review_moves_the_submission_and_its_reminder(bot: BotHarness) -> None:
+    await advance(bot, USER, 2)  # the preliminary review: the review reminder still holds
+    await bot.tap(USER, "📅 When did “Alibaba Cloud preliminary review” happen?")
+    await bot.send(USER, "5 days ago")
+    at = (await _stage_dates(bot))["submitted"]
+    assert at.astimezone(CHINA).date() == datetime.now(CHINA).date() - timedelta(days=5)
+    assert (await _reminders(bot))["review_overdue"] == add_business_days(at, 2)
+
+
+async def test_a_submission_dated_yesterday_moves_the_review_reminder(bot: BotHarness) -> None:
+    await advance(bot, USER, 1)  # order submitted, stamped now
+    screen = bot.last_screen(USER)
+    assert "(dates in China time)" in screen.text
+    calls = await bot.tap(USER, "📅 When did “Order submitted” happen?")
+    assert "type the day" in calls[-1].text and "China time" in calls[-1].text
+    calls = await bot.tap(USER, "Yesterday")
+    yesterday = datetime.now(CHINA).date() - timedelta(days=1)
+    assert f"dated {yesterday.isoformat()} (China time)" in calls[-1].text
+    at = (await _stage_dates(bot))["submitted"]
+    assert at.astimezone(CHINA).date() == yesterday
+    due = (await _reminders(bot))["review_overdue"]
+    assert due == add_business_days(at, 2)
+
+
+async def test_a_typed_day_and_the_sms_window_that_has_passed(bot: BotHarness) -> None:
+    await advance(bot, USER, 3)  # the MIIT SMS verification
+    assert set(await _reminders(bot)) == {"sms_soon", "sms_last_call"}
+    await bot.tap(USER, "📅 When did “MIIT SMS verification” happen?")
+    calls = await bot.send(USER, "3 days ago")
+    assert "dated" in calls[-1].text
+    # the stages clicked through today cannot come after it: they take the same day
+    assert "Earlier stages recorded after that day now have the same day: Order submitted, Alibaba Cloud" in (
+        calls[-1].text
+    )
+    day = datetime.now(CHINA).date() - timedelta(days=3)
+    dates = await _stage_dates(bot)
+    assert {s: d.astimezone(CHINA).date() for s, d in dates.items() if s != "preparing"} == {
+        "submitted": day,
+        "preliminary_review": day,
+        "sms_verification": day,
+    }
+    assert await _reminders(bot) == {}  # both SMS reminders' times have passed: nothing is sent
+
+
+async def test_days_that_cannot_be_get_a_hint_and_the_question_stays(bot: BotHarness) -> None:
+    await advance(bot, USER, 2)  # preliminary review, after the submission today
+    await bot.tap(USER, "📅 When did “Alibaba Cloud preliminary review” happen?")
+    calls = await bot.send(USER, "3/4")
+    assert "could be read two ways" in calls[-2].text and "When did" in calls[-1].text
+    future = (datetime.now(CHINA).date() + timedelta(days=3)).isoformat()
+    calls = await bot.send(USER, future)
+    assert "still to come" in calls[-2].text
+    calls = await bot.send(USER, "how long does the review take")  # not a day: the FAQ answers
+    assert "business days" in " ".join(c.text for c in calls)
+
+
+async def test_in_chinese_and_a_stale_date_button(bot: BotHarness) -> None:
+    await advance(bot, USER, 1, lang="zh")
+    assert "（日期为北京时间）" in bot.last_screen(USER).text
+    old = bot.button(USER, "📅 “已提交订单”是哪天？")
+    calls = await bot.send(USER, "昨天", lang="zh")  # not at the question yet: the FAQ, not a date
+    await bot.press(USER, old, lang="zh")
+    calls = await bot.send(USER, "昨天", lang="zh")
+    assert "北京时间" in calls[-1].text and "已将“已提交订单”的日期记为" in calls[-1].text
+    await advance(bot, USER, 1, lang="zh")  # moved on: the old date button is stale
+    calls = await bot.press(USER, old, lang="zh")
+    assert any(c.method == "answerCallbackQuery" and c.params.get("text") for c in calls)
