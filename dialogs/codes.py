@@ -253,12 +253,18 @@ def change_status(data: UserData, lang: Language, action: actions.CodeSet, now: 
 
 
 # --- the feature: /codes and its buttons ---------------------------------------------------------
+def _screen(flow: Flow, session: Session, edit: bool) -> Reply:
+    return list_screen(data(session), session.language, edit)
+
+
 def _list(flow: Flow, session: Session, out: Outcome) -> None:
-    out.replies.append(list_screen(data(session), session.language))
+    flow.show(session, "codes")
+    out.replies.append(_screen(flow, session, False))
 
 
 def _list_pressed(flow: Flow, session: Session, action: actions.CodeList, out: Outcome) -> None:
-    out.replies.append(list_screen(data(session), session.language, edit=True))
+    flow.show(session, "codes")
+    out.replies.append(_screen(flow, session, True))
 
 
 def _add(flow: Flow, session: Session, action: actions.CodeAdd, out: Outcome) -> None:
@@ -284,4 +290,5 @@ FEATURE = Feature(
     commands={"codes": _list},
     buttons={actions.CodeList: _list_pressed, actions.CodeAdd: _add, actions.CodeShow: _show, actions.CodeSet: _set},
     typed={"codes.add": actions.CodeAdd(), "codes.list": actions.CodeList(), "menu.codes": actions.CodeList()},
+    screen=_screen,
 )

@@ -72,6 +72,7 @@ class OpenTicket:
 
     reason: str
     dialog: str | None  # where the user was, for the turn log
+    relay: bool = True  # the user's messages go to the staff from now on (False: no team to read them)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ class Flow(Protocol):
     staff_available: bool
 
     def activate(self, session: Session, name: str | None) -> None: ...
+    def show(self, session: Session, screen: str | None) -> None: ...
     def start_dialog(
         self, session: Session, dialog: Dialog[Any], out: Outcome, edit: bool, fresh: bool = False
     ) -> None: ...
@@ -60,3 +61,6 @@ class Feature:
     buttons: Mapping[type[Action], ButtonHandler] = field(default_factory=dict)
     # Button labels (text keys) a user may type anywhere for the same action ("Add a code").
     typed: Mapping[str, Action] = field(default_factory=dict)
+    # The feature's own screen, when it has one the user stays at (not a dialog): shown again as
+    # "where they are", e.g. after a language change.
+    screen: Callable[[Flow, Session, bool], Reply] | None = None

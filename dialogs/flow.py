@@ -6,7 +6,7 @@ A user has at most one active dialog (typed answers go to it) and remembers the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from dialogs import actions, menu
@@ -17,11 +17,16 @@ from dialogs.spec import Conversation, Dialog
 from knowledge.service_codes import mask
 from knowledge.texts import t
 
+ScreenRenderer = Callable[["Flow", Session, bool], Reply]
+
 
 class Flow:
-    def __init__(self, staff_available: bool = True) -> None:
+    def __init__(self, staff_available: bool = True, screens: Mapping[str, ScreenRenderer] | None = None) -> None:
         self.dialogs: Mapping[str, Dialog[Any]] = dialogs()
         self.staff_available = staff_available  # a staff group is configured: a person can answer
+        # Screens of features that are not dialogs (/codes, /progress, /myfiling), by feature name:
+        # when the user is at one, it is "where they are" (shown again after a language change).
+        self.screens: Mapping[str, ScreenRenderer] = screens or {}
 
     def conversation(self, session: Session, dialog: Dialog[Any]) -> Conversation[Any] | None:
         rec = session.records.get(dialog.name)
@@ -38,8 +43,17 @@ class Flow:
     def activate(self, session: Session, name: str | None) -> None:
         if session.active != name:
             session.active, session.changed = name, True
-        if name is not None and session.last != name:
+        dialog = get(name) if name is not None else None
+        # "Continue where I was" leads back to a dialog with an open question, never to one that
+        # only records something (adding a code): that would lose the place the user left.
+        if dialog is not None and not dialog.leaves_when_done and session.last != name:
             session.last, session.changed = name, True
+
+    def show(self, session: Session, screen: str | None) -> None:
+        """The user is at a feature's screen (None: the menu); their dialog's place is kept as the
+        last one for "Continue where I was"."""
+        if session.active != screen:
+            session.active, session.changed = screen, True
 
     def active(self, session: Session) -> tuple[Dialog[Any], Conversation[Any]] | None:
         """The dialog typed answers go to, and where it stands."""
@@ -65,6 +79,9 @@ class Flow:
         out.replies.append(dialog.render(conv, session.language, edit))
 
     def current_screen(self, session: Session, edit: bool = False) -> Reply:
+        screen = self.screens.get(session.active or "")
+        if screen is not None:
+            return screen(self, session, edit)
         where = self.active(session)
         if where is None:
             return self.menu(session, edit=edit)

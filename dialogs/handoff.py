@@ -16,10 +16,14 @@ from knowledge.texts import t
 
 def open_ticket(flow: Flow, session: Session, reason: str, out: Outcome) -> None:
     lang = session.language
-    out.effects.append(OpenTicket(reason, session.active))  # storage logs it and fills out.handoff
-    if not flow.staff_available:  # the request is kept for when a team is connected; no promise
+    if not flow.staff_available:
+        # The request is kept for when a team is connected, but nobody could read what the user
+        # sends now: they stay with the bot, which can still help (and says so honestly).
+        out.effects.append(OpenTicket(reason, session.active, relay=False))
         out.replies.append(Reply(t(lang, "handoff.no_staff"), (), False, "handoff.no_staff"))
+        out.replies.append(flow.current_screen(session))
         return
+    out.effects.append(OpenTicket(reason, session.active))  # storage logs it and fills out.handoff
     position = data(session).waiting_tickets() + 1
     out.replies.append(Reply(t(lang, "handoff.opened", n=position), (), False, "handoff.opened"))
 
@@ -59,12 +63,16 @@ def _end(
     lang = session.language
     if not data(session).ticket_is_open(ticket_id):
         return
+    answered = data(session).ticket_is_claimed(ticket_id)
     out.effects.append(EndTicket(ticket_id, note, by_user))
     session.ticket_id = None
+    if by_user and not answered:  # withdrawn before anyone took it: nothing to rate
+        key = "handoff.withdrawn"
     text = t(lang, key) + (f"\n{t(lang, 'handoff.note', note=note)}" if note else "")
     out.replies.append(Reply(text, (), False, "handoff.ended"))
-    stars = tuple(Button(n, actions.encode(actions.Rate(ticket_id, n))) for n in actions.STARS)
-    out.replies.append(Reply(t(lang, "handoff.rate"), (stars,), False, "handoff.rate"))
+    if answered:
+        stars = tuple(Button(n, actions.encode(actions.Rate(ticket_id, n))) for n in actions.STARS)
+        out.replies.append(Reply(t(lang, "handoff.rate"), (stars,), False, "handoff.rate"))
     out.replies.append(flow.current_screen(session))
     out.log.append(LogEntry("handoff", session.active, {"ticket": ticket_id, "closed": key}))
 
@@ -77,7 +85,7 @@ def _rate(flow: Flow, session: Session, rate: actions.Rate, out: Outcome) -> Non
         out.replies.append(Reply(t(lang, "handoff.rated"), (), True, "handoff.rated"))
         out.log.append(LogEntry("handoff", None, {"ticket": rate.ticket, "rating": int(rate.stars)}))
         return
-    out.toast = t(lang, "stale.gone")
+    flow.stale(session, out)  # rated already: the notice says "here is the menu", so the menu comes
 
 
 def _human(flow: Flow, session: Session, out: Outcome) -> None:

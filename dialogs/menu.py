@@ -37,6 +37,7 @@ def screen(session: Session, text: str | None = None, edit: bool = False) -> Rep
 
 
 def _start(flow: Flow, session: Session, out: Outcome) -> None:
+    flow.show(session, None)  # at the menu; the dialog the user left stays "where I was"
     out.replies.append(flow.menu(session))
 
 
@@ -47,6 +48,7 @@ def help_text(lang: Language) -> str:
 
 
 def _help(flow: Flow, session: Session, out: Outcome) -> None:
+    flow.show(session, None)
     out.replies.append(flow.menu(session, help_text(session.language)))
 
 
@@ -72,10 +74,13 @@ def _pressed(flow: Flow, session: Session, action: actions.Menu, out: Outcome) -
     if target in questions.COMMANDS:  # a question dialog's entry, of its own name
         flow.start_dialog(session, flow.dialogs[target], out, edit=True)
     elif target == "menu":
+        flow.show(session, None)
         out.replies.append(flow.menu(session, edit=True))
     elif target == "help":
+        flow.show(session, None)
         out.replies.append(flow.menu(session, help_text(session.language), edit=True))
     elif target == "myfiling":
+        flow.show(session, "myfiling")
         out.replies.append(myfiling.screen(flow, session, edit=True))
     elif target == "lang":
         out.replies.append(chooser(session, edit=True))

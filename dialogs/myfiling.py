@@ -93,7 +93,8 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
 
 
 def _command(flow: Flow, session: Session, out: Outcome) -> None:
+    flow.show(session, "myfiling")
     out.replies.append(screen(flow, session))
 
 
-FEATURE = Feature("myfiling", commands={"myfiling": _command})
+FEATURE = Feature("myfiling", commands={"myfiling": _command}, screen=screen)

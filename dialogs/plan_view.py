@@ -56,10 +56,10 @@ def sections(result: Plan, lang: Language) -> list[Section]:
 
 def screen_lines(result: Plan, lang: Language) -> list[str]:
     """The plan as the chat shows it: the headline (with the blockers under it), then the rest."""
-    lines = ["📋 " + t(lang, "plan.title"), ""]
+    lines = ["📋 " + t(lang, "plan.title")]
     head = headline(result, lang)
     if head is not None:
-        lines.append(head)
+        lines += ["", head]
     for section in sections(result, lang):
         if section.key == "blockers":
             for item in section.items:

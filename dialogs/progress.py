@@ -112,7 +112,12 @@ def switch_reminders(data: UserData, lang: Language, value: Literal["on", "off"]
 
 
 # --- the feature: /progress and its buttons (also on reminders) ------------------------------------
+def _screen(flow: Flow, session: Session, edit: bool) -> Reply:
+    return screen(data(session), session.language, edit)
+
+
 def _show(flow: Flow, session: Session, out: Outcome) -> None:
+    flow.show(session, "progress")
     out.replies.append(screen(data(session), session.language))
 
 
@@ -121,6 +126,7 @@ def _show_pressed(flow: Flow, session: Session, action: actions.ProgressShow, ou
 
 
 def _go(flow: Flow, session: Session, action: actions.ProgressGo, out: Outcome) -> None:
+    flow.show(session, "progress")
     move(data(session), session.language, action, session.now, out)
 
 
@@ -173,4 +179,5 @@ FEATURE = Feature(
         actions.ProgressDate: _date,
     },
     typed={"menu.progress": actions.ProgressShow(), "progress.calendar": actions.ProgressCalendar()},
+    screen=_screen,
 )

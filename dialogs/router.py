@@ -30,7 +30,7 @@ FreeTextHook = Callable[[Session, str], Outcome | None]
 class Router:
     def __init__(self, free_text_hook: FreeTextHook | None = None, staff_available: bool = True) -> None:
         self.free_text_hook = free_text_hook
-        self.flow = Flow(staff_available)
+        self.flow = Flow(staff_available, {f.name: f.screen for f in FEATURES if f.screen is not None})
         commands = [(name, h) for f in FEATURES for name, h in f.commands.items()]
         buttons = [(kind, h) for f in FEATURES for kind, h in f.buttons.items()]
         self.commands: dict[str, CommandHandler] = dict(commands)

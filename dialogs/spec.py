@@ -193,12 +193,14 @@ class Dialog(Generic[AnswersT]):
         question = self.by_name.get(conv.state)
         if question is None:
             return None
+        if question.parse_typed is not None:  # first: "-3" folds to the option "3"
+            typed = question.parse_typed(text)
+            if typed is not None:
+                return typed
         folded = fold(text)
         for option in question.options:
             if folded in self._names(question, option):
                 return option
-        if question.parse_typed is not None:
-            return question.parse_typed(text)
         return None
 
     def _names(self, question: Question, option: str) -> frozenset[str]:
@@ -209,7 +211,9 @@ class Dialog(Generic[AnswersT]):
         if names is None:
             labels = [option, *(question.option_label(lang, option) for lang in LANGUAGES)]
             labels += [re.sub(r"[(（].*?[)）]", "", label) for label in labels]
-            labels += [str(s) for s in answer_synonyms().get(question.name, {}).get(option, ())]
+            synonyms = answer_synonyms()
+            labels += [str(s) for s in synonyms.get(question.name, {}).get(option, ())]
+            labels += [str(s) for s in synonyms.get("*", {}).get(option, ())]
             names = self._option_names[key] = frozenset(fold(label) for label in labels if fold(label))
         return names
 
@@ -307,8 +311,13 @@ _EN_NUMBERS = {
 } | {"a": 1, "an": 1, "half a": 0, "eighteen": 18, "twenty-four": 24, "thirty-six": 36}
 _ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _PHRASES = {"半年": 6, "half a year": 6, "half year": 6, "一年半": 18, "a year and a half": 18, "一年": 12}
-# Something that tries to be a number but is not a whole one: "2.5", "three and a half", "半".
-_NOT_WHOLE = re.compile(r"\d+[.,]\d|\band a half\b|半", re.IGNORECASE)
+# Something that tries to be a number of months but is not one: "2.5", "three and a half", "半",
+# "-3", a range ("3-6", "3 to 6", "3或4"), an estimate ("about 3", "3个月左右").
+_NOT_WHOLE = re.compile(
+    r"\d+[.,]\d|\band a half\b|半|(?:^|\s)[-−]\s*\d|\d\s*(?:[-~–—]|to|or|到|至|或)\s*\d"
+    r"|(?:about|around|approx\w*|roughly|maybe|大概|大约|约)\s*\d|\d\s*(?:months?|个月|月)?\s*左右",
+    re.IGNORECASE,
+)
 
 
 def _number(word: str) -> int | None:

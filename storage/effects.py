@@ -43,9 +43,10 @@ def apply_effects(data: SqlUserData, session: Session, outcome: Outcome) -> None
                 data.record_faq_feedback(topic, helpful, now)
             case RecordFaqMiss(question=question, language=language, score=score):
                 data.record_faq_miss(question, language, score, now)
-            case OpenTicket(reason=reason, dialog=dialog):
-                ticket_id = data.open_ticket(session.display_name, reason, now)
-                session.ticket_id = outcome.handoff = ticket_id
+            case OpenTicket(reason=reason, dialog=dialog, relay=relay):
+                ticket_id = data.open_ticket(session.display_name, reason, now, attach=relay)
+                if relay:
+                    session.ticket_id = outcome.handoff = ticket_id
                 outcome.log.append(LogEntry("handoff", dialog, {"ticket": ticket_id, "reason": reason}))
             case QueueRelay(ticket_id=ticket_id, message_id=message_id):
                 outcome.relays.append(data.queue_relay(ticket_id, message_id, now))

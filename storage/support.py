@@ -61,7 +61,9 @@ def user_language(conn: Connection, user_id: int) -> str | None:
 
 
 # --- the user's side (called inside the user's turn) ---------------------------------------------
-def open_ticket(conn: Connection, user_id: int, user_name: str, reason: str, at: datetime) -> int:
+def open_ticket(conn: Connection, user_id: int, user_name: str, reason: str, at: datetime, attach: bool = True) -> int:
+    """A new request. `attach`: the user is handed to the staff now (their messages go to them);
+    otherwise (no team to read them yet) that happens when a person claims the ticket."""
     ticket_id = conn.execute(
         Ticket.insert()
         .values(
@@ -69,7 +71,8 @@ def open_ticket(conn: Connection, user_id: int, user_name: str, reason: str, at:
         )
         .returning(Ticket.c.id)
     ).scalar_one()
-    conn.execute(update(User).where(User.c.id == user_id).values(support_ticket_id=ticket_id))
+    if attach:
+        conn.execute(update(User).where(User.c.id == user_id).values(support_ticket_id=ticket_id))
     return ticket_id
 
 
@@ -193,6 +196,13 @@ def claim(conn: Connection, ticket_id: int, staff_id: int, at: datetime) -> tupl
         ).rowcount
         == 1
     )
+    if won:  # a request kept while nobody could answer: the user is handed over now
+        user_id = conn.execute(select(Ticket.c.user_id).where(Ticket.c.id == ticket_id)).scalar()
+        conn.execute(
+            update(User)
+            .where(User.c.id == user_id, User.c.support_ticket_id.is_(None))
+            .values(support_ticket_id=ticket_id)
+        )
     holder = conn.execute(select(Ticket.c.claimed_by).where(Ticket.c.id == ticket_id)).scalar()
     return won, holder
 

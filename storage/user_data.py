@@ -199,6 +199,10 @@ class SqlUserData:
         ticket = support.get_ticket(self.conn, ticket_id)
         return ticket is not None and ticket.user_id == self.user_id and ticket.status in support.ACTIVE
 
+    def ticket_is_claimed(self, ticket_id: int) -> bool:
+        ticket = support.get_ticket(self.conn, ticket_id)
+        return ticket is not None and ticket.user_id == self.user_id and ticket.claimed_by is not None
+
     def can_rate(self, ticket_id: int) -> bool:
         return support.can_rate(self.conn, self.user_id, ticket_id)
 
@@ -206,8 +210,8 @@ class SqlUserData:
         return support.waiting_tickets(self.conn)
 
     # --- writes: only storage/effects.py calls these, when it applies a turn's effects -----------
-    def open_ticket(self, user_name: str, reason: str, at: datetime) -> int:
-        return support.open_ticket(self.conn, self.user_id, user_name, reason, at)
+    def open_ticket(self, user_name: str, reason: str, at: datetime, attach: bool = True) -> int:
+        return support.open_ticket(self.conn, self.user_id, user_name, reason, at, attach)
 
     def queue_relay(self, ticket_id: int, message_id: int, at: datetime) -> int:
         return support.queue_relay_in(self.conn, ticket_id, self.user_id, message_id, at)

@@ -61,6 +61,9 @@ class ReadOnly:
     def ticket_is_open(self, ticket_id: int) -> bool:
         return self.tickets.get(ticket_id) == "open"
 
+    def ticket_is_claimed(self, ticket_id: int) -> bool:
+        return self.tickets.get(ticket_id) == "claimed"
+
     def can_rate(self, ticket_id: int) -> bool:
         return self.tickets.get(ticket_id) == "closed"
 

@@ -121,6 +121,10 @@ async def test_full_round_trip_in_a_plain_group(sqlite_url: str) -> None:
         assert "Thank you for your rating" in to_user(calls)[-1].text
         row = await bot.app_service_db_run(ticket_row)
         assert row["status"] == "closed" and row["rating"] == 5 and row["close_note"] == "renewal explained"
+        # another star of the same message: the notice says "here is the menu", and the menu comes
+        calls = await bot.press(USER, "r:1:4", message_id=1)
+        assert any(c.method == "answerCallbackQuery" and "Here is the menu" in c.params.get("text", "") for c in calls)
+        assert "What would you like to do?" in to_user(calls)[-1].text
 
         calls = await bot.send(USER, "/check")  # the bot is back
         assert "Where is your server?" in to_user(calls)[-1].text
@@ -212,19 +216,24 @@ async def test_no_staff_group_configured_keeps_everything(sqlite_url: str) -> No
     async with make(sqlite_url, support_chat_id=None) as bot:
         calls = await bot.send(USER, "/human")
         told = [c.text for c in to_user(calls)]
-        assert "no support team is connected" in told[-1] and "I've kept your request" in told[-1]
+        assert "no support team is connected" in told[0] and "I've kept your request" in told[0]
         assert not [text for text in told if "in the queue" in text]  # no promise nobody keeps
-        calls = await bot.send(USER, "please help")
-        assert "will be delivered automatically" in to_user(calls)[-1].text
-        pending = await bot.app_service_db_run(lambda c: c.execute(select(Relay.c.status)).scalars().all())
-        assert pending == ["pending"]
-    # the staff group is configured later: the card and the waiting message go out
+        # nobody could read what the user sends now: they stay with the bot, which still answers
+        calls = await bot.send(USER, "/check")
+        assert "Where is your server?" in to_user(calls)[-1].text
+        calls = await bot.send(USER, "how long does the preliminary review take")
+        assert "business days" in " ".join(c.text for c in to_user(calls))
+        assert await bot.app_service_db_run(lambda c: c.execute(select(Relay.c.status)).scalars().all()) == []
+    # the staff group is configured later: the kept request's card goes out
     async with make(sqlite_url) as bot:
         desk = SupportDesk(bot.service, bot.parts.sender, STAFF_CHAT, frozenset({AGENT}))
-        await bot.app_service_db_run(lambda c: c.execute(update(Relay).values(next_attempt_at=datetime.now(UTC))))
         await desk.retry(bot.app.bot)
         assert "🎫 Ticket #1" in card(bot).text
-        assert [x.chat_id for x in bot.request.named("copyMessage")] == [STAFF_CHAT]
+        # a person takes it by answering: from then on the user's messages go to them
+        calls = await staff_says(bot, AGENT, "Hello, how can I help?", reply_to=card(bot).message_id)
+        assert [x for x in calls if x.method == "copyMessage" and x.chat_id == USER]
+        calls = await bot.send(USER, "my filing was rejected")
+        assert [x for x in calls if x.method == "copyMessage" and x.chat_id == STAFF_CHAT]
 
 
 async def test_unreachable_staff_group_then_recovery(sqlite_url: str) -> None:
@@ -258,7 +267,9 @@ async def test_user_can_end_the_hand_off(sqlite_url: str) -> None:
         calls = await bot.press(USER, "d:steps:step1:n", message_id=1)
         assert "talking to a person" in calls[0].params["text"]  # old buttons are paused too
         calls = await bot.send(USER, "/cancel")
-        assert "You ended the conversation" in to_user(calls)[0].text
+        # nobody had taken the request: it is withdrawn, with nothing to rate
+        assert "You withdrew your request before anyone from support took it" in to_user(calls)[0].text
+        assert not [c for c in to_user(calls) if "How would you rate" in c.text]
         assert "Step 1 of 5" in to_user(calls)[-1].text  # back where the user was
         assert any(
             "The user ended the conversation; ticket #1 is closed." in x.text for x in staff_calls(bot, "sendMessage")
