@@ -24,7 +24,7 @@ from knowledge.inputs import InvalidInput
 from knowledge.progress import CHINA
 from knowledge.readiness import CONTENT, WHENS, Readiness
 from knowledge.readiness import plan as plan_of
-from knowledge.texts import t
+from knowledge.texts import joined, t
 
 
 def _option(fact: str) -> str:
@@ -239,7 +239,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if result.blockers:
         print(t(lang, "plan.blocked"))
         for b in data["blockers"]:
-            print(f"  - {b['text']}\n    {t(lang, 'plan.fix')} {b['fix']}")
+            print(f"  - {b['text']}\n    {joined(t(lang, 'plan.fix'), b['fix'])}")
     if result.unknown:
         print(t(lang, "plan.open") + " " + ", ".join(_option(f) for f in result.unknown))
     for when in WHENS:

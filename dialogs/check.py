@@ -27,8 +27,8 @@ from knowledge.domain import (
     Product,
     Provider,
 )
-from knowledge.eligibility import ServerFacts, Verdict, assess
-from knowledge.texts import t
+from knowledge.eligibility import QUESTION_FACT, ServerFacts, Verdict, assess
+from knowledge.texts import joined, t
 
 MONTH_CHOICES = ("1", "2", "3", "6", "12", "24", "36")
 
@@ -104,8 +104,11 @@ class CheckDialog(Dialog[CheckAnswers]):
         labels = []
         for name, value in self.visited(conv).items():
             question = self.by_name[name]
-            option = ("yes" if value else "no") if isinstance(value, bool) else str(getattr(value, "value", value))
-            labels.append(question.option_label(lang, option))
+            if isinstance(value, bool):  # a bare "No" would not say what it answers
+                fact = t(lang, f"fact.{QUESTION_FACT[name]}")
+                labels.append(t(lang, "verdict.answer_of", fact=fact, value=t(lang, f"opt.{'yes' if value else 'no'}")))
+                continue
+            labels.append(question.option_label(lang, str(getattr(value, "value", value))))
         return " · ".join(labels)
 
     def render_screen(self, conv: Conversation[CheckAnswers], lang: Language, edit: bool) -> Reply:
@@ -120,7 +123,7 @@ class CheckDialog(Dialog[CheckAnswers]):
             title = "ℹ️ " + t(lang, "verdict.domain_product")
         else:
             title = "❌ " + t(lang, "verdict.not_eligible")
-        lines = [title, "", f"{t(lang, 'verdict.answers')} {self.summary(conv, lang)}", "", t(lang, "verdict.why")]
+        lines = [title, "", joined(t(lang, "verdict.answers"), self.summary(conv, lang)), "", t(lang, "verdict.why")]
         lines += [f"• {f.text(lang)}" for f in verdict.reasons]
         lines += ["", t(lang, "verdict.next")] + [f"• {f.text(lang)}" for f in verdict.next_steps]
         if verdict.free_service_codes:

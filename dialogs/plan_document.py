@@ -33,7 +33,7 @@ from knowledge.filing_type import FilingTypeResult, determine_filing_type
 from knowledge.progress import CHINA
 from knowledge.readiness import Readiness, plan
 from knowledge.statements import statement
-from knowledge.texts import t
+from knowledge.texts import joined, t
 
 FILENAME = "icp-filing-plan.pdf"
 FONT = "NotoSansCJKsc-Regular.otf"
@@ -123,7 +123,7 @@ def _column(facts: PlanFacts, lang: Language) -> list[tuple[str, str]]:
         for item in section.items:
             out.append(("i", item.text))
             if item.fix is not None:
-                out.append(("d", f"{t(lang, 'plan.fix')} {item.fix}"))
+                out.append(("d", joined(t(lang, "plan.fix"), item.fix)))
     out.append(("h", t(lang, "pdf.steps")))
     for k in STEPS:
         out.append(("i", f"{k}. {t(lang, f'steps.name.{k}')}"))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from knowledge.domain import Language
 from knowledge.readiness import WHENS, Plan
-from knowledge.texts import t
+from knowledge.texts import joined, t
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def screen_lines(result: Plan, lang: Language) -> list[str]:
     for section in sections(result, lang):
         if section.key == "blockers":
             for item in section.items:
-                lines += [f"• {item.text}", f"  {t(lang, 'plan.fix')} {item.fix}"]
+                lines += [f"• {item.text}", "  " + joined(t(lang, "plan.fix"), item.fix or "")]
             continue
         lines += ["", section.title, *(f"• {item.text}" for item in section.items)]
     return lines

@@ -15,7 +15,7 @@ from dialogs import actions, handoff
 from dialogs.feature import ButtonHandler, CommandHandler
 from dialogs.features import FEATURES
 from dialogs.flow import Flow
-from dialogs.screens import LogEntry, Outcome, Reply
+from dialogs.screens import Button, LogEntry, Outcome, Reply
 from dialogs.session import Command, Event, Press, Session, SupportClosed, Text, Unsupported
 from dialogs.spec import InvalidTypedAnswer, fold
 from knowledge.domain import LANGUAGES
@@ -113,7 +113,12 @@ class Router:
             out.log.extend(hooked.log)
             out.effects.extend(hooked.effects)
             if not hooked.resolved and where is not None:
-                out.replies.append(where[0].render(where[1], lang))
+                dialog, conv = where
+                if conv.state in dialog.by_name:  # the open question, again
+                    out.replies.append(dialog.render(conv, lang))
+                else:  # a result screen: not all of it again, a short way back to it
+                    back = Button(t(lang, "btn.show_result"), actions.menu("resume"))
+                    out.replies.append(Reply(t(lang, "faq.back_to_result"), ((back,),), False, "back.result"))
             return
         if where is not None:
             out.replies.append(Reply(t(lang, "hint.use_buttons"), (), False, "hint.use_buttons"))

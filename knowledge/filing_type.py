@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from knowledge.domain import FilingType, Language
 from knowledge.findings import Finding, render
+from knowledge.texts import joined
 
 
 class ContradictoryAnswers(ValueError):
@@ -30,7 +31,7 @@ class FilingTypeResult:
         return {
             "filing_type": self.filing_type.value,
             "entity_with_alibaba": self.entity_with_alibaba,
-            "explanation": " ".join(render(self.findings, lang)),
+            "explanation": joined(*render(self.findings, lang)),
             "rules": self.rules,
         }
 

@@ -14,6 +14,20 @@ def catalog(lang: Language) -> dict[str, str]:
     return texts
 
 
+# After these, Chinese runs on without a space (a space after "：" or "。" reads as a gap).
+_FULL_WIDTH_END = tuple("。！？：；，、）」』”")
+
+
+def joined(*parts: str) -> str:
+    """Parts of one text, separated by a space, except after full-width punctuation."""
+    out = ""
+    for part in parts:
+        if out and part:
+            out += "" if out.endswith(_FULL_WIDTH_END) else " "
+        out += part
+    return out
+
+
 def t(lang: Language, key: str, **params: object) -> str:
     template = catalog(lang)[key]
     return template.format(**params) if params else template
