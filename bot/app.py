@@ -99,6 +99,8 @@ def assemble(
         loop = asyncio.get_running_loop()
         loop.call_later(FAQ_WARMUP_DELAY, lambda: loop.run_in_executor(None, faq_index))
         await set_commands(app)
+        for problem in await support.setup_problems(app.bot):  # one clear line for each
+            log.warning(problem)
         _freeze_startup_objects()
 
     async def post_shutdown(_app: Application) -> None:

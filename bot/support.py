@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters, Update, User
+from telegram import Bot, ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters, Update, User
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
@@ -63,6 +63,32 @@ class SupportDesk:
             chat = await bot.get_chat(self.chat_id)
             self._forum = bool(chat.is_forum)
         return self._forum
+
+    async def setup_problems(self, bot: Bot) -> list[str]:
+        """What keeps the staff group from working, one line each (checked at start): the bot must
+        see the group, be an administrator (to read staff messages that are not replies to it,
+        unless group privacy is off), and in a forum group be allowed to manage topics."""
+        if self.chat_id is None:
+            return []
+        try:
+            chat = await bot.get_chat(self.chat_id)
+            member = await bot.get_chat_member(self.chat_id, bot.id)
+        except TelegramError as exc:
+            return [f"SUPPORT_CHAT_ID {self.chat_id}: the bot cannot see the staff group ({exc}); add the bot to it"]
+        self._forum = bool(chat.is_forum)
+        problems = []
+        admin = member.status in (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
+        if not admin and not bot.can_read_all_group_messages:
+            problems.append(
+                "staff group: the bot is not an administrator and group privacy mode is on, so it sees only"
+                " commands and replies to it; make it an administrator (or turn privacy off with @BotFather)"
+            )
+        if self._forum and not (member.status == ChatMember.OWNER or getattr(member, "can_manage_topics", False)):
+            problems.append(
+                "staff group: it is a forum, and the bot may not manage topics, so no topic can be opened per"
+                " ticket; make it an administrator with the right to manage topics"
+            )
+        return problems
 
     def card_buttons(self, ticket_id: int) -> InlineKeyboardMarkup:
         return InlineKeyboardMarkup(

@@ -87,6 +87,9 @@ class RecordingRequest(BaseRequest):
     record: bool = True  # keep every call (tests); benchmarks only count them
     count: int = 0
     forum: bool = False  # what getChat says of the staff group
+    bot_member: dict[str, Any] = field(  # what getChatMember says of the bot in the staff group
+        default_factory=lambda: {"status": "administrator", "can_manage_topics": True}
+    )
     unreachable_chats: set[int] = field(default_factory=set)  # every call to these chats fails
     blocked_users: set[int] = field(default_factory=set)  # calls to these chats get 403
     _topics: itertools.count = field(default_factory=lambda: itertools.count(900))
@@ -181,6 +184,25 @@ class RecordingRequest(BaseRequest):
                 "accent_color_id": 0,
                 "max_reaction_count": 11,
             }
+        if method == "getChatMember":
+            rights = dict.fromkeys(
+                (
+                    "can_be_edited",
+                    "can_manage_chat",
+                    "can_delete_messages",
+                    "can_manage_video_chats",
+                    "can_restrict_members",
+                    "can_promote_members",
+                    "can_change_info",
+                    "can_invite_users",
+                    "can_post_stories",
+                    "can_edit_stories",
+                    "can_delete_stories",
+                    "is_anonymous",
+                ),
+                False,
+            )
+            return {**rights, "user": BOT_USER, **self.bot_member}
         if method == "createForumTopic":
             return {"message_thread_id": next(self._topics), "name": params.get("name", ""), "icon_color": 7322096}
         return True

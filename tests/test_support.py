@@ -324,3 +324,29 @@ async def test_a_ticket_the_user_cancelled_is_reported_apart_from_resolved_ones(
         await bot.press(USER, "r:1:5", message_id=1)  # a cancelled conversation can still be rated
         assert await asyncio.to_thread(main, ["stats", "--json"]) == 0
         assert json.loads(capsys.readouterr().out)["average_rating"] == 5
+
+
+@pytest.mark.parametrize(
+    ("member", "forum", "expected"),
+    [
+        ({"status": "administrator", "can_manage_topics": True}, True, []),
+        ({"status": "member"}, False, ["not an administrator and group privacy mode is on"]),
+        ({"status": "administrator", "can_manage_topics": False}, True, ["may not manage topics"]),
+        ({"status": "member"}, True, ["not an administrator", "may not manage topics"]),
+    ],
+)
+async def test_the_staff_group_setup_is_checked_at_start(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture, member: dict, forum: bool, expected: list[str]
+) -> None:
+    async with make(sqlite_url) as bot:
+        bot.request.bot_member, bot.request.forum = member, forum
+        problems = await bot.parts.support.setup_problems(bot.app.bot)
+    assert len(problems) == len(expected) and all(e in p for e, p in zip(expected, problems, strict=True))
+    assert all("\n" not in p for p in problems)  # one line each
+
+
+async def test_a_staff_group_the_bot_cannot_see_is_one_line(sqlite_url: str) -> None:
+    async with make(sqlite_url) as bot:
+        bot.request.unreachable_chats.add(STAFF_CHAT)
+        [problem] = await bot.parts.support.setup_problems(bot.app.bot)
+    assert "SUPPORT_CHAT_ID" in problem and "add the bot" in problem
