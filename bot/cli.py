@@ -286,6 +286,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if result.entry is not None:
         print(result.entry.answer(lang))
         print(f"[{result.entry.id}, score {result.score:.2f}]")
+        for part in result.more:  # the other parts of a question that asks several things
+            if part.entry is not None:
+                print(f"\n{part.entry.answer(lang)}\n[{part.entry.id}, score {part.score:.2f}]")
     else:
         print(t(lang, "faq.unsure"))
         for entry, score in result.alternatives:

@@ -1,7 +1,10 @@
 """Free questions answered from the FAQ: the router's free-text hook, and the q: buttons.
 
 The reply speaks the question's language. After an answer: "Did this help?" buttons, the
-entry's related action, and a way back into the dialog the user was in.
+entry's related action, and a way back into the dialog the user was in. A question in several
+parts ("how long does the review take? and is there a deadline for the SMS") gets one answer per
+part, each under its topic's question as a title and with its own feedback buttons; the way back
+comes once, under the last.
 """
 
 from __future__ import annotations
@@ -24,32 +27,44 @@ ACTIONS = {
 }
 _PERSON = actions.encode(actions.Handoff("faq"))
 MAX_QUESTION = 1000
+_TITLED = ".t"  # after an entry's id in a feedback button: the answer is shown under its title
 
 
 def answer_reply(
-    entry: FaqEntry, lang: Language, in_dialog: bool, edit: bool = False, feedback: bool = True, person: bool = False
+    entry: FaqEntry,
+    lang: Language,
+    in_dialog: bool,
+    edit: bool = False,
+    feedback: bool = True,
+    person: bool = False,
+    titled: bool = False,
+    way_back: bool = True,
 ) -> Reply:
+    """An entry's answer; `titled`: under its question (one of several answers to one message)."""
     rows: list[tuple[Button, ...]] = []
     if person:  # the answer did not help: offer someone who can
         rows.append((Button(t(lang, "btn.human"), _PERSON),))
     if feedback:
+        name = entry.id + _TITLED if titled else entry.id
         rows.append(
             (
-                Button(t(lang, "faq.helpful"), actions.encode(actions.FaqFeedback(entry.id, "1"))),
-                Button(t(lang, "faq.not_helpful"), actions.encode(actions.FaqFeedback(entry.id, "0"))),
+                Button(t(lang, "faq.helpful"), actions.encode(actions.FaqFeedback(name, "1"))),
+                Button(t(lang, "faq.not_helpful"), actions.encode(actions.FaqFeedback(name, "0"))),
             )
         )
     if entry.action in ACTIONS:
         key, data = ACTIONS[entry.action]
         rows.append((Button(t(lang, key), data),))
-    rows.append(
-        (
-            Button(t(lang, "faq.continue"), actions.menu("resume"))
-            if in_dialog
-            else Button(t(lang, "btn.menu"), actions.menu("menu")),
+    if way_back:
+        rows.append(
+            (
+                Button(t(lang, "faq.continue"), actions.menu("resume"))
+                if in_dialog
+                else Button(t(lang, "btn.menu"), actions.menu("menu")),
+            )
         )
-    )
-    return Reply(f"💡 {entry.answer(lang)}", tuple(rows), edit, f"faq.{entry.id}")
+    text = f"💡 {entry.title(lang)}\n{entry.answer(lang)}" if titled else f"💡 {entry.answer(lang)}"
+    return Reply(text, tuple(rows), edit, f"faq.{entry.id}")
 
 
 def free_text(session: Session, text: str) -> Outcome | None:
@@ -62,8 +77,12 @@ def free_text(session: Session, text: str) -> Outcome | None:
     in_dialog = session.active is not None
     out = Outcome()
     if result.entry is not None:
-        out.replies.append(answer_reply(result.entry, lang, in_dialog))
-        out.log.append(LogEntry("faq", session.active, {"topic": result.entry.id, "score": round(result.score, 3)}))
+        answers = [(r.entry, r.score) for r in (result, *result.more) if r.entry is not None]
+        several = len(answers) > 1
+        for n, (entry, score) in enumerate(answers, 1):
+            out.replies.append(answer_reply(entry, lang, in_dialog, titled=several, way_back=n == len(answers)))
+            data: dict[str, object] = {"topic": entry.id, "score": round(score, 3)}
+            out.log.append(LogEntry("faq", session.active, data | {"part": n} if several else data))
         return out
     out.effects.append(RecordFaqMiss(question, lang, result.score))
     related = [(Button(e.title(lang), actions.encode(actions.FaqShow(e.id))),) for e, _ in result.alternatives[:3]]
@@ -82,7 +101,9 @@ def free_text(session: Session, text: str) -> Outcome | None:
 def press(session: Session, action: actions.FaqShow | actions.FaqFeedback, out: Outcome) -> bool:
     """An FAQ entry chosen, or feedback on one; False when the entry no longer exists."""
     lang = session.language
-    entry = faq_index().get(action.entry)
+    name = action.entry
+    titled = isinstance(action, actions.FaqFeedback) and name.endswith(_TITLED)
+    entry = faq_index().get(name.removesuffix(_TITLED) if titled else name)
     if entry is None:
         return False
     in_dialog = session.active is not None
@@ -93,7 +114,8 @@ def press(session: Session, action: actions.FaqShow | actions.FaqFeedback, out: 
     helpful = action.helpful == "1"
     out.effects.append(RecordFaqFeedback(entry.id, helpful))
     out.toast = t(lang, "faq.thanks")
-    out.replies.append(answer_reply(entry, lang, in_dialog, edit=True, feedback=False, person=not helpful))
+    again = answer_reply(entry, lang, in_dialog, edit=True, feedback=False, person=not helpful, titled=titled)
+    out.replies.append(again)
     return True
 
 

@@ -308,3 +308,9 @@ async def test_the_terminal_chat_saves_a_sent_document_as_a_file(
     saved = tmp_path / "icp-filing-plan.pdf"
     assert f"(file saved: {saved})" in out.getvalue(), out.getvalue()[-2000:]
     assert saved.read_bytes().startswith(b"%PDF")
+
+
+def test_ask_answers_every_part_of_a_question(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "do I need special approval for a medical site, and what documents do I need?"]) == 0
+    out = capsys.readouterr().out
+    assert "[pre-approval," in out and "[documents," in out

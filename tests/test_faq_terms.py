@@ -1,0 +1,43 @@
+"""The FAQ's word lists (knowledge/faq_terms.yaml, knowledge/glossary.yaml) say what they mean.
+
+YAML reads a bare on/off/yes/no as a boolean: a stopword written `on` was True, never the word "on".
+"""
+
+from __future__ import annotations
+
+from knowledge.data import load_yaml
+from knowledge.faq import faq_index
+
+
+def _strings(value: object) -> list[object]:
+    if isinstance(value, dict):
+        return [*value.keys(), *(s for v in value.values() for s in _strings(v))]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return [value]
+
+
+def test_every_word_is_a_string() -> None:
+    for name in ("faq_terms.yaml", "glossary.yaml"):
+        odd = [s for s in _strings(load_yaml(name)) if not isinstance(s, str)]
+        assert odd == [], (name, odd)
+    assert "on" in load_yaml("faq_terms.yaml")["stopwords"]["en"]
+
+
+def test_the_concepts_named_in_the_terms_are_in_the_glossary() -> None:
+    glossary, terms = load_yaml("glossary.yaml"), load_yaml("faq_terms.yaml")
+    named = {*terms["anchors"], *terms["products"], *terms["anchor_pairs"], *terms["overrides"]}
+    named |= {c for partners in [*terms["anchor_pairs"].values(), *terms["overrides"].values()] for c in partners}
+    assert named <= set(glossary), named - set(glossary)
+    assert not set(terms["anchors"]) & set(terms["products"])  # a product's name is not a filing matter
+
+
+def test_a_word_that_rules_another_out() -> None:
+    tokens = faq_index().tokenizer.tokens("服务器是朋友账号下的，我用自己账号备案")
+    assert "#authorize" in tokens and "#same_account" not in tokens and "自己账号" not in tokens
+    assert "#same_account" in faq_index().tokenizer.tokens("我用自己账号备案")
+
+
+def test_apostrophes_leave_no_stray_letters() -> None:
+    tokens = faq_index().tokenizer.tokens("my partner's code isn't bound, what's up")
+    assert "partner" in tokens and "s" not in tokens and "t" not in tokens and "#unbound" in tokens
