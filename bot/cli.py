@@ -331,7 +331,7 @@ def cmd_calendar(settings: Settings, user_id: int, out: str, lang: Language) -> 
         try:
             await db.upgrade()
             progress = await db.run(lambda conn: SqlUserData(conn, user_id).progress())
-            return ics(user_id, deadlines(progress.dates), lang)
+            return ics(user_id, deadlines(progress.dates, progress.stage), lang)
         finally:
             await db.dispose()
 

@@ -42,6 +42,8 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # transitions logs every state change at INFO: noise, and a cost on every turn.
     logging.getLogger("transitions").setLevel(logging.WARNING)
+    # fontTools lists every glyph it keeps when the plan document's font is subset: kilobytes a PDF.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     # At DEBUG python-telegram-bot logs every update and Bot API call with its contents: users'
     # messages, service codes included. Message contents never go to our logs.
     logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLevelName(settings.log_level)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Event
 
@@ -17,9 +17,11 @@ def ics(user_id: int, deadlines: list[Deadline], lang: Language) -> str:
     cal = Calendar()
     cal.add("prodid", "-//ICP filing assistant//deadlines//EN")
     cal.add("version", "2.0")
+    made = datetime.now(UTC)
     for d in deadlines:
         event = Event()
         event.add("uid", f"{d.key}-{user_id}@icp-filing-assistant")
+        event.add("dtstamp", made)  # required by RFC 5545: when this file was made
         event.add("summary", statement(d.key).text(lang))
         if d.at is not None:
             event.add("dtstart", d.at)

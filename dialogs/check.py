@@ -70,6 +70,19 @@ def _typed_months(text: str) -> int | None:
     return parse_months(text, MAX_SUBSCRIPTION_MONTHS)
 
 
+def verdict_title(verdict: Verdict, lang: Language) -> str:
+    """The verdict's headline, as the result screen and the plan document show it."""
+    if not verdict.filing_required:
+        return "ℹ️ " + t(lang, "verdict.not_required")
+    if verdict.eligible:  # the server can; what else could stop the filing is asked next
+        return "ℹ️ " + t(lang, "verdict.eligible")
+    if "vendor.other" in verdict.rules:
+        return "ℹ️ " + t(lang, "verdict.not_eligible_vendor")
+    if "domain.any_provider" in verdict.rules:  # nothing is wrong: the domain needs its number
+        return "ℹ️ " + t(lang, "verdict.domain_product")
+    return "❌ " + t(lang, "verdict.not_eligible")
+
+
 class CheckDialog(Dialog[CheckAnswers]):
     name = "check"
     answers_type = CheckAnswers
@@ -113,16 +126,7 @@ class CheckDialog(Dialog[CheckAnswers]):
 
     def render_screen(self, conv: Conversation[CheckAnswers], lang: Language, edit: bool) -> Reply:
         verdict = self.verdict(conv)
-        if not verdict.filing_required:
-            title = "ℹ️ " + t(lang, "verdict.not_required")
-        elif verdict.eligible:  # the server can; what else could stop the filing is asked next
-            title = "ℹ️ " + t(lang, "verdict.eligible")
-        elif "vendor.other" in verdict.rules:
-            title = "ℹ️ " + t(lang, "verdict.not_eligible_vendor")
-        elif "domain.any_provider" in verdict.rules:  # nothing is wrong: the domain needs its number
-            title = "ℹ️ " + t(lang, "verdict.domain_product")
-        else:
-            title = "❌ " + t(lang, "verdict.not_eligible")
+        title = verdict_title(verdict, lang)
         lines = [title, "", joined(t(lang, "verdict.answers"), self.summary(conv, lang)), "", t(lang, "verdict.why")]
         lines += [f"• {f.text(lang)}" for f in verdict.reasons]
         lines += ["", t(lang, "verdict.next")] + [f"• {f.text(lang)}" for f in verdict.next_steps]

@@ -79,6 +79,7 @@ class AddCodeDialog(Dialog[AddCodeAnswers]):
     name = "addcode"
     answers_type = AddCodeAnswers
     leaves_when_done = True
+    back_to = actions.encode(actions.CodeList())
     questions = (
         Question("code", "addcode.q.code", (), _no_label, parse_typed=_typed_code, sensitive=True),
         Question("product", "addcode.q.product", ("ecs", "sas", "other"), option_label("codeproduct"), 1),

@@ -100,5 +100,8 @@ FEATURE = Feature(
     "handoff",
     commands={"human": _human},
     buttons={actions.Handoff: _asked, actions.Rate: _rate},
-    typed={"btn.human": actions.Handoff("ask")},
+    # the button's label, and what people type for a person ("human", "人工", "转人工")
+    typed={
+        key: actions.Handoff("ask") for key in ("btn.human", "handoff.typed.a", "handoff.typed.b", "handoff.typed.c")
+    },
 )

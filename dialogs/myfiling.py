@@ -53,10 +53,13 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
         dialog = flow.dialogs["ready"]
         assert isinstance(dialog, ReadinessDialog)
         result = plan(ready.answers.server, dialog.readiness(ready))
-        state = "yes" if result.ready else ("blocked" if result.blockers else "open")
+        if result.filing_required is False:
+            state = "not_needed"
+        else:
+            state = "yes" if result.ready else ("blocked" if result.blockers else "open")
         lines.append(t(lang, f"myfiling.ready.{state}", n=len(result.blockers)))
         if result.blockers:
-            nexts.append((statement(result.blockers[0].fix).text(lang), actions.menu("ready")))
+            nexts.append((result.blockers[0].fix_text(lang), actions.menu("ready")))
 
     filingtype = at_result(flow, session, "filingtype")
     if filingtype is None:
@@ -77,7 +80,8 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
     for stage in STAGES[: STAGES.index(progress.stage) + 1]:
         at = progress.dates.get(stage)
         if at is not None:
-            lines.append(f"• {stage_name(lang, stage)}: {at.astimezone(CHINA):%Y-%m-%d} ({t(lang, 'china_time')})")
+            day = f"{at.astimezone(CHINA):%Y-%m-%d}"
+            lines.append(t(lang, "myfiling.stage", stage=stage_name(lang, stage), date=day, zone=t(lang, "china_time")))
     if not nexts and progress.stage is not Stage.PSB_DONE:
         nexts.append((statement(f"stage.{progress.stage.value}").text(lang), actions.encode(actions.ProgressShow())))
 

@@ -22,6 +22,7 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
 from dialogs import actions
+from dialogs.check import verdict_title
 from dialogs.feature import Feature, Flow, at_result
 from dialogs.filingtype import FilingTypeDialog
 from dialogs.plan_view import headline, sections
@@ -31,7 +32,7 @@ from dialogs.session import Session
 from knowledge.domain import Language
 from knowledge.filing_type import FilingTypeResult, determine_filing_type
 from knowledge.progress import CHINA
-from knowledge.readiness import Readiness, plan
+from knowledge.readiness import Readiness, files_through_alibaba, plan
 from knowledge.statements import statement
 from knowledge.texts import joined, t
 
@@ -41,7 +42,7 @@ LANGS: tuple[Language, Language] = ("en", "zh")
 STEPS = (1, 2, 3, 4, 5)
 SIZE, PADDING = 9.5, 1.4  # the table's font size (pt) and cell padding (mm)
 # Emoji and pictographs: the chat's markers, which the document's font does not have.
-_SYMBOLS = re.compile("[\u2190-\u21ff\u2300-\u27bf\u2b00-\u2bff\ufe0f\U0001f000-\U0001faff]+ ?")
+_SYMBOLS = re.compile("[\u2100-\u214f\u2190-\u21ff\u2300-\u27bf\u2b00-\u2bff\ufe0f\U0001f000-\U0001faff]+ ?")
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,12 @@ def _column(facts: PlanFacts, lang: Language) -> list[tuple[str, str]]:
     if result.verdict is None:
         out.append(("p", t(lang, "myfiling.server.unknown")))
     else:
-        out += [("i", line) for line in result.verdict.as_dict(lang)["reasons"]]
+        verdict = result.verdict.as_dict(lang)
+        out.append(("p", verdict_title(result.verdict, lang)))
+        out += [("i", line) for line in verdict["reasons"]]
+        if verdict["next_steps"]:
+            out.append(("p", t(lang, "verdict.next")))
+            out += [("i", line) for line in verdict["next_steps"]]
     if filing is not None:
         out.append(("p", t(lang, "filingtype.result", name=t(lang, f"filingtype.name.{filing.filing_type.value}"))))
     out.append(("h", t(lang, "plan.title")))
@@ -124,6 +130,8 @@ def _column(facts: PlanFacts, lang: Language) -> list[tuple[str, str]]:
             out.append(("i", item.text))
             if item.fix is not None:
                 out.append(("d", joined(t(lang, "plan.fix"), item.fix)))
+    if result.filing_required is False or not files_through_alibaba(result.verdict):
+        return out  # no filing, or one made through another provider: Alibaba Cloud's steps do not apply
     out.append(("h", t(lang, "pdf.steps")))
     for k in STEPS:
         out.append(("i", f"{k}. {t(lang, f'steps.name.{k}')}"))
@@ -159,6 +167,7 @@ def pdf(facts: PlanFacts) -> bytes:
     detail = FontFace(emphasis="", color=(70, 70, 70))
     with doc.table(
         col_widths=(1, 1),
+        v_align="TOP",
         text_align="LEFT",
         headings_style=heading,
         line_height=4.6,

@@ -61,7 +61,7 @@ def screen_of(progress: ProgressRecord, lang: Language, edit: bool = False, noti
     label = "progress.reminders_on" if progress.reminders_enabled else "progress.reminders_off"
     calendar = (
         ((Button(t(lang, "progress.calendar"), actions.encode(actions.ProgressCalendar())),),)
-        if deadlines(progress.dates)
+        if deadlines(progress.dates, progress.stage)
         else ()
     )
     dating = (
@@ -135,15 +135,17 @@ def _reminders(flow: Flow, session: Session, action: actions.ProgressReminders, 
 
 
 def _calendar(flow: Flow, session: Session, action: actions.ProgressCalendar, out: Outcome) -> None:
-    lang, dates = session.language, data(session).progress().dates
-    due = deadlines(dates)
+    lang, progress = session.language, data(session).progress()
+    due = deadlines(progress.dates, progress.stage)
     if not due:
         out.toast = t(lang, "progress.calendar.none")
         return
     lines = [t(lang, "progress.calendar.caption")]
     for d in due:
         when = f"{d.at.astimezone(CHINA):%Y-%m-%d %H:%M}" if d.at is not None else f"{d.day:%Y-%m-%d}"
-        lines.append(f"• {when} ({t(lang, 'china_time')}): {statement(d.key).text(lang)}")
+        lines.append(
+            t(lang, "progress.calendar.line", when=when, zone=t(lang, "china_time"), what=statement(d.key).text(lang))
+        )
     out.replies.append(
         Reply(
             "\n".join(lines),

@@ -111,6 +111,9 @@ class Dialog(Generic[AnswersT]):
     # Its end screen reports something done (a code saved) and goes stale at once: the user is not
     # kept "in" the dialog there, so it never comes back as "where you were".
     leaves_when_done: ClassVar[bool] = False
+    # Where Back from the first question leads (a button's data): the screen the dialog was
+    # opened from (the code list, the progress screen), or else the menu.
+    back_to: ClassVar[str | None] = None
 
     def __init__(self) -> None:
         self.by_name = {q.name: q for q in self.questions}
@@ -257,8 +260,8 @@ class Dialog(Generic[AnswersT]):
         )
 
     def back_button(self, state: str, depth: int, lang: Language) -> Button:
-        if not depth:  # Back from the first question leaves the dialog for the menu
-            return Button(t(lang, "btn.back"), actions.menu("menu"))
+        if not depth:  # Back from the first question leaves the dialog
+            return Button(t(lang, "btn.back"), self.back_to or actions.menu("menu"))
         return Button(t(lang, "btn.back"), actions.dialog(self.name, state, actions.Verb.BACK))
 
     def end_rows(self, conv: Conversation[AnswersT], lang: Language) -> tuple[tuple[Button, ...], ...]:

@@ -21,8 +21,9 @@ from dialogs.ports import UserData
 from dialogs.screens import Button, Reply
 from dialogs.session import Session
 from dialogs.spec import Answers, Conversation, Dialog, Move, Question
-from knowledge.dates import parse_day
+from knowledge.dates import looks_like_a_day, parse_day
 from knowledge.domain import Language
+from knowledge.inputs import InvalidInput
 from knowledge.progress import CHINA, Stage, previous_stage, reminders_after, still_relevant
 from knowledge.texts import t
 
@@ -49,6 +50,7 @@ class StageDateDialog(Dialog[StageDateAnswers]):
     name = "stagedate"
     answers_type = StageDateAnswers
     leaves_when_done = True
+    back_to = actions.encode(actions.ProgressShow())
     questions = (Question("day", "stagedate.q", ("today", "yesterday"), _day_label, 2),)
     screens = ("dated",)
     moves = (Move("day", "dated"),)
@@ -63,6 +65,8 @@ class StageDateDialog(Dialog[StageDateAnswers]):
         if option is not None or conv.state != "day":
             return option
         day = parse_day(text, _today(conv.answers))
+        if day is None and looks_like_a_day(text):
+            raise InvalidInput("date.unreadable")
         return day.isoformat() if day is not None else None
 
     def render(self, conv: Conversation[StageDateAnswers], lang: Language, edit: bool = False) -> Reply:

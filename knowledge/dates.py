@@ -35,18 +35,29 @@ _RELATIVE = {
     "today": 0,
     "yesterday": 1,
     "day before yesterday": 2,
+    "tomorrow": -1,
     "今天": 0,
     "今日": 0,
     "昨天": 1,
     "昨日": 1,
     "前天": 2,
+    "明天": -1,
+    "后天": -2,
 }
+OLDEST_DAYS = 366  # a stage of a filing more than a year back is taken for a typo in the year
+# Text that tries to name a day but that we cannot read ("last monday", "上周一"): a hint, not the FAQ.
+_DAY_LIKE = re.compile(
+    r"\d|\b(?:today|tomorrow|yesterday|ago|last|next|week|monday|tuesday|wednesday|thursday|friday|saturday"
+    r"|sunday|mon|tue|wed|thu|fri|sat|sun)\b|[今明昨前后]天|周|星期|礼拜|[号日月年]$",
+    re.IGNORECASE,
+)
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ago", re.compile(r"(\d{1,3})\s*(?:days?\s+ago|天前)")),
     ("ymd", re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")),
     ("md_zh", re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")),
+    ("d_only", re.compile(r"(?:the\s+)?(\d{1,2})\s*(?:st|nd|rd|th|号|日)")),
     ("d_month", re.compile(rf"{_DAY}\s+(?:of\s+)?({_MONTH})\.?,?(?:\s+(\d{{4}}))?")),
     ("month_d", re.compile(rf"({_MONTH})\.?\s+{_DAY},?(?:\s+(\d{{4}}))?")),
     ("numeric", re.compile(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{4}|\d{2}))?")),
@@ -58,12 +69,17 @@ def parse_day(text: str, today: date) -> date | None:
     be (30 February), one that could be two days (3/4), or one after today."""
     typed = " ".join(text.strip().casefold().rstrip(".。!！").split())
     if typed in _RELATIVE:
-        return today - timedelta(days=_RELATIVE[typed])
+        return _checked(today - timedelta(days=_RELATIVE[typed]), today)
     for kind, pattern in _PATTERNS:
         found = pattern.fullmatch(typed)
         if found is not None:
             return _checked(_day(kind, found.groups(), today), today)
     return None
+
+
+def looks_like_a_day(text: str) -> bool:
+    """The text tries to name a day (a number, "last monday", "上周一"), though perhaps not readably."""
+    return _DAY_LIKE.search(text.strip()) is not None
 
 
 def _day(kind: str, groups: tuple[str | None, ...], today: date) -> date:
@@ -73,6 +89,17 @@ def _day(kind: str, groups: tuple[str | None, ...], today: date) -> date:
         return _date(int(groups[0] or 0), int(groups[1] or 0), int(groups[2] or 0))
     if kind == "md_zh":
         return _latest(int(groups[0] or 0), int(groups[1] or 0), today)
+    if kind == "d_only":  # "28号": this month's, or last month's if that is still to come
+        nth = int(groups[0] or 0)
+        month_start = today.replace(day=1)
+        for month_first in (month_start, (month_start - timedelta(days=1)).replace(day=1)):
+            try:
+                candidate = month_first.replace(day=nth)
+            except ValueError:
+                continue
+            if candidate <= today:
+                return candidate
+        raise InvalidInput("date.invalid")
     if kind in ("d_month", "month_d"):
         named_day, named_month, named_year = groups if kind == "d_month" else (groups[1], groups[0], groups[2])
         return _in_year(_MONTHS[named_month or ""], int(named_day or 0), named_year, today)
@@ -119,4 +146,6 @@ def _date(year: int, month: int, day: int) -> date:
 def _checked(day: date, today: date) -> date:
     if day > today:
         raise InvalidInput("date.future")
+    if (today - day).days > OLDEST_DAYS:
+        raise InvalidInput("date.too_old")
     return day

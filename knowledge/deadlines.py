@@ -24,14 +24,19 @@ class Deadline:
     at: datetime | None = None  # a moment (aware)
     day: date | None = None  # or a whole day, in China time
 
+    def sort_key(self) -> date:
+        return self.at.astimezone(CHINA).date() if self.at is not None else self.day or date.min
 
-def deadlines(dates: Mapping[Stage, datetime]) -> list[Deadline]:
+
+def deadlines(dates: Mapping[Stage, datetime], current: Stage) -> list[Deadline]:
+    """The deadlines still open where the user stands, in date order: the SMS window only while the
+    verification is the current stage, the PSB filing until it is done."""
     out: list[Deadline] = []
-    if Stage.SMS_VERIFICATION in dates:
+    if current is Stage.SMS_VERIFICATION and Stage.SMS_VERIFICATION in dates:
         out.append(Deadline("deadline.sms", at=dates[Stage.SMS_VERIFICATION] + SMS_WINDOW))
     if Stage.APPROVED in dates:
         out.append(Deadline("deadline.icp_number", day=dates[Stage.APPROVED].astimezone(CHINA).date()))
-    if Stage.LAUNCHED in dates:
+    if Stage.LAUNCHED in dates and current is not Stage.PSB_DONE:
         launched = dates[Stage.LAUNCHED].astimezone(CHINA).date()
         out.append(Deadline("deadline.psb", day=launched + timedelta(days=PSB_DEADLINE_DAYS)))
-    return out
+    return sorted(out, key=Deadline.sort_key)

@@ -16,8 +16,9 @@ from typing import Any, Literal
 from knowledge.domain import Language, Product
 from knowledge.eligibility import MissingFact, ServerFacts, Verdict, assess
 from knowledge.filing_type import FilingTypeResult
+from knowledge.findings import Finding, render
 from knowledge.statements import statement
-from knowledge.texts import t
+from knowledge.texts import joined, t
 
 Site = Literal["china", "international"]
 Entity = Literal["individual", "organization"]
@@ -59,6 +60,12 @@ class Blocker:
     rule: str
     fix: str  # the statement key of what to do
     params: dict[str, object] = field(default_factory=dict)
+    fixes: tuple[Finding, ...] = ()  # what to do, when it is the verdict's own next steps (not `fix`)
+
+    def fix_text(self, lang: Language) -> str:
+        if self.fixes:
+            return joined(*render(list(self.fixes), lang))
+        return statement(self.fix).text(lang)
 
 
 @dataclass(frozen=True)
@@ -93,7 +100,7 @@ class Plan:
                 {
                     "rule": b.rule,
                     "text": statement(b.rule).text(lang, **_named(b.params, lang)),
-                    "fix": statement(b.fix).text(lang),
+                    "fix": b.fix_text(lang),
                 }
                 for b in self.blockers
             ],
@@ -126,7 +133,9 @@ def plan(server: dict[str, Any], facts: Readiness, filing_type: FilingTypeResult
 
     blockers: list[Blocker] = []
     if verdict is not None and _server_blocks(verdict):
-        blockers.append(Blocker("ready.server", "fix.server"))
+        # What to do is what the verdict says for this server (renew, buy bandwidth, give the
+        # backend ECS instance's IP for SLB...), not one fix for all.
+        blockers.append(Blocker("ready.server", "fix.server", fixes=tuple(verdict.next_steps)))
 
     def check(value: object, blocked: bool, name: str, blocker: Blocker) -> None:
         if value is None:

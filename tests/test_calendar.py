@@ -21,8 +21,13 @@ USER = 6161
 def test_deadlines_fall_on_china_days_across_the_utc_date_boundary() -> None:
     # 17:30 UTC on 30 November is 01:30 on 1 December in China: the day counts from 1 December.
     late = datetime(2026, 11, 30, 17, 30, tzinfo=UTC)
-    due = {d.key: d for d in deadlines({Stage.SMS_VERIFICATION: late, Stage.APPROVED: late, Stage.LAUNCHED: late})}
-    assert due["deadline.sms"].at == late + timedelta(hours=24)
+    sms = deadlines({Stage.SMS_VERIFICATION: late}, Stage.SMS_VERIFICATION)
+    assert [d.at for d in sms] == [late + timedelta(hours=24)]
+    due = {
+        d.key: d
+        for d in deadlines({Stage.SMS_VERIFICATION: late, Stage.APPROVED: late, Stage.LAUNCHED: late}, Stage.LAUNCHED)
+    }
+    assert "deadline.sms" not in due  # done: the verification is behind the user
     assert due["deadline.icp_number"].day == date(2026, 12, 1)
     assert due["deadline.psb"].day == date(2026, 12, 31)  # 30 days after launching on 1 December
 
@@ -42,8 +47,7 @@ async def test_the_calendar_file_is_sent_in_the_chat_and_parses_back(bot: BotHar
     name, content = sent.params["_files"]["document"]
     assert name == "icp-filing-deadlines.ics"
     events = _parsed(content)
-    assert set(events) == {
-        "ICP filing: complete the MIIT SMS verification (Alibaba Cloud's help: within 24 hours of the SMS)",
+    assert set(events) == {  # the SMS verification is behind the user: no deadline any more
         "ICP filing approved: put the ICP number at the bottom of the homepage, linked to the MIIT website",
         "PSB filing due: within 30 days after launching",
     }
@@ -63,3 +67,15 @@ async def test_the_command_line_writes_the_same_file(
     with open(out, "rb") as f:
         events = _parsed(f.read())
     assert "公安联网备案截止：上线后 30 日内" in events
+
+
+def test_only_open_deadlines_in_date_order_and_the_file_has_its_stamp() -> None:
+    from dialogs.calendar_file import ics
+
+    start = datetime(2026, 11, 1, 4, tzinfo=UTC)
+    dates = {Stage.SMS_VERIFICATION: start, Stage.APPROVED: start + timedelta(days=3), Stage.LAUNCHED: start}
+    due = deadlines(dates, Stage.LAUNCHED)
+    assert [d.key for d in due] == ["deadline.icp_number", "deadline.psb"]  # 4 Nov, then 1 Dec
+    assert deadlines(dates, Stage.PSB_DONE)[-1].key != "deadline.psb"  # done: not a deadline any more
+    cal = Calendar.from_ical(ics(1, due, "en"))
+    assert all("DTSTAMP" in event for event in cal.walk("VEVENT"))

@@ -143,7 +143,7 @@ async def test_the_plan_document_is_sent_in_the_chat_in_both_languages(bot: BotH
     [sent] = [c for c in calls if c.method == "sendDocument"]
     name, content = sent.params["_files"]["document"]
     assert name == "icp-filing-plan.pdf" and content.startswith(b"%PDF")
-    assert "forward it to whoever fills in the Chinese forms" in sent.params["caption"]
+    assert "share it with whoever works on the filing with you" in sent.params["caption"]
     text = text_of(content)
     assert contains(text, "International Website accounts cannot file")
     assert contains(text, "国际站账号不能办理备案")
