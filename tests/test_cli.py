@@ -314,3 +314,30 @@ def test_ask_answers_every_part_of_a_question(capsys: pytest.CaptureFixture[str]
     assert main(["ask", "do I need special approval for a medical site, and what documents do I need?"]) == 0
     out = capsys.readouterr().out
     assert "[pre-approval," in out and "[documents," in out
+
+
+def test_ctrl_c_quits_the_terminal_chat_at_once(tmp_path: Path) -> None:
+    """Ctrl-C while the chat waits for a line: the program ends, without waiting for input."""
+    import signal
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat"],
+        stdin=subprocess.PIPE,  # left open: the chat waits for a line that never comes
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        seen = b""
+        deadline = time.monotonic() + 60
+        while b"> " not in seen and time.monotonic() < deadline:  # the first prompt: it is waiting
+            seen += proc.stdout.read1(4096)
+        assert b"> " in seen, seen[-500:]
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0  # ends by itself, with no line typed
+    finally:
+        proc.kill()
