@@ -80,6 +80,8 @@ def verdict_title(verdict: Verdict, lang: Language) -> str:
         return "ℹ️ " + t(lang, "verdict.not_eligible_vendor")
     if "domain.any_provider" in verdict.rules:  # nothing is wrong: the domain needs its number
         return "ℹ️ " + t(lang, "verdict.domain_product")
+    if "domain.via_host" in verdict.rules:  # the same, through the hosting server's provider
+        return "ℹ️ " + t(lang, "verdict.domain_via_host")
     return "❌ " + t(lang, "verdict.not_eligible")
 
 

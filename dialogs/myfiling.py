@@ -24,13 +24,14 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
     lang: Language = session.language
     stored = data(session)
     lines = ["🗂 " + t(lang, "myfiling.title"), ""]
-    nexts: list[tuple[str, str]] = []  # (text, callback data) in the order to do them
+    # (what to do, the button's callback data, its label: None for "Do it now") in the order to do them
+    nexts: list[tuple[str, str, str | None]] = []
 
     check = at_result(flow, session, "check")
     not_needed = False
     if check is None:
         lines.append(t(lang, "myfiling.server.unknown"))
-        nexts.append((t(lang, "btn.check"), actions.menu("check")))
+        nexts.append((t(lang, "btn.check"), actions.menu("check"), None))
     else:
         checker = flow.dialogs["check"]
         assert isinstance(checker, CheckDialog)
@@ -43,12 +44,13 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
         lines.append(t(lang, "myfiling.server", verdict=t(lang, key)))
         not_needed = not verdict.filing_required
         if verdict.filing_required and not verdict.eligible and verdict.next_steps:
-            nexts.append((verdict.next_steps[0].text(lang), actions.menu("check")))
+            # done outside the bot (renew, buy bandwidth): the button can only check again afterwards
+            nexts.append((verdict.next_steps[0].text(lang), actions.menu("check"), t(lang, "myfiling.check_again")))
 
     ready = at_result(flow, session, "ready")
     if ready is None:
         lines.append(t(lang, "myfiling.ready.unknown"))
-        nexts.append((t(lang, "btn.ready"), actions.menu("ready")))
+        nexts.append((t(lang, "btn.ready"), actions.menu("ready"), None))
     else:
         dialog = flow.dialogs["ready"]
         assert isinstance(dialog, ReadinessDialog)
@@ -59,12 +61,12 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
             state = "yes" if result.ready else ("blocked" if result.blockers else "open")
         lines.append(t(lang, f"myfiling.ready.{state}", n=len(result.blockers)))
         if result.blockers:
-            nexts.append((result.blockers[0].fix_text(lang), actions.menu("ready")))
+            nexts.append((result.blockers[0].fix_text(lang), actions.menu("ready"), t(lang, "myfiling.ready_again")))
 
     filingtype = at_result(flow, session, "filingtype")
     if filingtype is None:
         lines.append(t(lang, "myfiling.type.unknown"))
-        nexts.append((t(lang, "btn.filingtype"), actions.menu("filingtype")))
+        nexts.append((t(lang, "btn.filingtype"), actions.menu("filingtype"), None))
     else:
         typer = flow.dialogs["filingtype"]
         assert isinstance(typer, FilingTypeDialog)
@@ -83,13 +85,14 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
             day = f"{at.astimezone(CHINA):%Y-%m-%d}"
             lines.append(t(lang, "myfiling.stage", stage=stage_name(lang, stage), date=day, zone=t(lang, "china_time")))
     if not nexts and progress.stage is not Stage.PSB_DONE:
-        nexts.append((statement(f"stage.{progress.stage.value}").text(lang), actions.encode(actions.ProgressShow())))
+        stage_next = statement(f"stage.{progress.stage.value}").text(lang)
+        nexts.append((stage_next, actions.encode(actions.ProgressShow()), t(lang, "remind.open")))
 
     if not_needed:  # nothing to file for this server: no next step to push
         nexts = []
     if nexts:
         lines += ["", t(lang, "myfiling.next", action=nexts[0][0])]
-    keyboard = [(Button(t(lang, "myfiling.go"), nexts[0][1]),)] if nexts else []
+    keyboard = [(Button(nexts[0][2] or t(lang, "myfiling.go"), nexts[0][1]),)] if nexts else []
     if ready is not None and not not_needed:
         keyboard.append((Button(t(lang, "btn.plan_pdf"), actions.encode(actions.PlanDocument())),))
     keyboard.append((Button(t(lang, "btn.menu"), actions.menu("menu")),))

@@ -29,6 +29,11 @@ DOMAIN_PRODUCTS = {
     Product.WAF: "waf.reason",
     Product.ANTI_DDOS: "antiddos.reason",
 }
+# The source says "Alibaba Cloud is not required to be the registered access provider" for OSS and
+# CDN only; for WAF and Anti-DDoS it says only that the domain must be filed, which is done through
+# the access provider of the server that hosts it.
+ANY_PROVIDER = (Product.OSS, Product.CDN)
+DOMAIN_RULES = ("domain.any_provider", "domain.via_host")  # a product that is not the filing's server
 
 
 class MissingFact(ValueError):
@@ -140,12 +145,12 @@ def assess(facts: ServerFacts) -> Verdict:
 
     product = _require(facts.product, "product")
     if product in DOMAIN_PRODUCTS:
-        steps = [Finding("next.get_miit_number")]
+        any_provider = product in ANY_PROVIDER
+        steps = [Finding("next.get_miit_number" if any_provider else "next.file_via_host")]
         if product is Product.CDN:
             steps.append(Finding("cdn.origin_warning"))
-        return _verdict(
-            True, False, [*reasons, Finding(DOMAIN_PRODUCTS[product]), Finding("domain.any_provider")], steps
-        )
+        rule = "domain.any_provider" if any_provider else "domain.via_host"
+        return _verdict(True, False, [*reasons, Finding(DOMAIN_PRODUCTS[product]), Finding(rule)], steps)
     if product is Product.SLB:
         return _verdict(
             True, False, [*reasons, Finding("slb.reason"), Finding("product.only_ecs_sas")], [Finding("slb.next")]

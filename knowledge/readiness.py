@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from knowledge.domain import Language, Product
-from knowledge.eligibility import MissingFact, ServerFacts, Verdict, assess
+from knowledge.eligibility import DOMAIN_RULES, MissingFact, ServerFacts, Verdict, assess
 from knowledge.filing_type import FilingTypeResult
 from knowledge.findings import Finding, render
 from knowledge.statements import statement
@@ -216,7 +216,7 @@ def _server_blocks(verdict: Verdict) -> bool:
     """The server cannot back a filing through Alibaba Cloud, and could with a change (not another
     vendor's server, not a product that only needs the domain's number)."""
     rules = verdict.rules
-    return verdict.eligible is False and "vendor.other" not in rules and "domain.any_provider" not in rules
+    return verdict.eligible is False and "vendor.other" not in rules and not set(DOMAIN_RULES) & set(rules)
 
 
 def _obligations(server: dict[str, Any], facts: Readiness, through_alibaba: bool) -> list[Obligation]:
