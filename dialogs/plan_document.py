@@ -139,6 +139,14 @@ def _column(facts: PlanFacts, lang: Language) -> list[tuple[str, str]]:
     return out
 
 
+class _Document(FPDF):
+    def footer(self) -> None:
+        """The page's number and the page count, so a printed plan can be put back in order."""
+        self.set_y(-11)
+        self.set_font("cjk", size=8)
+        self.cell(0, 5, f"{self.page_no()} / {{nb}}", align="C")
+
+
 def _paragraph(doc: FPDF, lang: Language, text: str) -> None:
     if lang == "zh":
         text = _wrap(doc, text, doc.epw - 3)
@@ -146,7 +154,7 @@ def _paragraph(doc: FPDF, lang: Language, text: str) -> None:
 
 
 def pdf(facts: PlanFacts) -> bytes:
-    doc = FPDF(format="A4")
+    doc = _Document(format="A4")
     doc.set_title(f"{t('en', 'plan.title')} / {t('zh', 'plan.title')}")
     doc.add_font("cjk", fname=str(font_path()))
     doc.set_auto_page_break(True, margin=15)
