@@ -15,7 +15,6 @@ from dialogs.screens import Button, Outcome, Reply
 from dialogs.session import Session
 from knowledge.domain import Language
 from knowledge.progress import CHINA, STAGES, Stage
-from knowledge.readiness import plan
 from knowledge.statements import statement
 from knowledge.texts import t
 
@@ -54,7 +53,7 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
     else:
         dialog = flow.dialogs["ready"]
         assert isinstance(dialog, ReadinessDialog)
-        result = plan(ready.answers.server, dialog.readiness(ready))
+        result = dialog.result(ready)
         if result.filing_required is False:
             state = "not_needed"
         else:

@@ -18,7 +18,7 @@ from dialogs.screens import Button, Reply
 from dialogs.session import Session
 from dialogs.spec import Answers, Conversation, Dialog, Move, Question, option_label, yes_no_label
 from knowledge.domain import Language
-from knowledge.readiness import CONTENT, Readiness, files_through_alibaba, owner_matters, plan, server_verdict
+from knowledge.readiness import CONTENT, Plan, Readiness, files_through_alibaba, owner_matters, plan, server_verdict
 from knowledge.texts import t
 
 SKIP = "skip"
@@ -160,8 +160,12 @@ class ReadinessDialog(Dialog[ReadinessAnswers]):
         }
         return Readiness(**facts)
 
+    def result(self, conv: Conversation[ReadinessAnswers]) -> Plan:
+        """The plan for the server's answers and the facts given here (as FilingTypeDialog.result)."""
+        return plan(conv.answers.server, self.readiness(conv))
+
     def render_screen(self, conv: Conversation[ReadinessAnswers], lang: Language, edit: bool) -> Reply:
-        result = plan(conv.answers.server, self.readiness(conv))
+        result = self.result(conv)
         lines = screen_lines(result, lang)
         keyboard: list[tuple[Button, ...]] = []
         if "location" in result.unknown:  # no /check yet: the server's facts are missing
@@ -172,5 +176,5 @@ class ReadinessDialog(Dialog[ReadinessAnswers]):
         return Reply("\n".join(lines), tuple(keyboard), edit, "ready.plan")
 
     def result_log(self, conv: Conversation[ReadinessAnswers]) -> dict[str, Any] | None:
-        result = plan(conv.answers.server, self.readiness(conv))
+        result = self.result(conv)
         return {"ready": result.ready, "rules": result.rules, "unknown": result.unknown}

@@ -25,6 +25,7 @@ from knowledge.texts import t
 # Called with free text that answers no question; returns an outcome, or None to fall back
 # to the hint. The FAQ plugs in here.
 FreeTextHook = Callable[[Session, str], Outcome | None]
+MAX_LABEL = 100  # characters: longer than any label of ours (a service code with its status included)
 
 
 class Router:
@@ -130,7 +131,8 @@ class Router:
         """The button whose label the user typed: one on the screen they are at, or one that means
         the same anywhere (a menu entry, "Add a code"); None when the text is not a label."""
         folded = fold(text)
-        if not folded:
+        # A question is longer than any label: it is not worth rendering the screen to compare.
+        if not folded or len(folded) > MAX_LABEL:
             return None
         for row in self.flow.current_screen(session).buttons:
             for button in row:
