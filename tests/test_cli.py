@@ -329,6 +329,9 @@ def test_ctrl_c_quits_the_terminal_chat_at_once(tmp_path: Path) -> None:
         stderr=subprocess.DEVNULL,
         cwd=tmp_path,
         env=env,
+        # As in a terminal's foreground: a runner that started us in the background (SIGINT
+        # ignored, inherited across exec) would otherwise make the chat deaf to Ctrl-C.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert proc.stdout is not None
