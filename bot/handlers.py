@@ -18,10 +18,9 @@ from telegram.ext import ContextTypes
 from bot.faults import describe, format_bug
 from bot.metrics import Metrics
 from bot.pipeline import TurnPipeline
-from bot.sender import telegram_call
 from dialogs import actions
 from dialogs.features import COMMANDS
-from dialogs.session import Command, Press, Text, Unsupported
+from dialogs.session import Command, Edited, Press, Text, Unsupported
 from knowledge.domain import Language, normalize_language
 from knowledge.faq import faq_index, faq_index_built
 from knowledge.texts import t
@@ -107,12 +106,9 @@ class TelegramHandlers:
         await self.pipeline.run(update, context.bot, event)
 
     async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """An edited message: we read new messages only, and say so."""
-        user, chat = update.effective_user, update.effective_chat
-        if user is None or chat is None:
-            return
-        lang = normalize_language(user.language_code, self.default_language)
-        await telegram_call(lambda: context.bot.send_message(chat.id, t(lang, "edited.ignored")))
+        """An edited message: we read new messages only, and say so (a turn: in the user's
+        language, and owed through an outage like any reply)."""
+        await self.pipeline.run(update, context.bot, Edited())
 
     async def on_inline(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """`@bot question` in any chat: matching FAQ answers to insert."""

@@ -10,7 +10,7 @@ from dialogs import actions
 from dialogs.effects import EndTicket, OpenTicket, QueueRelay, RateTicket
 from dialogs.feature import Feature, Flow, data
 from dialogs.screens import Button, LogEntry, Outcome, Reply
-from dialogs.session import Command, Event, Press, Session, SupportClosed, Text, Unsupported
+from dialogs.session import Command, Edited, Event, Press, Session, SupportClosed, Text, Unsupported
 from knowledge.texts import t
 
 
@@ -45,6 +45,9 @@ def during(flow: Flow, session: Session, event: Event, out: Outcome) -> None:
         case Text(message_id=int(message_id), text=text) | Unsupported(message_id=int(message_id), kind=text):
             out.log.append(LogEntry("user", None, {"relayed": text}))
             out.effects.append(QueueRelay(ticket_id, message_id))  # storage adds it to out.relays
+        case Edited():  # the edit does not reach the person either
+            out.log.append(LogEntry("user", None, {"edited": True}))
+            out.replies.append(Reply(t(lang, "edited.ignored"), (), False, "edited.ignored"))
         case Press(data=pressed) if isinstance(rate := actions.decode(pressed), actions.Rate):
             _rate(flow, session, rate, out)
         case _:

@@ -16,7 +16,7 @@ from dialogs.feature import ButtonHandler, CommandHandler
 from dialogs.features import FEATURES
 from dialogs.flow import Flow
 from dialogs.screens import Button, LogEntry, Outcome, Reply
-from dialogs.session import Command, Event, Press, Session, SupportClosed, Text, Unsupported
+from dialogs.session import Command, Edited, Event, Press, Session, SupportClosed, Text, Unsupported
 from dialogs.spec import InvalidTypedAnswer, fold
 from knowledge.domain import LANGUAGES
 from knowledge.service_codes import mask
@@ -84,6 +84,9 @@ class Router:
                 out.log.append(LogEntry("user", session.active, {"unsupported": kind}))
                 out.replies.append(Reply(t(lang, "unsupported.message"), (), False, "unsupported"))
                 out.replies.append(self.flow.current_screen(session))
+            case Edited():
+                out.log.append(LogEntry("user", session.active, {"edited": True}))
+                out.replies.append(Reply(t(lang, "edited.ignored"), (), False, "edited.ignored"))
 
     def _text(self, session: Session, text: str, out: Outcome) -> None:
         lang = session.language

@@ -63,6 +63,11 @@ class Unsupported:
 
 
 @dataclass(frozen=True)
+class Edited:
+    """The user edited a message they sent: only new messages are read."""
+
+
+@dataclass(frozen=True)
 class SupportClosed:
     """Staff closed the user's ticket (sent through the user's turn, so it is one transaction)."""
 
@@ -70,4 +75,4 @@ class SupportClosed:
     note: str | None = None
 
 
-Event = Command | Press | Text | Unsupported | SupportClosed
+Event = Command | Press | Text | Unsupported | Edited | SupportClosed

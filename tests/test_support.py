@@ -179,6 +179,22 @@ async def test_non_staff_cannot_use_staff_commands_or_buttons(sqlite_url: str) -
         assert row["status"] == "open"
 
 
+async def test_an_edit_during_a_hand_off_is_not_relayed_and_the_user_is_told(sqlite_url: str) -> None:
+    """Staff see only what the user sends anew: the edit asks for a new message, and the ticket stays open."""
+    async with make(sqlite_url) as bot:
+        await bot.send(USER, "/human")
+        update = bot.updates.message(USER, "hello again")
+        update["edited_message"] = update.pop("message")
+        update["edited_message"]["edit_date"] = update["edited_message"]["date"]
+        calls = await bot.feed(update)
+        assert not [x for x in calls if x.method == "copyMessage"]
+        assert [x.text for x in calls if x.chat_id == USER] == [
+            "I only read new messages, not edits. Please send it again as a new message."
+        ]
+        row = await bot.app_service_db_run(ticket_row)
+        assert row["status"] == "open"
+
+
 MEDIA = {
     "photo": {"photo": [{"file_id": "p1", "file_unique_id": "u1", "width": 10, "height": 10}], "caption": "screen"},
     "document": {"document": {"file_id": "d1", "file_unique_id": "u2", "file_name": "license.pdf"}},

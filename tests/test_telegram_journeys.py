@@ -349,3 +349,31 @@ async def test_edited_message_gets_a_polite_answer(bot: BotHarness) -> None:
     update["edited_message"]["edit_date"] = update["edited_message"]["date"]
     calls = await bot.feed(update)
     assert [c.text for c in calls] == ["I only read new messages, not edits. Please send it again as a new message."]
+
+
+def _edited(bot: BotHarness, user: int, text: str, lang: str | None) -> dict[str, object]:
+    update = bot.updates.message(user, text, lang=lang)
+    update["edited_message"] = update.pop("message")
+    update["edited_message"]["edit_date"] = update["edited_message"]["date"]
+    return update
+
+
+async def test_an_edited_message_is_answered_in_the_language_the_user_chose(bot: BotHarness) -> None:
+    """The answer to an edit is in the language chosen in the bot, not the Telegram app's."""
+    await bot.send(ALICE, "/language", lang="en")
+    await bot.tap(ALICE, "中文")
+    calls = await bot.feed(_edited(bot, ALICE, "hello", "en"))
+    assert [c.text for c in calls if c.method == "sendMessage"] == [
+        "我只读取新消息，不读取修改后的消息。请重新发送一条新消息。"
+    ]
+
+
+async def test_an_edited_message_is_answered_once_the_bot_api_is_back(bot: BotHarness) -> None:
+    """Its answer is owed like any reply: kept in the outbox through an outage, sent once after it."""
+    bot.request.down.add("sendMessage")
+    await bot.feed(_edited(bot, ALICE, "hello", "en"))
+    bot.request.down.clear()
+    await asyncio.sleep(0.6)  # the first retry is due 0.5 s after a failure
+    assert await bot.parts.sender.retry_due(bot.app.bot) == 1
+    sent = [c.text for c in bot.request.to_chat(ALICE) if c.result is not None]
+    assert sent == ["I only read new messages, not edits. Please send it again as a new message."]
