@@ -160,8 +160,16 @@ def build_parser() -> Parser:
 
 
 # --- rule commands (no database, no Telegram) ---------------------------------------------------
+def _server_answers_agree(args: argparse.Namespace, command: str) -> None:
+    """Every --product is an Alibaba Cloud product: it contradicts --provider other."""
+    if args.provider == "other" and args.product is not None:
+        message = "--product is an Alibaba Cloud product; omit it with --provider other"
+        raise UsageError(f"python -m bot {command}: {message}")
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     answers = {question: getattr(args, fact) for question, fact in QUESTION_FACT.items()}
+    _server_answers_agree(args, "check")
     try:
         verdict = assess(ServerFacts.from_answers(answers))
     except MissingFact as exc:
@@ -215,6 +223,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         cdn_origin=args.cdn_origin,
     )
     answers = {question: getattr(args, fact) for question, fact in QUESTION_FACT.items()}
+    _server_answers_agree(args, "plan")
     result = plan_of(answers, facts, filing)
     if args.out:
         filing_facts = (given[0], given[1], given[2]) if filing is not None else None

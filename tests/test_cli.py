@@ -104,6 +104,14 @@ def test_public_bandwidth_only_matters_for_ecs(capsys: pytest.CaptureFixture[str
     assert run_json(capsys, *base, "--public-bandwidth", "no")["eligible"] is True
 
 
+def test_another_vendor_with_an_alibaba_product_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """Contradictory options: a one-line error, not a verdict about another vendor's server."""
+    argv = ["check", "--location", "mainland", "--provider", "other", "--product", "ecs"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--product" in err and "--provider other" in err
+
+
 def test_chinese_output(capsys: pytest.CaptureFixture[str]) -> None:
     out = run_json(capsys, *ECS_OK, "--lang", "zh")
     assert "累计购买时长为 3 个月" in " ".join(out["reasons"])
