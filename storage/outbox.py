@@ -5,7 +5,10 @@ its replies here, leased to the process that sends them right after the commit. 
 deletes the row once Telegram accepted every message, or gives the lease back with how far it got
 and when to try again. A row nobody holds (its sender gave it back, or died and the lease ran out)
 is sent by whichever process claims it next: the sender job, a redelivery of its update, or the
-next turn of the same chat (which sends what is owed first, so a chat's replies keep their order).
+next turn of the same chat (which sends what is owed first, so a chat's replies keep their order;
+the job never claims a reply ahead of an earlier one of its chat that is held or not yet due). A
+turn does not wait for an earlier reply another sender holds at that moment (after a failure): a
+commit of its own per sent reply, or a wait on every turn, would cost more than that rare reorder.
 Claims are made in a transaction that locks the rows (SQLite: the write lock of BEGIN IMMEDIATE;
 PostgreSQL: FOR UPDATE SKIP LOCKED), so two processes never hold one row at once and a reply is
 never sent by two at once.
@@ -22,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, exists, or_, select, update
 
 from dialogs.screens import Button, Document, Reply
 from storage.models import Outbox, ProcessedUpdate
@@ -161,10 +164,20 @@ def claim_for_update(conn: Connection, update_id: int, worker: str, until: datet
 def claim_due(
     conn: Connection, worker: str, until: datetime, now: datetime, free: datetime, limit: int = 100
 ) -> list[Entry]:
-    """Replies whose retry is due and that nobody holds, oldest first (the sender job)."""
+    """Replies whose retry is due and that nobody holds, oldest first (the sender job). A reply
+    whose chat has an earlier one that is held or not yet due stays: it goes out after that one."""
+    earlier = Outbox.alias("earlier")
+    waits_behind = exists().where(
+        earlier.c.chat_id == Outbox.c.chat_id,
+        earlier.c.id < Outbox.c.id,
+        or_(
+            and_(earlier.c.claimed_until.is_not(None), earlier.c.claimed_until >= bindparam("b_free")),
+            earlier.c.next_attempt_at > bindparam("b_now"),
+        ),
+    )
     query = (
         select(*_COLUMNS)
-        .where(_FREE, Outbox.c.next_attempt_at <= bindparam("b_now"))
+        .where(_FREE, Outbox.c.next_attempt_at <= bindparam("b_now"), ~waits_behind)
         .order_by(Outbox.c.id)
         .limit(limit)
     )

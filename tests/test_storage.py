@@ -256,3 +256,31 @@ async def test_a_filing_type_dialog_stored_under_its_old_id_continues_after_migr
         assert [t["dialog"] for t in turns] == ["filingtype"]
     finally:
         await db.dispose()
+
+
+async def test_the_sender_job_never_claims_a_reply_ahead_of_an_earlier_one_of_its_chat(database_url: str) -> None:
+    """A chat's replies keep their order: while its earlier reply is held by a sender (or waits for
+    its retry), the job leaves the later ones; another chat's replies are claimed as usual."""
+    from datetime import timedelta
+
+    from dialogs.screens import Reply
+
+    db = Database(database_url)
+    try:
+        await db.upgrade()
+        until, soon = NOW + timedelta(seconds=30), NOW + timedelta(seconds=5)
+
+        def scene(conn: Connection) -> None:
+            first = outbox.put(conn, 1, 1, None, [Reply("first")], "a", until, NOW)  # being sent by "a"
+            outbox.put(conn, 1, 2, None, [Reply("second")], "a", NOW, NOW)  # "a" gave it back: due, free
+            outbox.put(conn, 2, 3, None, [Reply("other chat")], "a", NOW, NOW)
+            held_back = outbox.put(conn, 3, 4, None, [Reply("retry later")], "a", NOW, NOW)
+            outbox.release(conn, held_back.id, "a", 0, soon)  # due only in 5 s
+            outbox.put(conn, 3, 5, None, [Reply("after it")], "a", NOW, NOW)
+            assert first.id
+
+        await db.run(scene)
+        claimed = await db.run(outbox.claim_due, "job", until, NOW + timedelta(seconds=1), NOW + timedelta(seconds=1))
+        assert [(e.chat_id, e.replies[0].text) for e in claimed] == [(2, "other chat")]
+    finally:
+        await db.dispose()
