@@ -43,11 +43,11 @@ def data(session: Session) -> UserData:
 
 
 def at_result(flow: Flow, session: Session, name: str) -> Any:
-    """The dialog's conversation if the user reached its result, else None."""
+    """The dialog's result the user's answers lead to (also after Back, which keeps them), else None."""
     dialog, record = flow.dialogs.get(name), session.records.get(name)
-    if dialog is None or record is None or record.state in dialog.by_name:
+    if dialog is None or record is None:
         return None
-    return dialog.load(record.state, record.answers, record.history)
+    return dialog.answered(dialog.load(record.state, record.answers, record.history))
 
 
 CommandHandler = Callable[[Flow, Session, Outcome], None]

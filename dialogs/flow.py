@@ -74,6 +74,8 @@ class Flow:
         conv = (None if fresh else self.conversation(session, dialog)) or dialog.new()
         conv.state, conv.history = dialog.initial, []
         dialog.begin(conv, session, self.dialogs)
+        if not fresh:
+            dialog.resume(conv)
         self.save(session, dialog, conv)
         self.activate(session, dialog.name)
         out.replies.append(dialog.render(conv, session.language, edit))
@@ -118,8 +120,9 @@ class Flow:
                 return
             self.answer(session, dialog, conv, act.value, out, edit=True)
             return
-        if act.verb is actions.Verb.RESTART:
+        if act.verb is actions.Verb.RESTART:  # the first question, as the dialog begins it; answers marked
             conv.state, conv.history = dialog.initial, []
+            dialog.begin(conv, session, self.dialogs)
         else:
             dialog.fire(conv, act.verb.trigger)  # back / next; a move that does not apply leaves the state
         self.save(session, dialog, conv)

@@ -46,13 +46,15 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
             # done outside the bot (renew, buy bandwidth): the button can only check again afterwards
             nexts.append((verdict.next_steps[0].text(lang), actions.menu("check"), t(lang, "myfiling.check_again")))
 
+    dialog = flow.dialogs["ready"]
+    assert isinstance(dialog, ReadinessDialog)
     ready = at_result(flow, session, "ready")
     if ready is None:
-        lines.append(t(lang, "myfiling.ready.unknown"))
+        record = session.records.get("ready")
+        started = record is not None and bool(dialog.visited(dialog.load(record.state, record.answers, record.history)))
+        lines.append(t(lang, "myfiling.ready.unfinished" if started else "myfiling.ready.unknown"))
         nexts.append((t(lang, "btn.ready"), actions.menu("ready"), None))
     else:
-        dialog = flow.dialogs["ready"]
-        assert isinstance(dialog, ReadinessDialog)
         result = dialog.result(ready)
         if result.filing_required is False:
             state = "not_needed"

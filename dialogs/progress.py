@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from dialogs import actions
@@ -13,10 +13,10 @@ from dialogs.feature import Feature, Flow, data
 from dialogs.ports import ProgressRecord, UserData
 from dialogs.screens import Button, Document, LogEntry, Outcome, Reply
 from dialogs.session import Session
-from dialogs.stage_date import datable
+from dialogs.stage_date import datable, given_day
 from knowledge.deadlines import deadlines
 from knowledge.domain import Language
-from knowledge.progress import CHINA, STAGES, Stage, next_stage, previous_stage, reminders_for
+from knowledge.progress import CHINA, STAGES, Stage, next_stage, previous_stage, reminders_after
 from knowledge.statements import statement
 from knowledge.texts import t
 
@@ -86,8 +86,11 @@ def screen_of(progress: ProgressRecord, lang: Language, edit: bool = False, noti
     return Reply("\n".join(lines), keyboard, edit, "progress")
 
 
-def move(data: UserData, lang: Language, action: actions.ProgressGo, now: datetime, out: Outcome) -> None:
-    """One stage forward or back, from where the user really is."""
+def move(
+    data: UserData, lang: Language, action: actions.ProgressGo, now: datetime, out: Outcome, given: date | None = None
+) -> None:
+    """One stage forward or back, from where the user really is. `given`: the day the user last gave
+    for the target stage (the stage date dialog keeps it), which going back dropped."""
     progress = data.progress()
     current, target = action.current, action.target
     if current is not progress.stage or target not in (next_stage(progress.stage), previous_stage(progress.stage)):
@@ -95,11 +98,20 @@ def move(data: UserData, lang: Language, action: actions.ProgressGo, now: dateti
         out.replies.append(screen(data, lang))
         return
     # Going back keeps the date the user first reached that stage; the stages after it are undone.
-    at = now if target is next_stage(current) else progress.dates.get(target, now)
-    out.effects.append(SetStage(target, at, reminders_for(target, at)))
+    forward = target is next_stage(current)
+    at = now if forward else progress.dates.get(target, now)
+    # Only reminders still ahead: back at a stage dated days ago, its SMS window is not announced.
+    out.effects.append(SetStage(target, at, reminders_after(target, at, now)))
     out.toast = t(lang, "progress.moved", stage=stage_name(lang, target))
+    # Forward again to a stage the user had dated: it is marked now, and says so with the day it
+    # had, one tap from giving it again, rather than replace it silently. That day is not simply
+    # restored: a stage reached anew (a filing started over) would hide its new SMS window.
+    notice = None
+    if forward and given is not None and given != now.astimezone(CHINA).date():
+        notice = t(lang, "progress.date_dropped", stage=stage_name(lang, target), date=given.isoformat())
     before = {s: d for s, d in progress.dates.items() if STAGES.index(s) < STAGES.index(target)}
-    out.replies.append(screen_of(replace(progress, stage=target, dates={**before, target: at}), lang, edit=True))
+    changed = replace(progress, stage=target, dates={**before, target: at})
+    out.replies.append(screen_of(changed, lang, edit=True, notice=notice))
     out.log.append(LogEntry("progress", None, {"from": current, "to": target}))
 
 
@@ -127,7 +139,7 @@ def _show_pressed(flow: Flow, session: Session, action: actions.ProgressShow, ou
 
 def _go(flow: Flow, session: Session, action: actions.ProgressGo, out: Outcome) -> None:
     flow.show(session, "progress")
-    move(data(session), session.language, action, session.now, out)
+    move(data(session), session.language, action, session.now, out, given_day(session, action.target))
 
 
 def _reminders(flow: Flow, session: Session, action: actions.ProgressReminders, out: Outcome) -> None:
@@ -146,6 +158,8 @@ def _calendar(flow: Flow, session: Session, action: actions.ProgressCalendar, ou
         lines.append(
             t(lang, "progress.calendar.line", when=when, zone=t(lang, "china_time"), what=statement(d.key).text(lang))
         )
+        if d.note is not None and d.day is not None:
+            lines.append(t(lang, d.note, day=f"{d.day:%Y-%m-%d}", next=f"{d.day + timedelta(days=1):%Y-%m-%d}"))
     out.replies.append(
         Reply(
             "\n".join(lines),

@@ -130,7 +130,8 @@ class ReadinessDialog(Dialog[ReadinessAnswers]):
     )
 
     def begin(self, conv: Conversation[ReadinessAnswers], session: Session, dialogs: Mapping[str, Dialog[Any]]) -> None:
-        """The server's facts come from /check, as the user last answered it."""
+        """The server's facts come from /check, as the user last answered it; the first question is
+        the first that can arise for that server."""
         check, record = dialogs.get("check"), session.records.get("check")
         if check is None or record is None:
             conv.answers.server = {}
@@ -140,8 +141,16 @@ class ReadinessDialog(Dialog[ReadinessAnswers]):
         verdict = server_verdict(conv.answers.server)
         if verdict is not None and not verdict.filing_required:
             conv.state = "plan"  # nothing to ask: the plan says no filing is needed
-        elif not files_through_alibaba(verdict):
+            return
+        if not files_through_alibaba(verdict):
             conv.state = "entity"  # the account's questions do not arise
+
+    def resume(self, conv: Conversation[ReadinessAnswers]) -> None:
+        """A user whose answers already lead to a plan sees that plan again (Back and Start again
+        are on it), not every question."""
+        answered = self.answered(conv)
+        if answered is not None:
+            conv.state, conv.history = answered.state, answered.history
 
     def readiness(self, conv: Conversation[ReadinessAnswers]) -> Readiness:
         a = self.visited(conv)  # answers on the path taken; skipped ones are facts not given

@@ -168,7 +168,12 @@ class Dialog(Generic[AnswersT]):
 
     def begin(self, conv: Conversation[AnswersT], session: Session, dialogs: Mapping[str, Dialog[Any]]) -> None:
         """Called when the dialog starts at its first question: the place to take what it needs
-        from the session (another dialog's answers)."""
+        from the session (another dialog's answers). Also on "Start again"."""
+        return None
+
+    def resume(self, conv: Conversation[AnswersT]) -> None:
+        """Called after `begin` when the user comes back to the dialog (not on "Start again"): the
+        place to go on to where their earlier answers lead."""
         return None
 
     def refusal(self, conv: Conversation[AnswersT], value: Any, data: UserData | None, lang: Language) -> str | None:
@@ -180,6 +185,16 @@ class Dialog(Generic[AnswersT]):
         question = self.by_name[conv.state]
         setattr(conv.answers, question.name, value)
         return self.fire(conv, "answer")
+
+    def answered(self, conv: Conversation[AnswersT]) -> Conversation[AnswersT] | None:
+        """Where the user's answers lead from where they stand: on through each question they have
+        answered to the dialog's result; None while a question on the way is still open. Back keeps
+        an answer (marked): it stays the user's until they change it."""
+        walk = Conversation(conv.state, conv.answers.model_copy(deep=True), list(conv.history))
+        while walk.state in self.by_name:
+            if getattr(walk.answers, walk.state) is None or not self.fire(walk, "answer"):
+                return None
+        return walk
 
     def visited(self, conv: Conversation[AnswersT]) -> dict[str, Any]:
         """The answers on the user's current path; answers left on abandoned branches do not count."""

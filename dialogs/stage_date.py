@@ -2,14 +2,16 @@
 today, yesterday, or a day typed in either language's usual forms (knowledge/dates.py). The stage
 is re-dated and its reminders planned from that day: only those still ahead, so nobody is told
 about an SMS window that closed days ago (knowledge/progress.py). Days are China days; the hour
-of a past day is not asked, and noon China time is assumed.
+of a past day is not asked: it is kept as unknown (`on_day`), and a deadline from it claims no hour.
+A day the user gave is kept with this dialog's answers: offered again when they date that stage
+again, and after going back dropped it (dialogs/progress.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from datetime import date, datetime, time
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import Field
@@ -24,10 +26,8 @@ from dialogs.spec import Answers, Conversation, Dialog, Move, Question
 from knowledge.dates import looks_like_a_day, parse_day
 from knowledge.domain import Language
 from knowledge.inputs import InvalidInput
-from knowledge.progress import CHINA, Stage, previous_stage, reminders_after, still_relevant
+from knowledge.progress import CHINA, Stage, on_day, previous_stage, reminders_after, still_relevant
 from knowledge.texts import t
-
-NOON = time(12, tzinfo=CHINA)
 
 
 class StageDateAnswers(Answers):
@@ -35,6 +35,7 @@ class StageDateAnswers(Answers):
     today: str | None = None  # the China day the question was asked
     day: str | None = None  # "today", "yesterday", or a typed day (ISO)
     moved: list[str] = Field(default_factory=list)  # earlier stages that took the same day
+    earlier: str | None = None  # the day (ISO) the user gave for this stage before, offered again
 
 
 def _day_label(lang: Language, option: str) -> str:
@@ -51,17 +52,20 @@ class StageDateDialog(Dialog[StageDateAnswers]):
     answers_type = StageDateAnswers
     leaves_when_done = True
     back_to = actions.encode(actions.ProgressShow())
-    questions = (Question("day", "stagedate.q", ("today", "yesterday"), _day_label, 2),)
+    questions = (Question("day", "stagedate.q", ("today", "yesterday", "earlier"), _day_label, 2),)
     screens = ("dated",)
     moves = (Move("day", "dated"),)
 
     def begin(self, conv: Conversation[StageDateAnswers], session: Session, dialogs: Mapping[str, Any]) -> None:
-        conv.answers.stage = data(session).progress().stage.value
-        conv.answers.today = session.now.astimezone(CHINA).date().isoformat()
-        conv.answers.day, conv.answers.moved = None, []
+        a, stage = conv.answers, data(session).progress().stage
+        earlier = _given(a, stage)
+        a.stage, a.today, a.day, a.moved = stage.value, session.now.astimezone(CHINA).date().isoformat(), None, []
+        a.earlier = earlier.isoformat() if earlier is not None else None
 
     def match_typed(self, conv: Conversation[StageDateAnswers], text: str) -> Any | None:
         option = super().match_typed(conv, text)
+        if option == "earlier" and _offered(conv.answers) is None:
+            return None
         if option is not None or conv.state != "day":
             return option
         day = parse_day(text, _today(conv.answers))
@@ -71,11 +75,34 @@ class StageDateDialog(Dialog[StageDateAnswers]):
 
     def render(self, conv: Conversation[StageDateAnswers], lang: Language, edit: bool = False) -> Reply:
         reply = super().render(conv, lang, edit)
-        if conv.state != "day" or conv.answers.stage is None:
+        if conv.state != "day":
             return reply
-        # The question names the stage, so it cannot be one of the shared, cached question screens.
-        stage = t(lang, f"stage.name.{conv.answers.stage}")
-        return dataclasses.replace(reply, text=t(lang, "stagedate.q", stage=stage, zone=t(lang, "china_time")))
+        a, text = conv.answers, reply.text
+        if a.stage is not None:
+            # The question names the stage, so it cannot be one of the shared, cached question screens.
+            stage = t(lang, f"stage.name.{a.stage}")
+            text = t(lang, "stagedate.q", stage=stage, zone=t(lang, "china_time"))
+            if a.earlier is not None:
+                text += "\n" + t(lang, "stagedate.given", date=a.earlier)
+        # The earlier day's button is named by the day itself (typed, it reads as that day); it is
+        # left out when there is none, or when Today or Yesterday says it already.
+        offered = _offered(a)
+        earlier = actions.dialog(self.name, "day", actions.Verb.ANSWER, "earlier")
+        keyboard: list[tuple[Button, ...]] = []
+        for row in reply.buttons:
+            kept = tuple(b for b in row if b.data != earlier)
+            if len(kept) < len(row) and offered is not None:
+                kept += (Button(offered, earlier),)
+            if kept:
+                keyboard.append(kept)
+        return dataclasses.replace(reply, text=text, buttons=tuple(keyboard))
+
+    def refusal(
+        self, conv: Conversation[StageDateAnswers], value: Any, data: UserData | None, lang: Language
+    ) -> str | None:
+        if value == "earlier" and _offered(conv.answers) is None:  # a button from an earlier question
+            return t(lang, "stale.button")
+        return None
 
     def finish(self, conv: Conversation[StageDateAnswers], data: UserData | None, now: datetime) -> list[Effect]:
         a = conv.answers
@@ -86,7 +113,11 @@ class StageDateDialog(Dialog[StageDateAnswers]):
         if progress.stage is not stage:  # moved on meanwhile
             return []
         day = _resolve(a, a.day)
-        at = now if day == now.astimezone(CHINA).date() else datetime.combine(day, NOON)
+        recorded = progress.dates.get(stage)
+        if recorded is not None and recorded.astimezone(CHINA).date() == day:
+            at = recorded  # the same day: the moment recorded (a click on Next) is closer to the truth
+        else:
+            at = now if day == now.astimezone(CHINA).date() else on_day(day)
         a.day = day.isoformat()
         # A stage cannot come before the one it follows: earlier stages recorded after this day
         # (stamped when the user clicked through them) take this day too.
@@ -124,4 +155,32 @@ def _resolve(a: StageDateAnswers, value: str) -> date:
         return today
     if value == "yesterday":
         return date.fromordinal(today.toordinal() - 1)
+    if value == "earlier":  # refused when there is no earlier day (`refusal`)
+        return _iso(a.earlier) or today
     return date.fromisoformat(value)
+
+
+def _iso(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _given(a: StageDateAnswers, stage: Stage) -> date | None:
+    """The day the user last gave for `stage` in these answers (or that it took from a later one)."""
+    if stage.value not in (a.stage, *a.moved):
+        return None
+    return _iso(a.day) if a.day is not None else _iso(a.earlier)
+
+
+def _offered(a: StageDateAnswers) -> str | None:
+    """The earlier day, when a button of its own is of use."""
+    today = _today(a)
+    return a.earlier if a.earlier not in (None, today.isoformat(), (today - timedelta(days=1)).isoformat()) else None
+
+
+def given_day(session: Session, stage: Stage) -> date | None:
+    """The day the user last gave for `stage`, kept with this dialog's answers, if any."""
+    record = session.records.get(StageDateDialog.name)
+    return _given(StageDateAnswers.model_validate(record.answers), stage) if record is not None else None

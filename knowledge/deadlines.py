@@ -1,10 +1,11 @@
 """The dated deadlines of a user's filing, from the dates they reached each stage (/progress).
 
 - the MIIT SMS verification: within 24 hours of the SMS (a further public fact: Alibaba Cloud
-  help, "SMS check"), counted from when the user reached that stage;
+  help, "SMS check"), counted from when the user reached that stage; when only its day is known
+  (dated back), the end of that day: the earliest the 24 hours can end, never a later hour than theirs;
 - the ICP number on the homepage: from approval (filing-process.txt, post-filing processing);
 - the PSB filing: within 30 days after launching (filing-process.txt).
-A deadline is a moment (the SMS window) or a day in China time (the others).
+A deadline is a moment (the SMS window, its hour known) or a day in China time (the others).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from knowledge.progress import CHINA, PSB_DEADLINE_DAYS, Stage
+from knowledge.progress import CHINA, PSB_DEADLINE_DAYS, Stage, hour_known
 
 SMS_WINDOW = timedelta(hours=24)
 
@@ -23,6 +24,7 @@ class Deadline:
     key: str  # the statement that says what is due
     at: datetime | None = None  # a moment (aware)
     day: date | None = None  # or a whole day, in China time
+    note: str | None = None  # a text key: what the deadline assumes, said with it
 
     def sort_key(self) -> date:
         return self.at.astimezone(CHINA).date() if self.at is not None else self.day or date.min
@@ -33,7 +35,11 @@ def deadlines(dates: Mapping[Stage, datetime], current: Stage) -> list[Deadline]
     verification is the current stage, the PSB filing until it is done."""
     out: list[Deadline] = []
     if current is Stage.SMS_VERIFICATION and Stage.SMS_VERIFICATION in dates:
-        out.append(Deadline("deadline.sms", at=dates[Stage.SMS_VERIFICATION] + SMS_WINDOW))
+        sms = dates[Stage.SMS_VERIFICATION]
+        if hour_known(sms):
+            out.append(Deadline("deadline.sms", at=sms + SMS_WINDOW))
+        else:  # as if the SMS came as its day began: by the end of that day
+            out.append(Deadline("deadline.sms", day=sms.astimezone(CHINA).date(), note="progress.calendar.sms_day"))
     if Stage.APPROVED in dates:
         out.append(Deadline("deadline.icp_number", day=dates[Stage.APPROVED].astimezone(CHINA).date()))
     if Stage.LAUNCHED in dates and current is not Stage.PSB_DONE:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import StrEnum
 
 # China Standard Time has no daylight saving: a fixed offset is exact.
 CHINA = timezone(timedelta(hours=8), "CST")
 REVIEW_BUSINESS_DAYS = 2
 PSB_DEADLINE_DAYS = 30
+# A stage the user dates by its day alone is kept at noon China time, so that the reminders counted
+# from it come in the daytime; that exact moment (a click practically never lands on it to the microsecond)
+# marks the hour as unknown, and a deadline counted from it claims none (knowledge/deadlines.py).
+DAY_ONLY = time(12)
 
 
 class Stage(StrEnum):
@@ -34,6 +38,15 @@ def next_stage(stage: Stage) -> Stage | None:
 def previous_stage(stage: Stage) -> Stage | None:
     i = STAGES.index(stage)
     return STAGES[i - 1] if i > 0 else None
+
+
+def on_day(day: date) -> datetime:
+    """A stage reached on `day` (China time), at an hour nobody gave."""
+    return datetime.combine(day, DAY_ONLY, CHINA)
+
+
+def hour_known(at: datetime) -> bool:
+    return at.astimezone(CHINA).time() != DAY_ONLY
 
 
 class ReminderKind(StrEnum):

@@ -217,6 +217,21 @@ def test_precomputed_bm25_postings_equal_rank_bm25_scores() -> None:
         ("审核需要几天", "total-time"),
         ("how long does the approval take from start to finish", "total-time"),
         ("what is a service code and how do I get one", "what-service-code"),
+        # what the filing costs: declined, or answered with the free codes, the licence or pay-as-you-go
+        ("how much does ICP filing cost", "cost"),
+        ("how much does an ICP filing cost", "cost"),
+        ("is ICP filing free", "cost"),
+        ("is the filing free", "cost"),
+        ("do I have to pay for the filing", "cost"),
+        ("filing fee", "cost"),
+        ("备案要多少钱", "cost"),
+        ("备案收费吗", "cost"),
+        ("备案是免费的吗", "cost"),
+        ("备案费用", "cost"),
+        ("阿里云备案要付费吗", "cost"),
+        ("备案要钱吗", "cost"),
+        ("how much is a paid service code", "cost"),  # the licence's "paid" took it before
+        ("付费服务码多少钱", "cost"),
     ],
 )
 def test_questions_users_asked_that_had_no_answer(question: str, topic: str) -> None:
@@ -224,3 +239,33 @@ def test_questions_users_asked_that_had_no_answer(question: str, topic: str) -> 
 
     result = faq_index().ask(question)
     assert result.entry is not None and result.entry.id == topic
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("do I need a licence to sell paid services", "icp-license"),
+        ("经营性网站需要许可证吗", "icp-license"),
+        ("we charge users for online services, is the ICP filing enough?", "icp-license"),
+        ("网站要收费提供服务，只有备案够吗", "icp-license"),
+        ("how many free service codes", "free-codes"),
+        ("一台服务器送几个免费服务码", "free-codes"),
+    ],
+)
+def test_a_site_that_charges_and_the_free_codes_are_not_the_filing_cost(question: str, topic: str) -> None:
+    result = faq_index().ask(question)
+    assert result.entry is not None and result.entry.id == topic, (result.entry, result.score)
+
+
+def test_the_cost_answer_names_no_fee_and_no_free_filing() -> None:
+    """The sources name no fee for the filing and do not call it free: the answer says so, and what it
+    does require (a subscription server in the mainland) and that paid service codes have no price given."""
+    entry = faq_index().get("cost")
+    assert entry is not None and entry.action == "check"
+    en, zh = entry.answer("en"), entry.answer("zh")
+    assert "name no fee for the filing itself" in en and "没有写明备案本身的费用" in zh
+    assert "filing is free" not in en and "备案免费" not in zh and "免费备案" not in zh
+    assert "subscription" in en and "public bandwidth" in en and "Simple Application Server" in en
+    assert "包年包月" in zh and "公网带宽" in zh and "轻量应用服务器" in zh
+    assert "paid service codes" in en and "付费服务码" in zh
+    assert not any(ch in en + zh for ch in "$¥￥") and "CNY" not in en and "元" not in zh

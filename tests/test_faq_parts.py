@@ -78,6 +78,7 @@ def test_the_joins_themselves_are_not_asked() -> None:
         ("网站要做收费会员，光有ICP备案够吗？还有APP的备案号放哪儿", ["icp-license", "app-number"]),
         ("what exactly is a service code and what is it for", ["what-service-code"]),
         ("服务码是什么？还有，服务码是做什么用的", ["what-service-code"]),  # the same topic twice: one answer
+        ("do I need icp for hong kong? and how much does the filing cost", ["outside-mainland", "cost"]),
     ],
 )
 def test_each_part_is_answered_in_the_order_asked(question: str, topics: list[str]) -> None:

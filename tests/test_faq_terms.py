@@ -41,3 +41,12 @@ def test_a_word_that_rules_another_out() -> None:
 def test_apostrophes_leave_no_stray_letters() -> None:
     tokens = faq_index().tokenizer.tokens("my partner's code isn't bound, what's up")
     assert "partner" in tokens and "s" not in tokens and "t" not in tokens and "#unbound" in tokens
+
+
+def test_charging_is_the_filing_cost_only_when_the_question_asks_a_price() -> None:
+    tokens = faq_index().tokenizer.tokens
+    assert "#cost" in tokens("备案收费吗") and "#charging" not in tokens("备案收费吗")
+    assert "#charging" in tokens("网站要收费提供服务") and "#cost" not in tokens("网站要收费提供服务")
+    assert "#cost" in tokens("is there a charge for the filing") and "#cost" in tokens("filing charges")
+    assert "#cost" not in tokens("how many free service codes")  # service codes: not the filing's cost
+    assert "#cost" not in tokens("does the ICP licence cost money")  # the licence: not the filing's cost

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from knowledge.dates import parse_day
+from knowledge.deadlines import deadlines
 from knowledge.inputs import InvalidInput
-from knowledge.progress import CHINA, add_business_days
+from knowledge.progress import CHINA, Stage, add_business_days, on_day
 from storage.models import FilingStage, Reminder
 from tests.harness import BotHarness
 from tests.test_progress_reminders import advance
@@ -145,3 +146,65 @@ async def test_in_chinese_and_a_stale_date_button(bot: BotHarness) -> None:
     await advance(bot, USER, 1, lang="zh")  # moved on: the old date button is stale
     calls = await bot.press(USER, old, lang="zh")
     assert any(c.method == "answerCallbackQuery" and c.params.get("text") for c in calls)
+
+
+async def test_back_and_next_offer_the_day_given_before(bot: BotHarness) -> None:
+    await advance(bot, USER, 3)  # the MIIT SMS verification
+    await bot.tap(USER, "📅 When did “MIIT SMS verification” happen?")
+    await bot.send(USER, "3 days ago")
+    day = datetime.now(CHINA).date() - timedelta(days=3)
+    await bot.tap(USER, "My progress")
+    await bot.tap(USER, "« Back to: Alibaba Cloud preliminary review")
+    calls = await bot.tap(USER, "Next: MIIT SMS verification »")
+    # Not silently replaced: the screen says which day it had, and how to give it again.
+    assert f"had the day {day.isoformat()} before you went back" in calls[-1].text
+    calls = await bot.tap(USER, "📅 When did “MIIT SMS verification” happen?")
+    assert f"You gave {day.isoformat()} before" in calls[-1].text
+    calls = await bot.tap(USER, day.isoformat())  # the earlier day, one tap away
+    assert f"dated {day.isoformat()}" in calls[-1].text
+    assert (await _stage_dates(bot))["sms_verification"].astimezone(CHINA).date() == day
+
+
+async def test_today_keeps_the_moment_recorded_today(bot: BotHarness) -> None:
+    await advance(bot, USER, 3)  # the SMS verification, stamped when Next was pressed
+    clicked = (await _stage_dates(bot))["sms_verification"]
+    await bot.tap(USER, "📅 When did “MIIT SMS verification” happen?")
+    await bot.tap(USER, "Today")
+    # "Today" changes nothing: the SMS deadline is not moved later to the moment of the answer.
+    assert (await _stage_dates(bot))["sms_verification"] == clicked
+
+
+async def test_going_back_to_a_stage_dated_back_announces_no_closed_sms_window(bot: BotHarness) -> None:
+    await advance(bot, USER, 4)  # the communications administration review
+    await bot.tap(USER, "📅 When did “Communications administration review” happen?")
+    await bot.send(USER, "3 days ago")  # the SMS verification takes that day too
+    await bot.tap(USER, "My progress")
+    await bot.tap(USER, "« Back to: MIIT SMS verification")
+    assert await _reminders(bot) == {}  # its 24 hours ran out days ago: nothing to remind of
+
+
+async def test_a_dated_sms_deadline_is_the_end_of_that_day(bot: BotHarness) -> None:
+    await advance(bot, USER, 3)
+    await bot.tap(USER, "📅 When did “MIIT SMS verification” happen?")
+    await bot.tap(USER, "Yesterday")
+    yesterday = datetime.now(CHINA).date() - timedelta(days=1)
+    await bot.tap(USER, "My progress")
+    calls = await bot.tap(USER, "📅 My deadlines as a calendar file")
+    [document] = [c for c in calls if c.method == "sendDocument"]
+    caption = str(document.params.get("caption", ""))
+    # The earliest the 24 hours can end (the SMS at the day's start), said as such: no made-up hour.
+    assert f"• {yesterday.isoformat()} (China time): ICP filing: complete the MIIT SMS verification" in caption
+    assert f"by the end of {yesterday.isoformat()}" in caption
+    assert f"at that hour on {(yesterday + timedelta(days=1)).isoformat()}" in caption
+    ics = document.params["_files"]["document"][1]
+    ics = ics.decode() if isinstance(ics, bytes) else str(ics)
+    assert f"DTSTART;VALUE=DATE:{yesterday:%Y%m%d}" in ics
+
+
+def test_the_sms_deadline_has_an_hour_only_when_one_was_recorded() -> None:
+    day = date(2026, 11, 28)
+    [dated] = deadlines({Stage.SMS_VERIFICATION: on_day(day)}, Stage.SMS_VERIFICATION)
+    assert dated.at is None and dated.day == day  # the end of that day: the earliest the 24 hours end
+    clicked = datetime(2026, 11, 28, 9, 14, 5, 123, tzinfo=CHINA)
+    [stamped] = deadlines({Stage.SMS_VERIFICATION: clicked}, Stage.SMS_VERIFICATION)
+    assert stamped.at == clicked + timedelta(hours=24) and stamped.day is None
