@@ -5,6 +5,7 @@ from __future__ import annotations
 
 COMMANDS = (
     "start",
+    "menu",
     "check",
     "ready",
     "filingtype",

@@ -85,6 +85,8 @@ def free_text(session: Session, text: str) -> Outcome | None:
             out.log.append(LogEntry("faq", session.active, data | {"part": n} if several else data))
         return out
     out.effects.append(RecordFaqMiss(question, lang, result.score))
+    if in_dialog:  # not an answer in another language: the dialog goes on in the user's
+        lang = session.language
     related = [(Button(e.title(lang), actions.encode(actions.FaqShow(e.id))),) for e, _ in result.alternatives[:3]]
     text_ = t(lang, "faq.unsure") + "\n" + t(lang, "faq.related" if related else "faq.nothing_related")
     related.append((Button(t(lang, "btn.human"), _PERSON),))

@@ -61,6 +61,8 @@ class Feature:
     buttons: Mapping[type[Action], ButtonHandler] = field(default_factory=dict)
     # Button labels (text keys) a user may type anywhere for the same action ("Add a code").
     typed: Mapping[str, Action] = field(default_factory=dict)
+    # Words a user may type anywhere for an action, in any language, that are no label ("hi").
+    phrases: Mapping[str, Action] = field(default_factory=dict)
     # The feature's own screen, when it has one the user stays at (not a dialog): shown again as
     # "where they are", e.g. after a language change.
     screen: Callable[[Flow, Session, bool], Reply] | None = None

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import typing
+from collections.abc import Mapping
 from typing import Any
 
 from dialogs import actions
 from dialogs.screens import Button, Reply
+from dialogs.session import Session
 from dialogs.spec import YES_NO, Answers, Conversation, Dialog, Move, Question, yes_no_label
 from knowledge.domain import Language
 from knowledge.filing_type import FilingTypeResult, determine_filing_type, service_code_situation
+from knowledge.findings import Finding
+from knowledge.readiness import ServerAccount
 from knowledge.texts import t
+
+OWNERS: tuple[ServerAccount, ...] = typing.get_args(ServerAccount)
 
 
 class FilingTypeAnswers(Answers):
@@ -17,6 +24,17 @@ class FilingTypeAnswers(Answers):
     entity_miit: bool | None = None
     site_miit: bool | None = None
     same_account: bool | None = None
+    server_account: ServerAccount | None = None  # /ready's answer, copied when the questions begin
+
+
+def owner_in_ready(session: Session, dialogs: Mapping[str, Dialog[Any]]) -> ServerAccount | None:
+    """Whose account the server is in, as the user last answered it in /ready ("Whose account does
+    the server belong to?"); None when not asked there, or skipped."""
+    ready, record = dialogs.get("ready"), session.records.get("ready")
+    if ready is None or record is None:
+        return None
+    owner = ready.visited(ready.load(record.state, record.answers, record.history)).get("server_account")
+    return next((o for o in OWNERS if o == owner), None)
 
 
 def entity_with_alibaba(a: FilingTypeAnswers) -> bool:
@@ -48,6 +66,25 @@ class FilingTypeDialog(Dialog[FilingTypeAnswers]):
         Move("same_account", "result"),
     )
 
+    def begin(
+        self, conv: Conversation[FilingTypeAnswers], session: Session, dialogs: Mapping[str, Dialog[Any]]
+    ) -> None:
+        """/ready asks whose account the server is in too: its answer is the one marked here, so the
+        two dialogs start from the same fact (a different answer here is then said on the result)."""
+        owner = conv.answers.server_account = owner_in_ready(session, dialogs)
+        if owner is not None:
+            conv.answers.same_account = owner == "same"
+
+    def owner_differs(self, conv: Conversation[FilingTypeAnswers], owner: ServerAccount | None) -> bool:
+        """The answer here contradicts `owner`, /ready's answer (None: none given there)."""
+        same = self.visited(conv).get("same_account")
+        return owner is not None and same is not None and same != (owner == "same")
+
+    def service_code(self, conv: Conversation[FilingTypeAnswers]) -> Finding:
+        owner = conv.answers.server_account
+        enterprise = {"other-enterprise": True, "other-personal": False}.get(owner or "")
+        return service_code_situation(bool(self.visited(conv)["same_account"]), enterprise)
+
     def facts(self, conv: Conversation[FilingTypeAnswers]) -> tuple[bool, bool, bool]:
         """(entity filed with Alibaba Cloud, entity has an MIIT record, site filed with the MIIT)"""
         given = self.visited(conv)
@@ -61,13 +98,15 @@ class FilingTypeDialog(Dialog[FilingTypeAnswers]):
 
     def render_screen(self, conv: Conversation[FilingTypeAnswers], lang: Language, edit: bool) -> Reply:
         result = self.result(conv)
-        same_account = bool(self.visited(conv)["same_account"])
+        owner = conv.answers.server_account
         lines = [
             "📋 " + t(lang, "filingtype.result", name=t(lang, f"filingtype.name.{result.filing_type.value}")),
             "",
             *[f"• {f.text(lang)}" for f in result.findings],
-            f"• {service_code_situation(same_account).text(lang)}",
+            f"• {self.service_code(conv).text(lang)}",
         ]
+        if self.owner_differs(conv, owner):
+            lines += ["", t(lang, "filingtype.owner_differs", owner=t(lang, f"opt.owner.{owner}"))]
         keyboard = (
             (Button(t(lang, "btn.steps"), actions.menu("steps")),),
             *self.end_rows(conv, lang),
@@ -81,5 +120,6 @@ class FilingTypeDialog(Dialog[FilingTypeAnswers]):
             "filing_type": result.filing_type.value,
             "entity_with_alibaba": result.entity_with_alibaba,
             "same_account": same_account,
-            "rules": [*result.rules, service_code_situation(same_account).key],
+            "owner_differs_from_ready": self.owner_differs(conv, conv.answers.server_account),
+            "rules": [*result.rules, self.service_code(conv).key],
         }

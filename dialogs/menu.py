@@ -55,8 +55,11 @@ def _help(flow: Flow, session: Session, out: Outcome) -> None:
 def _cancel(flow: Flow, session: Session, out: Outcome) -> None:
     lang = session.language
     if session.active:
+        # A dialog that only records something (adding a code) is not one "Continue" leads back to.
+        dialog = flow.dialogs.get(session.active)
+        kept = dialog is None or not dialog.leaves_when_done
         flow.activate(session, None)
-        out.replies.append(flow.menu(session, t(lang, "cancelled")))
+        out.replies.append(flow.menu(session, t(lang, "cancelled" if kept else "cancelled.nothing_saved")))
     else:
         out.replies.append(flow.menu(session, t(lang, "nothing_to_cancel")))
 
@@ -102,9 +105,16 @@ TYPED: dict[str, actions.Action] = {
     "btn.menu": actions.Menu("menu"),
 }
 
+# A greeting or a thank-you is no question for the FAQ: the menu answers it.
+PHRASES: dict[str, actions.Action] = {
+    phrase: actions.Menu("menu")
+    for phrase in ("hi", "hello", "hey", "thanks", "thank you", "你好", "您好", "嗨", "谢谢", "多谢", "菜单")
+}
+
 FEATURE = Feature(
     "menu",
-    commands={"start": _start, "help": _help, "cancel": _cancel, "reset": _reset},
+    commands={"start": _start, "menu": _start, "help": _help, "cancel": _cancel, "reset": _reset},
     buttons={actions.Menu: _pressed},
     typed=TYPED,
+    phrases=PHRASES,
 )

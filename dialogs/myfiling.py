@@ -8,7 +8,7 @@ from dialogs import actions
 from dialogs.check import CheckDialog
 from dialogs.codes import describe
 from dialogs.feature import Feature, Flow, at_result, data
-from dialogs.filingtype import FilingTypeDialog
+from dialogs.filingtype import FilingTypeDialog, owner_in_ready
 from dialogs.progress import stage_name
 from dialogs.readiness import ReadinessDialog
 from dialogs.screens import Button, Outcome, Reply
@@ -73,6 +73,8 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
         assert isinstance(typer, FilingTypeDialog)
         kind = typer.result(filingtype).filing_type.value
         lines.append(t(lang, "myfiling.type", name=t(lang, f"filingtype.name.{kind}")))
+        if typer.owner_differs(filingtype, owner_in_ready(session, flow.dialogs)):
+            lines.append(t(lang, "myfiling.owner_differs"))
 
     codes = stored.list_codes()
     lines += ["", t(lang, "myfiling.codes", n=len(codes))]
@@ -85,11 +87,15 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
         if at is not None:
             day = f"{at.astimezone(CHINA):%Y-%m-%d}"
             lines.append(t(lang, "myfiling.stage", stage=stage_name(lang, stage), date=day, zone=t(lang, "china_time")))
+    if progress.stage is not Stage.PREPARING:
+        # The order is submitted: what comes next is what /progress says; the checks before filing
+        # stay above as facts, not as a step to go back to.
+        nexts = []
     if not nexts and progress.stage is not Stage.PSB_DONE:
         stage_next = statement(f"stage.{progress.stage.value}").text(lang)
         nexts.append((stage_next, actions.encode(actions.ProgressShow()), t(lang, "remind.open")))
 
-    if not_needed:  # nothing to file for this server: no next step to push
+    if not_needed and progress.stage is Stage.PREPARING:  # nothing to file for this server: no step to push
         nexts = []
     if nexts:
         lines += ["", t(lang, "myfiling.next", action=nexts[0][0])]

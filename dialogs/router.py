@@ -10,6 +10,7 @@ to the hand-off while a person handles the user (dialogs/features.py lists the f
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from dialogs import actions, handoff
 from dialogs.feature import ButtonHandler, CommandHandler
@@ -44,7 +45,7 @@ class Router:
             for f in FEATURES
             for key, action in f.typed.items()
             for lang in LANGUAGES
-        }
+        } | {fold(phrase): actions.encode(action) for f in FEATURES for phrase, action in f.phrases.items()}
 
     def handle(self, session: Session, event: Event) -> Outcome:
         out = Outcome()
@@ -113,14 +114,18 @@ class Router:
             return
         hooked = self.free_text_hook(session, text) if self.free_text_hook else None
         if hooked is not None:
-            out.replies.extend(hooked.replies)
             out.log.extend(hooked.log)
-            out.effects.extend(hooked.effects)
-            if not hooked.resolved and where is not None:
+            out.effects.extend(hooked.effects)  # an unanswered question is recorded either way
+            if hooked.resolved or where is None:
+                out.replies.extend(hooked.replies)
+            else:
                 dialog, conv = where
-                if conv.state in dialog.by_name:  # the open question, again
+                if conv.state in dialog.by_name:  # neither an answer nor a question we can answer
+                    miss = hooked.replies[0]  # the FAQ's miss, with its related topics and a person
+                    out.replies.append(replace(miss, text=t(lang, "hint.not_an_answer")))
                     out.replies.append(dialog.render(conv, lang))
                 else:  # a result screen: not all of it again, a short way back to it
+                    out.replies.extend(hooked.replies)
                     back = Button(t(lang, "btn.show_result"), actions.menu("resume"))
                     out.replies.append(Reply(t(lang, "faq.back_to_result"), ((back,),), False, "back.result"))
             return

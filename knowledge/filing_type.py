@@ -60,5 +60,9 @@ def determine_filing_type(
     return FilingTypeResult(kind, entity_filed_with_alibaba, findings)
 
 
-def service_code_situation(same_account: bool) -> Finding:
-    return Finding("code.same_account" if same_account else "code.different_account")
+def service_code_situation(same_account: bool, enterprise: bool | None = None) -> Finding:
+    """`enterprise`: whether the other account is an enterprise one, when the user said (in /ready):
+    a personal account cannot authorize a code, as the plan's blocker says."""
+    if same_account:
+        return Finding("code.same_account")
+    return Finding("ready.owner_personal" if enterprise is False else "code.different_account")

@@ -278,9 +278,9 @@ async def test_terminal_chat_keeps_every_replys_buttons_choosable(sqlite_url: st
     finally:
         await service.db.dispose()
     text = out.getvalue()
-    miss = text[text.index("not sure") :]
+    miss = text[text.index("not one of the answers") :]
     assert "[1] " in miss.split("\n\n")[0]  # numbered under the reply that offers them
-    assert "💡" in text[text.index("> ", text.index("not sure")) :]  # choice 1 answered it
+    assert "💡" in text[text.index("> ", text.index("not one of the answers")) :]  # choice 1 answered it
 
 
 async def test_the_terminal_chat_saves_a_sent_document_as_a_file(

@@ -32,7 +32,7 @@ async def test_everything_on_one_screen(bot: BotHarness) -> None:
     assert "Filing type: first-time filing" in text
     assert "Service codes: 1" in text and "ABCDEFGH1234" in text  # in the user's own chat: in full
     assert "Progress: Order submitted" in text and "(China time)" in text
-    assert "Next:" in text
+    assert "Next: Your order is submitted. Alibaba Cloud's preliminary review starts next." in text
 
 
 async def test_a_known_blocker_is_the_next_action(bot: BotHarness) -> None:
@@ -42,6 +42,20 @@ async def test_a_known_blocker_is_the_next_action(bot: BotHarness) -> None:
     text = (await bot.send(USER, "/myfiling"))[-1].text
     assert "Can I file: 1 thing(s) stop it now" in text
     assert "Next: File with an Alibaba Cloud China Website (aliyun.com) account" in text
+
+
+async def test_a_submitted_order_leads_past_a_known_blocker(bot: BotHarness) -> None:
+    """The blocker stays as a fact; the next step is the one /progress shows."""
+    await eligible_ecs(bot)
+    await bot.tap(USER, "Can I file? What could stop me »")
+    await answer(bot, ["International site", *ALL_FINE[1:]])
+    await advance(bot, USER, 2)  # the preliminary review runs
+    calls = await bot.send(USER, "/myfiling")
+    text = calls[-1].text
+    assert "Can I file: 1 thing(s) stop it now" in text
+    assert "Next: Alibaba Cloud is reviewing your application" in text
+    assert "Next: File with an Alibaba Cloud China Website" not in text
+    assert calls[-1].buttons[0]["text"] == "My progress"
 
 
 async def test_in_chinese(bot: BotHarness) -> None:

@@ -166,7 +166,7 @@ async def test_free_text_at_a_button_question_is_answered_or_the_question_repeat
     await bot.send(ALICE, "/check")
     calls = await bot.send(ALICE, "what is this?")
     sent = [c for c in calls if c.method == "sendMessage"]
-    assert "not sure I can answer" in sent[0].text
+    assert "not one of the answers below" in sent[0].text
     assert "Where is your server?" in sent[-1].text and sent[-1].buttons
     calls = await bot.send(ALICE, "How long does Alibaba Cloud's preliminary review take?")
     assert "1–2 business days" in calls[-1].text
