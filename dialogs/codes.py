@@ -63,7 +63,11 @@ def _typed_code(text: str) -> str:
     return code
 
 
-def _typed_instance(text: str) -> str:
+def _typed_instance(text: str) -> str | None:
+    """An instance's ID or name; a question asked meanwhile ("how long does it take?") is none: it
+    goes to the FAQ, and the question here stays open."""
+    if "?" in text or "？" in text:
+        return None
     return clean_text(text, MAX_INSTANCE_LENGTH)
 
 

@@ -87,8 +87,8 @@ def _pressed(flow: Flow, session: Session, action: actions.Menu, out: Outcome) -
         out.replies.append(myfiling.screen(flow, session, edit=True))
     elif target == "lang":
         out.replies.append(chooser(session, edit=True))
-    else:  # resume
-        if session.last in session.records:
+    else:  # resume: the dialog the user is in (an FAQ answer inside it), else the one they left
+        if session.active not in flow.dialogs and session.last in session.records:
             flow.activate(session, session.last)
         out.replies.append(flow.current_screen(session, edit=True))
 
