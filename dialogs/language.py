@@ -28,4 +28,10 @@ def _chosen(flow: Flow, session: Session, action: actions.SetLanguage, out: Outc
     out.replies.append(flow.current_screen(session))
 
 
-FEATURE = Feature("language", commands={"language": _command}, buttons={actions.SetLanguage: _chosen})
+# A language's name typed anywhere asks for it ("中文" where an answer was expected).
+PHRASES: dict[str, actions.Action] = {
+    **{name: actions.SetLanguage("zh") for name in ("中文", "简体中文", "汉语", "chinese")},
+    **{name: actions.SetLanguage("en") for name in ("english", "英文", "英语")},
+}
+
+FEATURE = Feature("language", commands={"language": _command}, buttons={actions.SetLanguage: _chosen}, phrases=PHRASES)
