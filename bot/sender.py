@@ -68,7 +68,7 @@ def messages(entry: Entry) -> list[Message]:
     chat, out = entry.chat_id, []
     for reply in entry.replies:
         if reply.document is not None:
-            out.append(_document(chat, reply.document, reply.text))
+            out.append(_document(chat, reply.document, reply.text, markup(reply.buttons)))
             continue
         pieces = split_text(reply.text)
         keyboard = markup(reply.buttons)
@@ -80,12 +80,12 @@ def messages(entry: Entry) -> list[Message]:
     return out
 
 
-def _document(chat: int, document: Document, caption: str) -> Message:
+def _document(chat: int, document: Document, caption: str, keyboard: str | None) -> Message:
     async def call(bot: Bot) -> None:
         content = await asyncio.to_thread(render, document)  # a PDF takes about a second to make
-        await telegram_call(
-            lambda: bot.send_document(chat, InputFile(content, filename=document.name), caption=caption[:1024])
-        )
+        extra = {"reply_markup": keyboard} if keyboard else None  # the keyboard's JSON, as for a text
+        file = InputFile(content, filename=document.name)
+        await telegram_call(lambda: bot.send_document(chat, file, caption=caption[:1024], api_kwargs=extra))
 
     return call
 

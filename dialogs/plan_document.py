@@ -221,7 +221,12 @@ def _send(flow: Flow, session: Session, action: actions.PlanDocument, out: Outco
         out.replies.append(Reply(t(lang, "plan.pdf.first"), ((button,),), False, "plan.pdf.first"))
         return
     document = Document(FILENAME, "plan-pdf", facts.to_json())
-    out.replies.append(Reply(t(lang, "plan.pdf.caption"), document=document, screen="plan.pdf"))
+    # A way on from the file: back to the plan in the chat, or the menu.
+    keyboard = (
+        (Button(t(lang, "btn.ready"), actions.menu("ready")),),
+        (Button(t(lang, "btn.menu"), actions.menu("menu")),),
+    )
+    out.replies.append(Reply(t(lang, "plan.pdf.caption"), keyboard, document=document, screen="plan.pdf"))
 
 
 FEATURE = Feature(

@@ -33,7 +33,9 @@ def headline(result: Plan, lang: Language) -> str | None:
     if result.blockers:
         return t(lang, "plan.blocked")
     if result.eligible is False:
-        return "ℹ️ " + t(lang, "plan.not_alibaba")
+        # Through whom: the verdict's own next step (another vendor, the host of the domain's server).
+        steps = result.verdict.next_steps if result.verdict is not None else []
+        return "ℹ️ " + t(lang, "plan.not_alibaba") + (f" {steps[0].text(lang)}" if steps else "")
     return None
 
 

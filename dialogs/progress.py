@@ -163,6 +163,11 @@ def _calendar(flow: Flow, session: Session, action: actions.ProgressCalendar, ou
     out.replies.append(
         Reply(
             "\n".join(lines),
+            # A way on from the file: back to the progress, or the menu.
+            (
+                (Button(t(lang, "menu.progress"), actions.encode(actions.ProgressShow())),),
+                (Button(t(lang, "btn.menu"), actions.menu("menu")),),
+            ),
             document=Document(FILENAME, "text", ics(session.user_id, due, lang)),
             screen="progress.calendar",
         )

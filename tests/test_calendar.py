@@ -46,6 +46,7 @@ async def test_the_calendar_file_is_sent_in_the_chat_and_parses_back(bot: BotHar
     [sent] = [c for c in calls if c.method == "sendDocument"]
     name, content = sent.params["_files"]["document"]
     assert name == "icp-filing-deadlines.ics"
+    assert [b["text"] for b in sent.buttons] == ["My filing progress", "Menu"]  # a way on from the file
     events = _parsed(content)
     assert set(events) == {  # the SMS verification is behind the user: no deadline any more
         "ICP filing approved: put the ICP number at the bottom of the homepage, linked to the MIIT website",

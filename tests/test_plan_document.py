@@ -144,6 +144,7 @@ async def test_the_plan_document_is_sent_in_the_chat_in_both_languages(bot: BotH
     name, content = sent.params["_files"]["document"]
     assert name == "icp-filing-plan.pdf" and content.startswith(b"%PDF")
     assert "share it with whoever works on the filing with you" in sent.params["caption"]
+    assert [b["text"] for b in sent.buttons] == ["Can I file? What could stop me »", "Menu"]  # a way on from it
     text = text_of(content)
     assert contains(text, "International Website accounts cannot file")
     assert contains(text, "国际站账号不能办理备案")
