@@ -4,9 +4,11 @@ Ranking is BM25 (rank-bm25) over the entries' question variants, tokenised with 
 Chinese and words for English, each enriched with cross-language concept tokens from the
 glossary. Confidence is the share of the question's information (idf-weighted tokens) that the
 best entry covers: an off-topic question shares little with any entry and is declined, and so is
-one that names no filing matter (a product's name alone: "my ECS server keeps rebooting"). An
-entry whose own topic the question does not name ranks lower. A question in several parts
-("how long does the review take? and is there an SMS deadline") is answered part by part.
+one that names no filing matter (a product's name alone: "my ECS server keeps rebooting") unless
+one entry's questions alone hold all of it ("需要什么材料"), and one that names a matter the sources
+do not cover ("I have no Chinese ID, can I file?"). An entry whose own topic the question does not
+name ranks lower. A question in several parts ("how long does the review take? and is there an SMS
+deadline") is answered part by part.
 Built once per process on first use; a question then costs well under a millisecond.
 """
 
@@ -215,7 +217,10 @@ class FaqIndex:
         self.anchors = frozenset(f"#{concept}" for concept in terms["anchors"])
         self.pairs = {f"#{c}": frozenset(f"#{p}" for p in partners) for c, partners in terms["anchor_pairs"].items()}
         self.products = frozenset(f"#{concept}" for concept in terms["products"])
-        self.relevant = self.anchors | self.products | self.pairs.keys()  # worth ranking: related topics at least
+        self.alone = frozenset(f"#{c}" for c in terms.get("alone", ()))  # ours without an anchor when unambiguous
+        self.uncovered = frozenset(f"#{c}" for c in terms.get("uncovered", ()))  # the sources do not say: declined
+        # worth ranking: related topics at least
+        self.relevant = self.anchors | self.products | self.pairs.keys() | self.alone
         self.owner: list[int] = []
         docs: list[list[str]] = []
         self.vocab_by_entry: list[set[str]] = []
@@ -351,9 +356,20 @@ class FaqIndex:
         scored.sort(key=lambda x: x[0], reverse=True)
         results = [(self.entries[i], cov) for _, i, cov in scored]
         top, confidence = results[0]
-        if confidence < CONFIDENCE_THRESHOLD or not about_filing:
+        if not about_filing and self.alone & found and _ASKS.search(_normalize(question)):  # not a word alone
+            about_filing = self.only_words_of_one_entry(results)
+        # A matter the sources do not speak of ("I have no Chinese ID, can I file?") is declined, whatever
+        # else the question shares with an entry: the entries it shares most with are its related topics.
+        if confidence < CONFIDENCE_THRESHOLD or not about_filing or self.uncovered & found:
             return FaqResult(question, language, None, confidence, results[:ALTERNATIVES])
         return FaqResult(question, language, top, confidence, results[1 : ALTERNATIVES + 1])
+
+    @staticmethod
+    def only_words_of_one_entry(results: list[tuple[FaqEntry, float]]) -> bool:
+        """Whether the questions of one entry, and of no other, hold every word of the question: then a
+        concept of `alone` makes it ours without an anchor ("需要什么材料", "what documents do I need");
+        with a word no entry knows ("办护照需要什么材料") it does not."""
+        return [cov >= 1.0 - 1e-9 for _, cov in results].count(True) == 1 and results[0][1] >= 1.0 - 1e-9
 
     def off_topic(self, found: set[str], entry: int) -> float:
         """How far the question is from naming the entry's topic: 0 when it names the topic's weightiest

@@ -269,3 +269,126 @@ def test_the_cost_answer_names_no_fee_and_no_free_filing() -> None:
     assert "包年包月" in zh and "公网带宽" in zh and "轻量应用服务器" in zh
     assert "paid service codes" in en and "付费服务码" in zh
     assert not any(ch in en + zh for ch in "$¥￥") and "CNY" not in en and "元" not in zh
+
+
+# --- what a tester found answered wrongly ---------------------------------------------------------
+@pytest.mark.parametrize(
+    ("question", "opening", "requirement"),
+    [
+        ("Can I file with a 1-month Simple Application Server?", "Yes", "3 months or more"),
+        ("买了一个月的轻量服务器能备案吗", "可以", "3 个月或以上"),
+        ("Can I file with a 1-month ECS instance?", "Yes", "3 months or more"),
+        ("买了一个月的ECS能备案吗", "可以", "3 个月或以上"),
+        ("My ECS has no public IP, can I file?", "Yes", "public network bandwidth must be purchased"),
+        ("我的 ECS 没有公网 IP 能备案吗", "需要", "必须购买公网带宽"),
+    ],
+)
+def test_the_requirements_are_not_answered_as_if_the_users_case_met_them(
+    question: str, opening: str, requirement: str
+) -> None:
+    result = faq_index().ask(question)
+    assert result.entry is not None, question
+    answer = result.entry.answer(result.language)
+    assert not answer.startswith(opening) and requirement in answer, (result.entry.id, answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "wrong"),
+    [
+        ("Is a service code generated automatically?", "No"),  # it is: the answer is about needing one
+        ("服务码会自动生成吗？", "不需要"),
+        ("Do I need to know Chinese to file?", "No"),  # the answer was about the app's language
+        ("备案需要会中文吗？", "没有"),
+        ("Can OSS get a service code?", "Yes"),  # the answer was about the custom domain's filing
+        ("OSS 能申请服务码吗？", "需要"),
+        ("Does my CDN domain have to be filed through Alibaba Cloud?", "Yes"),  # any access provider will do
+    ],
+)
+def test_an_answer_opens_with_no_yes_or_no_that_another_variant_asked_for(question: str, wrong: str) -> None:
+    result = faq_index().ask(question)
+    assert result.entry is not None, question
+    assert not result.entry.answer(result.language).startswith(wrong), result.entry.id
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # who may file: the sources do not say for a foreigner or someone without a mainland ID
+        "I'm a foreigner, can I file?",
+        "I'm a student, can I file?",
+        "I'm in Germany, can I file?",
+        "I'm a Hong Kong resident, can I file?",  # a resident of Hong Kong, not a server there
+        "我是香港人，可以备案吗",
+        "I live in Shanghai, can I file?",  # living somewhere, not "go live"
+        "I have no Chinese ID, can I file?",
+        "Can I file without a Chinese ID card?",
+        "我是外国人，能备案吗",
+        "外国人可以备案吗",
+        "没有中国身份证可以备案吗",
+        "没有营业执照可以备案吗",  # "没有" matched "没有符合条件的服务器怎么办" (not-eligible)
+        "I'm a foreigner, what documents do I need?",
+        # the site during the filing: the sources do not say
+        "备案期间网站需要关闭吗",
+        "备案期间网站要关闭吗",
+        "Do I have to take my site offline during the filing?",
+        # a document the FAQ names, for something else
+        "办护照需要什么材料",
+        "what documents do I need for my visa",
+        "chinese food",
+    ],
+)
+def test_what_the_sources_do_not_cover_is_declined(question: str) -> None:
+    result = faq_index().ask(question)
+    assert result.entry is None, (question, result.entry.id if result.entry else None, result.score)
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("Can I file with a domain from a foreign registrar?", "domain-prep"),
+        ("my domain is registered with GoDaddy, can it be filed?", "domain-prep"),
+        ("域名在国外注册商买的可以备案吗", "domain-prep"),
+        ("个人可以备案吗", "individual"),
+        ("个人博客能备案吗", "individual"),
+        ("Can an individual file?", "individual"),
+        ("Can I file as an individual?", "individual"),
+        ("I'm a company, can I file?", "individual"),  # it says organizations can file as well
+        ("公司可以备案吗", "individual"),
+        ("Can I file?", "need-filing"),  # was the SLB answer
+        ("Do I need to know Chinese to file?", "chinese-only"),  # a variant, declined before
+        ("表单可以用英文填写吗？", "chinese-only"),
+        ("备案号放哪里", "icp-number-footer"),
+        ("备案号放哪儿", "icp-number-footer"),
+        ("备案号放在哪", "icp-number-footer"),
+        ("需要什么材料", "documents"),
+        ("需要哪些材料", "documents"),
+        ("what documents do I need", "documents"),
+        # asked before, answered as before
+        ("what documents do i need to prepare as an individual?", "documents"),
+        ("个人备案需要准备啥材料啊", "documents"),
+        ("个人账号可以授权服务码吗", "code-other-account"),
+        ("页脚除了备案号还要放什么", "copyright-notice"),
+        ("Does adding access change my domain registrar?", "add-access"),
+    ],
+)
+def test_questions_a_tester_found_answered_by_the_wrong_entry(question: str, topic: str) -> None:
+    result = faq_index().ask(question)
+    assert result.entry is not None and result.entry.id == topic, (result.entry and result.entry.id, result.score)
+
+
+def test_the_domain_answer_names_its_public_source_and_no_rule_on_the_registrar() -> None:
+    entry = faq_index().get("domain-prep")
+    assert entry is not None and entry.public and "Prepare and check the domain name" in entry.public
+    en, zh = entry.answer("en"), entry.answer("zh")
+    assert "approved by the MIIT" in en and "real-name verified" in en and "match the filing entity" in en
+    assert "工信部批准" in zh and "实名认证" in zh and "与备案主体一致" in zh
+    assert "registrar" not in en and "注册商" not in zh  # the sources set no rule on the registrar
+
+
+def test_the_individual_answer_rests_on_the_sources_and_claims_nothing_about_the_content() -> None:
+    entry = faq_index().get("individual")
+    assert entry is not None and entry.source is not None
+    assert entry.source.quote == "Required documents differ for individuals and organizations."
+    en, zh = entry.answer("en"), entry.answer("zh")
+    assert not en.startswith("Yes") and not zh.startswith("可以")
+    assert "blog" not in en and "博客" not in zh

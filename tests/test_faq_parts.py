@@ -124,6 +124,10 @@ def test_the_json_answer_lists_the_further_parts() -> None:
         "how do I file my taxes",
         "I want to file my taxes",
         "how do i renew my driver's license online",
+        # a word alone, even one whose entry answers it when asked ("需要什么材料", "do I need to know Chinese")
+        "中文",
+        "english",
+        "材料",
     ],
 )
 def test_a_product_or_a_shared_word_alone_is_declined(question: str) -> None:

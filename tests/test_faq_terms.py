@@ -27,6 +27,7 @@ def test_every_word_is_a_string() -> None:
 def test_the_concepts_named_in_the_terms_are_in_the_glossary() -> None:
     glossary, terms = load_yaml("glossary.yaml"), load_yaml("faq_terms.yaml")
     named = {*terms["anchors"], *terms["products"], *terms["anchor_pairs"], *terms["overrides"]}
+    named |= {*terms["alone"], *terms["uncovered"]}
     named |= {c for partners in [*terms["anchor_pairs"].values(), *terms["overrides"].values()] for c in partners}
     assert named <= set(glossary), named - set(glossary)
     assert not set(terms["anchors"]) & set(terms["products"])  # a product's name is not a filing matter
@@ -50,3 +51,20 @@ def test_charging_is_the_filing_cost_only_when_the_question_asks_a_price() -> No
     assert "#cost" in tokens("is there a charge for the filing") and "#cost" in tokens("filing charges")
     assert "#cost" not in tokens("how many free service codes")  # service codes: not the filing's cost
     assert "#cost" not in tokens("does the ICP licence cost money")  # the licence: not the filing's cost
+
+
+def test_no_entry_names_a_matter_the_sources_do_not_cover() -> None:
+    """`uncovered` lists what the sources do not speak of (a foreigner, a Chinese ID, a site taken offline):
+    an entry that named one would never be answered, and would say more than the sources."""
+    index = faq_index()
+    uncovered = {f"#{c}" for c in load_yaml("faq_terms.yaml")["uncovered"]}
+    for entry, vocab, answer in zip(index.entries, index.vocab_by_entry, index.answer_vocab, strict=True):
+        assert not uncovered & (vocab | answer), (entry.id, uncovered & (vocab | answer))
+
+
+def test_a_chinese_id_is_neither_the_language_nor_the_region_and_living_is_not_going_live() -> None:
+    tokens = faq_index().tokenizer.tokens
+    assert "#chinese_id" in tokens("I have no Chinese ID, can I file?")
+    assert "#chinese" not in tokens("I have no Chinese ID, can I file?") and "chinese" not in tokens("no Chinese ID")
+    assert "#mainland" not in tokens("没有大陆身份证能备案吗")
+    assert "#launch" not in tokens("I live in Shanghai") and "#launch" in tokens("when can the site go live")
