@@ -136,7 +136,9 @@ class ReadinessDialog(Dialog[ReadinessAnswers]):
         if check is None or record is None:
             conv.answers.server = {}
         else:
-            given = check.visited(check.load(record.state, record.answers, record.history))
+            # Where the user's /check answers lead (also while /check stands reopened at a question).
+            loaded = check.load(record.state, record.answers, record.history)
+            given = check.visited(check.answered(loaded) or loaded)
             conv.answers.server = {k: v.value if isinstance(v, Enum) else v for k, v in given.items()}
         verdict = server_verdict(conv.answers.server)
         if verdict is not None and not verdict.filing_required:

@@ -280,13 +280,18 @@ class Dialog(Generic[AnswersT]):
         return Button(t(lang, "btn.back"), actions.dialog(self.name, state, actions.Verb.BACK))
 
     def end_rows(self, conv: Conversation[AnswersT], lang: Language) -> tuple[tuple[Button, ...], ...]:
-        """Back, Start again and Menu, and a person to ask: the ways on from a result screen."""
-        return (
+        """Back, Start again and Menu, and a person to ask: the ways on from a result screen. Back
+        and Start again only where a question was asked on the way: elsewhere they would lead nowhere."""
+        moves = (
             (
                 Button(t(lang, "btn.back"), actions.dialog(self.name, conv.state, actions.Verb.BACK)),
                 Button(t(lang, "btn.restart"), actions.dialog(self.name, conv.state, actions.Verb.RESTART)),
-                Button(t(lang, "btn.menu"), actions.menu("menu")),
-            ),
+            )
+            if conv.history
+            else ()
+        )
+        return (
+            (*moves, Button(t(lang, "btn.menu"), actions.menu("menu"))),
             (Button(t(lang, "btn.human"), actions.encode(actions.Handoff("verdict"))),),
         )
 

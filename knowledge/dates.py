@@ -123,7 +123,19 @@ def _in_year(month: int, day: int, year: str | None, today: date) -> date:
 
 
 def _latest(month: int, day: int, today: date) -> date:
-    """The latest such day not after today (this year's, or an earlier year's for 29 February)."""
+    """The latest such day not after today (this year's, or an earlier year's for 29 February). A day
+    nearer ahead than behind ("12月2日" on 1 December) is the coming one, and refused as still to come."""
+    try:
+        ahead = date(today.year, month, day)
+    except ValueError:
+        ahead = None
+    if ahead is not None and ahead > today:
+        try:
+            behind: date | None = date(today.year - 1, month, day)
+        except ValueError:  # 29 February: the last one is further back still
+            behind = None
+        if behind is None or ahead - today < today - behind:
+            raise InvalidInput("date.future")
     for year in range(today.year, today.year - 8, -1):
         try:
             candidate = date(year, month, day)

@@ -38,7 +38,7 @@ TODAY = date(2026, 11, 30)
         ("28/11/26", date(2026, 11, 28)),
         ("2026-11-28", date(2026, 11, 28)),
         ("2026/11/28", date(2026, 11, 28)),
-        ("1 Dec", date(2025, 12, 1)),  # no year: the latest such day, not one to come
+        ("1 Jun", date(2026, 6, 1)),  # no year: this year's, when behind
         ("今天", TODAY),
         ("昨天", date(2026, 11, 29)),
         ("前天", date(2026, 11, 28)),
@@ -56,15 +56,25 @@ def test_days_typed_in_either_language(typed: str, day: date | None) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "key"),
-    [("3/4", "date.ambiguous"), ("30 Feb", "date.invalid"), ("2026-12-01", "date.future"), ("12月1日", None)],
+    [
+        ("3/4", "date.ambiguous"),
+        ("30 Feb", "date.invalid"),
+        ("2026-12-01", "date.future"),
+        # No year, and nearer ahead than behind: the coming one, not silently last year's.
+        ("12月1日", "date.future"),
+        ("Dec 25", "date.future"),
+    ],
 )
-def test_days_that_cannot_be(typed: str, key: str | None) -> None:
-    if key is None:  # 1 December without a year: last year's, not one to come
-        assert parse_day(typed, TODAY) == date(2025, 12, 1)
-        return
+def test_days_that_cannot_be(typed: str, key: str) -> None:
     with pytest.raises(InvalidInput) as exc:
         parse_day(typed, TODAY)
     assert exc.value.key == key
+
+
+def test_a_day_of_december_typed_in_january_is_last_years() -> None:
+    """Nearer behind than ahead: 28 December typed on 5 January is eight days ago."""
+    assert parse_day("12月28日", date(2027, 1, 5)) == date(2026, 12, 28)
+    assert parse_day("Dec 28", date(2027, 1, 5)) == date(2026, 12, 28)
 
 
 async def _stage_dates(bot: BotHarness) -> dict[str, datetime]:
