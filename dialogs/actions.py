@@ -74,7 +74,7 @@ class Action:
     tag: ClassVar[str]
 
 
-MenuTarget = Literal["check", "ready", "filingtype", "steps", "myfiling", "lang", "help", "resume", "menu"]
+MenuTarget = Literal["check", "ready", "filingtype", "steps", "myfiling", "lang", "help", "resume", "menu", "thanks"]
 
 
 @dataclass(frozen=True)

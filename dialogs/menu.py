@@ -87,6 +87,9 @@ def _pressed(flow: Flow, session: Session, action: actions.Menu, out: Outcome) -
         out.replies.append(myfiling.screen(flow, session, edit=True))
     elif target == "lang":
         out.replies.append(chooser(session, edit=True))
+    elif target == "thanks":  # typed: a short answer, and the user stays where they are
+        out.replies.append(Reply(t(session.language, "thanks.reply"), (), False, "thanks"))
+        out.replies.append(flow.current_screen(session))
     else:  # resume: the dialog the user is in (an FAQ answer inside it), else the one they left
         if session.active not in flow.dialogs and session.last in session.records:
             flow.activate(session, session.last)
@@ -105,10 +108,11 @@ TYPED: dict[str, actions.Action] = {
     "btn.menu": actions.Menu("menu"),
 }
 
-# A greeting or a thank-you is no question for the FAQ: the menu answers it.
+# A greeting or a thank-you is no question for the FAQ: the menu answers a greeting; a thank-you
+# gets a short answer where the user is.
 PHRASES: dict[str, actions.Action] = {
-    phrase: actions.Menu("menu")
-    for phrase in ("hi", "hello", "hey", "thanks", "thank you", "你好", "您好", "嗨", "谢谢", "多谢", "菜单")
+    **{phrase: actions.Menu("menu") for phrase in ("hi", "hello", "hey", "你好", "您好", "嗨", "菜单")},
+    **{phrase: actions.Menu("thanks") for phrase in ("thanks", "thank you", "thx", "谢谢", "多谢", "感谢")},
 }
 
 FEATURE = Feature(
