@@ -70,19 +70,24 @@ def _typed_months(text: str) -> int | None:
     return parse_months(text, MAX_SUBSCRIPTION_MONTHS)
 
 
-def verdict_title(verdict: Verdict, lang: Language) -> str:
-    """The verdict's headline, as the result screen and the plan document show it."""
+def verdict_key(verdict: Verdict) -> str:
+    """The text of the verdict's headline (the result screen, the plan document, My filing)."""
     if not verdict.filing_required:
-        return "ℹ️ " + t(lang, "verdict.not_required")
+        return "verdict.not_required"
     if verdict.eligible:  # the server can; what else could stop the filing is asked next
-        return "ℹ️ " + t(lang, "verdict.eligible")
+        return "verdict.eligible"
     if "vendor.other" in verdict.rules:
-        return "ℹ️ " + t(lang, "verdict.not_eligible_vendor")
+        return "verdict.not_eligible_vendor"
     if "domain.any_provider" in verdict.rules:  # nothing is wrong: the domain needs its number
-        return "ℹ️ " + t(lang, "verdict.domain_product")
+        return "verdict.domain_product"
     if "domain.via_host" in verdict.rules:  # the same, through the hosting server's provider
-        return "ℹ️ " + t(lang, "verdict.domain_via_host")
-    return "❌ " + t(lang, "verdict.not_eligible")
+        return "verdict.domain_via_host"
+    return "verdict.not_eligible"
+
+
+def verdict_title(verdict: Verdict, lang: Language) -> str:
+    key = verdict_key(verdict)
+    return ("❌ " if key == "verdict.not_eligible" else "ℹ️ ") + t(lang, key)
 
 
 class CheckDialog(Dialog[CheckAnswers]):

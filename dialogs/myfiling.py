@@ -5,7 +5,7 @@ thing to do next."""
 from __future__ import annotations
 
 from dialogs import actions
-from dialogs.check import CheckDialog
+from dialogs.check import CheckDialog, verdict_key
 from dialogs.codes import describe
 from dialogs.feature import Feature, Flow, at_result, data
 from dialogs.filingtype import FilingTypeDialog, owner_in_ready
@@ -35,16 +35,15 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
         checker = flow.dialogs["check"]
         assert isinstance(checker, CheckDialog)
         verdict = checker.verdict(check)
-        key = (
-            "verdict.not_required"
-            if not verdict.filing_required
-            else ("verdict.eligible" if verdict.eligible else "verdict.not_eligible")
-        )
+        key = verdict_key(verdict)
         lines.append(t(lang, "myfiling.server", verdict=t(lang, key)))
         not_needed = not verdict.filing_required
-        if verdict.filing_required and not verdict.eligible and verdict.next_steps:
+        if key == "verdict.not_eligible" and verdict.next_steps:
             # done outside the bot (renew, buy bandwidth): the button can only check again afterwards
             nexts.append((verdict.next_steps[0].text(lang), actions.menu("check"), t(lang, "myfiling.check_again")))
+        elif verdict.filing_required and not verdict.eligible and verdict.next_steps:
+            # made elsewhere (another vendor, the host of the domain's server): the step, and the plan
+            nexts.append((verdict.next_steps[0].text(lang), actions.menu("ready"), t(lang, "myfiling.see_plan")))
 
     dialog = flow.dialogs["ready"]
     assert isinstance(dialog, ReadinessDialog)
@@ -60,6 +59,8 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
             state = "not_needed"
         else:
             state = "yes" if result.ready else ("blocked" if result.blockers else "open")
+            if state == "open" and result.eligible is False:  # as the plan says: made elsewhere
+                state = "not_alibaba"
         lines.append(t(lang, f"myfiling.ready.{state}", n=len(result.blockers)))
         if result.blockers:
             nexts.append((result.blockers[0].fix_text(lang), actions.menu("ready"), t(lang, "myfiling.ready_again")))
