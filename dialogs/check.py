@@ -70,23 +70,9 @@ def _typed_months(text: str) -> int | None:
     return parse_months(text, MAX_SUBSCRIPTION_MONTHS)
 
 
-def verdict_key(verdict: Verdict) -> str:
-    """The text of the verdict's headline (the result screen, the plan document, My filing)."""
-    if not verdict.filing_required:
-        return "verdict.not_required"
-    if verdict.eligible:  # the server can; what else could stop the filing is asked next
-        return "verdict.eligible"
-    if "vendor.other" in verdict.rules:
-        return "verdict.not_eligible_vendor"
-    if "domain.any_provider" in verdict.rules:  # nothing is wrong: the domain needs its number
-        return "verdict.domain_product"
-    if "domain.via_host" in verdict.rules:  # the same, through the hosting server's provider
-        return "verdict.domain_via_host"
-    return "verdict.not_eligible"
-
-
 def verdict_title(verdict: Verdict, lang: Language) -> str:
-    key = verdict_key(verdict)
+    """The verdict's headline, as the result screen and the plan document show it."""
+    key = verdict.headline
     return ("❌ " if key == "verdict.not_eligible" else "ℹ️ ") + t(lang, key)
 
 

@@ -5,7 +5,7 @@ thing to do next."""
 from __future__ import annotations
 
 from dialogs import actions
-from dialogs.check import CheckDialog, verdict_key
+from dialogs.check import CheckDialog
 from dialogs.codes import describe
 from dialogs.feature import Feature, Flow, at_result, data
 from dialogs.filingtype import FilingTypeDialog, owner_in_ready
@@ -35,7 +35,7 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
         checker = flow.dialogs["check"]
         assert isinstance(checker, CheckDialog)
         verdict = checker.verdict(check)
-        key = verdict_key(verdict)
+        key = verdict.headline
         lines.append(t(lang, "myfiling.server", verdict=t(lang, key)))
         not_needed = not verdict.filing_required
         if key == "verdict.not_eligible" and verdict.next_steps:
@@ -59,8 +59,8 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
             state = "not_needed"
         else:
             state = "yes" if result.ready else ("blocked" if result.blockers else "open")
-            if state == "open" and result.eligible is False:  # as the plan says: made elsewhere
-                state = "not_alibaba"
+            if state == "open" and result.eligible is False:  # made elsewhere or by any provider: the plan says
+                state = "elsewhere"
         lines.append(t(lang, f"myfiling.ready.{state}", n=len(result.blockers)))
         if result.blockers:
             nexts.append((result.blockers[0].fix_text(lang), actions.menu("ready"), t(lang, "myfiling.ready_again")))

@@ -32,10 +32,12 @@ def headline(result: Plan, lang: Language) -> str | None:
         return t(lang, "plan.ready")
     if result.blockers:
         return t(lang, "plan.blocked")
-    if result.eligible is False:
-        # Through whom: the verdict's own next step (another vendor, the host of the domain's server).
-        steps = result.verdict.next_steps if result.verdict is not None else []
-        return "ℹ️ " + t(lang, "plan.not_alibaba") + (f" {steps[0].text(lang)}" if steps else "")
+    if result.eligible is False and result.verdict is not None:
+        # Made elsewhere, or by any access provider: the verdict's own headline and next step say
+        # through whom ("not through Alibaba Cloud" would say more than the source for CDN and OSS).
+        steps = result.verdict.next_steps
+        then = steps[0].text(lang) if steps else ""
+        return "ℹ️ " + t(lang, "plan.elsewhere", verdict=t(lang, result.verdict.headline), next=then).strip()
     return None
 
 

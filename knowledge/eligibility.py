@@ -107,6 +107,21 @@ class Verdict:
     free_service_codes: int | None = None
     rules: list[str] = field(default_factory=list)
 
+    @property
+    def headline(self) -> str:
+        """The text key of the verdict's headline (the result screen, the plan, My filing)."""
+        if not self.filing_required:
+            return "verdict.not_required"
+        if self.eligible:  # the server can; what else could stop the filing is asked next
+            return "verdict.eligible"
+        if "vendor.other" in self.rules:
+            return "verdict.not_eligible_vendor"
+        if "domain.any_provider" in self.rules:  # nothing is wrong: the domain needs its number
+            return "verdict.domain_product"
+        if "domain.via_host" in self.rules:  # the same, through the hosting server's provider
+            return "verdict.domain_via_host"
+        return "verdict.not_eligible"
+
     def as_dict(self, lang: Language) -> dict[str, Any]:
         return {
             "filing_required": self.filing_required,
