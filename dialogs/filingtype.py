@@ -7,13 +7,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from dialogs import actions
+from dialogs.readiness import server_from_check
 from dialogs.screens import Button, Reply
 from dialogs.session import Session
 from dialogs.spec import YES_NO, Answers, Conversation, Dialog, Move, Question, yes_no_label
 from knowledge.domain import Language
 from knowledge.filing_type import FilingTypeResult, determine_filing_type, service_code_situation
 from knowledge.findings import Finding
-from knowledge.readiness import ServerAccount
+from knowledge.readiness import ServerAccount, server_verdict
 from knowledge.texts import t
 
 OWNERS: tuple[ServerAccount, ...] = typing.get_args(ServerAccount)
@@ -25,6 +26,9 @@ class FilingTypeAnswers(Answers):
     site_miit: bool | None = None
     same_account: bool | None = None
     server_account: ServerAccount | None = None  # /ready's answer, copied when the questions begin
+    # /check says the server is another vendor's (copied when the questions begin): the filing is
+    # made through that vendor, and whose Alibaba Cloud account the server is in does not arise.
+    vendor_server: bool = False
 
 
 def owner_in_ready(session: Session, dialogs: Mapping[str, Dialog[Any]]) -> ServerAccount | None:
@@ -47,6 +51,14 @@ def entity_without_miit_record(a: FilingTypeAnswers) -> bool:
     return a.entity_miit is False
 
 
+def vendor_server(a: FilingTypeAnswers) -> bool:
+    return a.vendor_server
+
+
+def vendor_server_without_miit_record(a: FilingTypeAnswers) -> bool:
+    return a.vendor_server and entity_without_miit_record(a)
+
+
 class FilingTypeDialog(Dialog[FilingTypeAnswers]):
     name = "filingtype"
     answers_type = FilingTypeAnswers
@@ -60,8 +72,10 @@ class FilingTypeDialog(Dialog[FilingTypeAnswers]):
     moves = (
         Move("entity_alibaba", "site_miit", entity_with_alibaba),
         Move("entity_alibaba", "entity_miit"),
+        Move("entity_miit", "result", vendor_server_without_miit_record),
         Move("entity_miit", "same_account", entity_without_miit_record),
         Move("entity_miit", "site_miit"),
+        Move("site_miit", "result", vendor_server),
         Move("site_miit", "same_account"),
         Move("same_account", "result"),
     )
@@ -74,6 +88,8 @@ class FilingTypeDialog(Dialog[FilingTypeAnswers]):
         owner = conv.answers.server_account = owner_in_ready(session, dialogs)
         if owner is not None:
             conv.answers.same_account = owner == "same"
+        verdict = server_verdict(server_from_check(session, dialogs))
+        conv.answers.vendor_server = verdict is not None and "vendor.other" in verdict.rules
 
     def owner_differs(self, conv: Conversation[FilingTypeAnswers], owner: ServerAccount | None) -> bool:
         """The answer here contradicts `owner`, /ready's answer (None: none given there)."""
@@ -81,6 +97,8 @@ class FilingTypeDialog(Dialog[FilingTypeAnswers]):
         return owner is not None and same is not None and same != (owner == "same")
 
     def service_code(self, conv: Conversation[FilingTypeAnswers]) -> Finding:
+        if conv.answers.vendor_server:  # as /check says: through the vendor, no Alibaba Cloud code
+            return Finding("next.file_with_vendor")
         owner = conv.answers.server_account
         enterprise = {"other-enterprise": True, "other-personal": False}.get(owner or "")
         return service_code_situation(bool(self.visited(conv)["same_account"]), enterprise)
@@ -115,7 +133,7 @@ class FilingTypeDialog(Dialog[FilingTypeAnswers]):
 
     def result_log(self, conv: Conversation[FilingTypeAnswers]) -> dict[str, Any] | None:
         result = self.result(conv)
-        same_account = bool(self.visited(conv)["same_account"])
+        same_account = self.visited(conv).get("same_account")
         return {
             "filing_type": result.filing_type.value,
             "entity_with_alibaba": result.entity_with_alibaba,

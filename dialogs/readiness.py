@@ -77,6 +77,17 @@ def _yes(value: str | None) -> bool | None:
     return None if value in (None, SKIP) else value == "yes"
 
 
+def server_from_check(session: Session, dialogs: Mapping[str, Dialog[Any]]) -> dict[str, Any]:
+    """The server's facts as the user's /check answers give them (also while /check stands reopened
+    at a question: where its answers lead), by question name; empty before any /check."""
+    check, record = dialogs.get("check"), session.records.get("check")
+    if check is None or record is None:
+        return {}
+    loaded = check.load(record.state, record.answers, record.history)
+    given = check.visited(check.answered(loaded) or loaded)
+    return {k: v.value if isinstance(v, Enum) else v for k, v in given.items()}
+
+
 class ReadinessDialog(Dialog[ReadinessAnswers]):
     name = "ready"
     answers_type = ReadinessAnswers
@@ -132,14 +143,7 @@ class ReadinessDialog(Dialog[ReadinessAnswers]):
     def begin(self, conv: Conversation[ReadinessAnswers], session: Session, dialogs: Mapping[str, Dialog[Any]]) -> None:
         """The server's facts come from /check, as the user last answered it; the first question is
         the first that can arise for that server."""
-        check, record = dialogs.get("check"), session.records.get("check")
-        if check is None or record is None:
-            conv.answers.server = {}
-        else:
-            # Where the user's /check answers lead (also while /check stands reopened at a question).
-            loaded = check.load(record.state, record.answers, record.history)
-            given = check.visited(check.answered(loaded) or loaded)
-            conv.answers.server = {k: v.value if isinstance(v, Enum) else v for k, v in given.items()}
+        conv.answers.server = server_from_check(session, dialogs)
         verdict = server_verdict(conv.answers.server)
         if verdict is not None and not verdict.filing_required:
             conv.state = "plan"  # nothing to ask: the plan says no filing is needed
