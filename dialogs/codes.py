@@ -19,7 +19,7 @@ from dialogs.screens import Button, LogEntry, Outcome, Reply, rows
 from dialogs.session import Session
 from dialogs.spec import Answers, Conversation, Dialog, Move, Question, option_label
 from knowledge.domain import FREE_SERVICE_CODES_PER_INSTANCE, SERVER_PRODUCTS, Language
-from knowledge.inputs import InvalidInput, clean_text
+from knowledge.inputs import InvalidInput, clean_text, looks_like_question
 from knowledge.progress import CHINA
 from knowledge.service_codes import (
     MAX_CODE_LENGTH,
@@ -56,7 +56,9 @@ def from_server(a: AddCodeAnswers) -> bool:
     return a.product in SERVER_SOURCES
 
 
-def _typed_code(text: str) -> str:
+def _typed_code(text: str) -> str | None:
+    if looks_like_question(text):  # "what is a service code?": for the FAQ; the question stays open
+        return None
     code = clean_text(text, MAX_CODE_LENGTH)
     if not looks_like_code(code):
         raise InvalidInput("addcode.not_a_code", min=MIN_CODE_LENGTH)
@@ -66,7 +68,7 @@ def _typed_code(text: str) -> str:
 def _typed_instance(text: str) -> str | None:
     """An instance's ID or name; a question asked meanwhile ("how long does it take?") is none: it
     goes to the FAQ, and the question here stays open."""
-    if "?" in text or "？" in text:
+    if looks_like_question(text):
         return None
     return clean_text(text, MAX_INSTANCE_LENGTH)
 

@@ -35,6 +35,7 @@ _RELATIVE = {
     "today": 0,
     "yesterday": 1,
     "day before yesterday": 2,
+    "the day before yesterday": 2,
     "tomorrow": -1,
     "今天": 0,
     "今日": 0,

@@ -28,6 +28,7 @@ TODAY = date(2026, 11, 30)
         ("today", TODAY),
         ("Yesterday", date(2026, 11, 29)),
         ("3 days ago", date(2026, 11, 27)),
+        ("the day before yesterday", date(2026, 11, 28)),
         ("28 Nov", date(2026, 11, 28)),
         ("Nov 28", date(2026, 11, 28)),
         ("November 28, 2026", date(2026, 11, 28)),
