@@ -61,7 +61,8 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
             state = "yes" if result.ready else ("blocked" if result.blockers else "open")
             if state == "open" and result.eligible is False:  # made elsewhere or by any provider: the plan says
                 state = "elsewhere"
-        lines.append(t(lang, f"myfiling.ready.{state}", n=len(result.blockers)))
+        one = state == "blocked" and len(result.blockers) == 1
+        lines.append(t(lang, f"myfiling.ready.{state}{'_one' if one else ''}", n=len(result.blockers)))
         if result.blockers:
             nexts.append((result.blockers[0].fix_text(lang), actions.menu("ready"), t(lang, "myfiling.ready_again")))
 
@@ -99,7 +100,8 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
     if not_needed and progress.stage is Stage.PREPARING:  # nothing to file for this server: no step to push
         nexts = []
     if nexts:
-        lines += ["", t(lang, "myfiling.next", action=nexts[0][0])]
+        # A button's label read as a sentence: without its arrow.
+        lines += ["", t(lang, "myfiling.next", action=nexts[0][0].removesuffix(" »"))]
     keyboard = [(Button(nexts[0][2] or t(lang, "myfiling.go"), nexts[0][1]),)] if nexts else []
     if ready is not None and not not_needed:
         keyboard.append((Button(t(lang, "btn.plan_pdf"), actions.encode(actions.PlanDocument())),))

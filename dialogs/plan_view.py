@@ -49,7 +49,8 @@ def sections(result: Plan, lang: Language) -> list[Section]:
         out.append(Section("blockers", t(lang, "plan.blocked"), blockers))
     if result.unknown:
         names = ("、" if lang == "zh" else ", ").join(t(lang, f"fact.{name}") for name in result.unknown)
-        out.append(Section("unchecked", t(lang, "plan.unchecked", facts=names), ()))
+        key = "plan.unchecked_one" if len(result.unknown) == 1 else "plan.unchecked"
+        out.append(Section("unchecked", t(lang, key, facts=names), ()))
     if result.filing_required is not False:
         for when in WHENS:
             items = tuple(Item(o["text"]) for o in data["obligations"] if o["when"] == when)
