@@ -160,6 +160,8 @@ def _calendar(flow: Flow, session: Session, action: actions.ProgressCalendar, ou
         )
         if d.note is not None and d.day is not None:
             lines.append(t(lang, d.note, day=f"{d.day:%Y-%m-%d}", next=f"{d.day + timedelta(days=1):%Y-%m-%d}"))
+        elif d.note is not None:
+            lines.append(t(lang, d.note))
     out.replies.append(
         Reply(
             "\n".join(lines),

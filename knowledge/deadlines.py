@@ -37,7 +37,8 @@ def deadlines(dates: Mapping[Stage, datetime], current: Stage) -> list[Deadline]
     if current is Stage.SMS_VERIFICATION and Stage.SMS_VERIFICATION in dates:
         sms = dates[Stage.SMS_VERIFICATION]
         if hour_known(sms):
-            out.append(Deadline("deadline.sms", at=sms + SMS_WINDOW))
+            # The moment the stage was recorded, not the SMS's own: said with it.
+            out.append(Deadline("deadline.sms", at=sms + SMS_WINDOW, note="progress.calendar.sms_recorded"))
         else:  # as if the SMS came as its day began: by the end of that day
             out.append(Deadline("deadline.sms", day=sms.astimezone(CHINA).date(), note="progress.calendar.sms_day"))
     if Stage.APPROVED in dates:

@@ -212,6 +212,16 @@ async def test_a_dated_sms_deadline_is_the_end_of_that_day(bot: BotHarness) -> N
     assert f"DTSTART;VALUE=DATE:{yesterday:%Y%m%d}" in ics
 
 
+async def test_an_sms_deadline_to_the_minute_says_from_when_it_counts(bot: BotHarness) -> None:
+    """A stage recorded now counts from the tap, not from the SMS: the calendar says so with the hour."""
+    await advance(bot, USER, 3)
+    calls = await bot.tap(USER, "📅 My deadlines as a calendar file")
+    [document] = [c for c in calls if c.method == "sendDocument"]
+    caption = str(document.params.get("caption", ""))
+    assert "complete the MIIT SMS verification" in caption
+    assert "24 hours from when you recorded the SMS verification stage here" in caption
+
+
 def test_the_sms_deadline_has_an_hour_only_when_one_was_recorded() -> None:
     day = date(2026, 11, 28)
     [dated] = deadlines({Stage.SMS_VERIFICATION: on_day(day)}, Stage.SMS_VERIFICATION)
