@@ -153,11 +153,13 @@ def _calendar(flow: Flow, session: Session, action: actions.ProgressCalendar, ou
         out.toast = t(lang, "progress.calendar.none")
         return
     lines = [t(lang, "progress.calendar.caption")]
+    today = session.now.astimezone(CHINA).date()
     for d in due:
         when = f"{d.at.astimezone(CHINA):%Y-%m-%d %H:%M}" if d.at is not None else f"{d.day:%Y-%m-%d}"
-        lines.append(
-            t(lang, "progress.calendar.line", when=when, zone=t(lang, "china_time"), what=statement(d.key).text(lang))
-        )
+        passed = d.at < session.now if d.at is not None else d.day is not None and d.day < today
+        # Kept in the list, but not as something still to do in time.
+        zone = t(lang, "china_time") + (t(lang, "progress.calendar.passed") if passed else "")
+        lines.append(t(lang, "progress.calendar.line", when=when, zone=zone, what=statement(d.key).text(lang)))
         if d.note is not None and d.day is not None:
             lines.append(t(lang, d.note, day=f"{d.day:%Y-%m-%d}", next=f"{d.day + timedelta(days=1):%Y-%m-%d}"))
         elif d.note is not None:

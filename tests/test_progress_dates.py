@@ -204,7 +204,8 @@ async def test_a_dated_sms_deadline_is_the_end_of_that_day(bot: BotHarness) -> N
     [document] = [c for c in calls if c.method == "sendDocument"]
     caption = str(document.params.get("caption", ""))
     # The earliest the 24 hours can end (the SMS at the day's start), said as such: no made-up hour.
-    assert f"• {yesterday.isoformat()} (China time): ICP filing: complete the MIIT SMS verification" in caption
+    # ... and that it has passed (the end of yesterday).
+    assert f"• {yesterday.isoformat()} (China time, passed): ICP filing: complete the MIIT SMS verification" in caption
     assert f"by the end of {yesterday.isoformat()}" in caption
     assert f"at that hour on {(yesterday + timedelta(days=1)).isoformat()}" in caption
     ics = document.params["_files"]["document"][1]
