@@ -19,7 +19,8 @@ from dialogs.screens import Button, LogEntry, Outcome, Reply, rows
 from dialogs.session import Session
 from dialogs.spec import Answers, Conversation, Dialog, Move, Question, option_label
 from knowledge.domain import FREE_SERVICE_CODES_PER_INSTANCE, SERVER_PRODUCTS, Language
-from knowledge.inputs import InvalidInput, clean_text, looks_like_question
+from knowledge.faq import faq_index
+from knowledge.inputs import InvalidInput, clean_text
 from knowledge.progress import CHINA
 from knowledge.service_codes import (
     MAX_CODE_LENGTH,
@@ -56,9 +57,8 @@ def from_server(a: AddCodeAnswers) -> bool:
     return a.product in SERVER_SOURCES
 
 
-def _typed_code(text: str) -> str | None:
-    if looks_like_question(text):  # "what is a service code?": for the FAQ; the question stays open
-        return None
+def _typed_code(text: str) -> str:
+    # Nothing typed here goes to the FAQ: it could carry a code, in full, into its record of misses.
     code = clean_text(text, MAX_CODE_LENGTH)
     if not looks_like_code(code):
         raise InvalidInput("addcode.not_a_code", min=MIN_CODE_LENGTH)
@@ -66,9 +66,10 @@ def _typed_code(text: str) -> str | None:
 
 
 def _typed_instance(text: str) -> str | None:
-    """An instance's ID or name; a question asked meanwhile ("how long does it take?") is none: it
-    goes to the FAQ, and the question here stays open."""
-    if looks_like_question(text):
+    """An instance's ID or name; a question asked meanwhile ("how long does it take?", 服务码是什么)
+    is none: it goes to the FAQ, and the question here stays open. A question is a text with a
+    question mark or one the FAQ can answer; any other text may be a name (哪吒, 什么值得买)."""
+    if "?" in text or "？" in text or faq_index().ask(text).entry is not None:
         return None
     return clean_text(text, MAX_INSTANCE_LENGTH)
 

@@ -90,8 +90,8 @@ def _pressed(flow: Flow, session: Session, action: actions.Menu, out: Outcome) -
     elif target == "thanks":  # typed: a short answer, and the user stays where they are
         out.replies.append(Reply(t(session.language, "thanks.reply"), (), False, "thanks"))
         out.replies.append(flow.current_screen(session))
-    else:  # resume: the dialog the user is in (an FAQ answer inside it), else the one they left
-        if session.active not in flow.dialogs and session.last in session.records:
+    else:  # resume: where the user is (an FAQ answer inside a dialog or a screen), else the dialog they left
+        if session.active is None and session.last in session.records:
             flow.activate(session, session.last)
         out.replies.append(flow.current_screen(session, edit=True))
 

@@ -45,7 +45,10 @@ class Router:
             for f in FEATURES
             for key, action in f.typed.items()
             for lang in LANGUAGES
-        } | {fold(phrase): actions.encode(action) for f in FEATURES for phrase, action in f.phrases.items()}
+        }
+        # Words that mean an action anywhere ("thanks", "中文"): before a free-text answer takes them.
+        self.phrases = {fold(phrase): actions.encode(action) for f in FEATURES for phrase, action in f.phrases.items()}
+        self.typed |= self.phrases
 
     def handle(self, session: Session, event: Event) -> Outcome:
         out = Outcome()
@@ -92,6 +95,9 @@ class Router:
     def _text(self, session: Session, text: str, out: Outcome) -> None:
         lang = session.language
         where = self.flow.active(session)
+        if where is not None and where[0].takes_free_text(where[1]) and fold(text) in self.phrases:
+            self._route(session, Press(self.phrases[fold(text)]), out)
+            return
         if where is not None:
             dialog, conv = where
             try:

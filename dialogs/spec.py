@@ -307,6 +307,11 @@ class Dialog(Generic[AnswersT]):
         (storing a service code), as effects. `data` is the turn's read-only UserData."""
         return []
 
+    def takes_free_text(self, conv: Conversation[AnswersT]) -> bool:
+        """The open question takes any typed text (a code, a name), not one of its options."""
+        question = self.by_name.get(conv.state)
+        return question is not None and not question.options and question.parse_typed is not None
+
     def is_sensitive(self, state: str) -> bool:
         question = self.by_name.get(state)
         return bool(question and question.sensitive)

@@ -119,23 +119,23 @@ def _day(kind: str, groups: tuple[str | None, ...], today: date) -> date:
     return _date(year, month, day) if year is not None else _latest(month, day, today)
 
 
+SOON = timedelta(days=31)  # a day without a year this close ahead is the coming one
+
+
 def _in_year(month: int, day: int, year: str | None, today: date) -> date:
     return _date(int(year), month, day) if year else _latest(month, day, today)
 
 
 def _latest(month: int, day: int, today: date) -> date:
     """The latest such day not after today (this year's, or an earlier year's for 29 February). A day
-    nearer ahead than behind ("12月2日" on 1 December) is the coming one, and refused as still to come."""
-    try:
-        ahead = date(today.year, month, day)
-    except ValueError:
-        ahead = None
-    if ahead is not None and ahead > today:
+    that comes within the next month ("12月2日" on 1 December, "1月1日" on 31 December) is the coming
+    one, and refused as still to come: it is not silently last year's."""
+    for year in (today.year, today.year + 1):
         try:
-            behind: date | None = date(today.year - 1, month, day)
-        except ValueError:  # 29 February: the last one is further back still
-            behind = None
-        if behind is None or ahead - today < today - behind:
+            ahead = date(year, month, day)
+        except ValueError:
+            continue
+        if today < ahead <= today + SOON:
             raise InvalidInput("date.future")
     for year in range(today.year, today.year - 8, -1):
         try:

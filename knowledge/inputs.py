@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
-
-# A question asked where a value was expected: a question mark, an English question word first, or
-# a Chinese question word or particle anywhere (服务码是什么, 在哪里找实例ID).
-_QUESTION = re.compile(
-    r"[?？]|^(what|how|where|why|when|which|who|can|could|do|does|is|are|should)\s|什么|怎么|哪|多少|几|吗|呢|么",
-    re.IGNORECASE,
-)
-
-
-def looks_like_question(text: str) -> bool:
-    return _QUESTION.search(text.strip()) is not None
 
 
 class InvalidInput(ValueError):

@@ -78,6 +78,13 @@ def test_a_day_of_december_typed_in_january_is_last_years() -> None:
     assert parse_day("Dec 28", date(2027, 1, 5)) == date(2026, 12, 28)
 
 
+def test_a_day_without_a_year_is_refused_only_when_it_comes_within_a_month() -> None:
+    assert parse_day("12月25日", date(2026, 7, 1)) == date(2025, 12, 25)  # half a year back: that one
+    assert parse_day("7月3日", date(2026, 1, 2)) == date(2025, 7, 3)
+    with pytest.raises(InvalidInput):  # tomorrow, though in the next year
+        parse_day("1月1日", date(2026, 12, 31))
+
+
 async def _stage_dates(bot: BotHarness) -> dict[str, datetime]:
     rows = await bot.app_service_db_run(
         lambda c: c.execute(select(FilingStage.c.stage, FilingStage.c.reached_at)).all()
