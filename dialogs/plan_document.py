@@ -207,6 +207,7 @@ def facts_of(flow: Flow, session: Session) -> PlanFacts | None:
         return None
     dialog = flow.dialogs["ready"]
     assert isinstance(dialog, ReadinessDialog)
+    ready = dialog.current(ready, session, flow.dialogs)
     typed = at_result(flow, session, "filingtype")
     typer = flow.dialogs.get("filingtype")
     filing = typer.facts(typed) if typed is not None and isinstance(typer, FilingTypeDialog) else None

@@ -151,6 +151,15 @@ class ReadinessDialog(Dialog[ReadinessAnswers]):
         if not files_through_alibaba(verdict):
             conv.state = "entity"  # the account's questions do not arise
 
+    def current(
+        self, conv: Conversation[ReadinessAnswers], session: Session, dialogs: Mapping[str, Dialog[Any]]
+    ) -> Conversation[ReadinessAnswers]:
+        """The conversation with the server as /check's answers give it now: it was copied when /ready
+        began, and /check may have been answered again since."""
+        if session.records.get("check") is not None:
+            conv.answers.server = server_from_check(session, dialogs)
+        return conv
+
     def resume(self, conv: Conversation[ReadinessAnswers]) -> None:
         """A user whose answers already lead to a plan sees that plan again (Back and Start again
         are on it), not every question."""
