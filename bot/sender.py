@@ -32,6 +32,9 @@ T = TypeVar("T")
 RETRY_CAP_S = 4.0  # an entry that failed is tried again within this long (and the job's interval)
 PARALLEL_CHATS = 8  # chats the job sends to at once (one chat's entries always in order)
 SENT_RECORD_SECONDS = 1.0  # a reply Telegram accepted is recorded in the database within this long
+# A reply that failed this often for a reason that is no outage (a bug) is given up: kept, it would
+# hold back every later reply of its chat, which go out after it.
+BUG_ATTEMPTS = 3
 
 
 def _transient(exc: BaseException) -> bool:
@@ -165,6 +168,10 @@ class ReplySender:
                 return True
             if fault is SendFault.RETRY:
                 log.warning("reply to chat %s not sent (%s); it will be retried", entry.chat_id, describe(exc))
+            elif entry.attempts >= BUG_ATTEMPTS:
+                log.error("sending a reply failed %s times; given up: %s", entry.attempts, format_bug(exc))
+                self.turns.sent(entry.id)  # the rest of the chat's replies go on
+                return True
             else:
                 log.error("sending a reply failed: %s", format_bug(exc))
             retry_at = datetime.now(UTC) + retry_delay(entry.attempts)

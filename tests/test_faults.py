@@ -451,3 +451,29 @@ async def test_a_reply_sent_just_before_the_database_went_away_is_not_sent_again
         assert await other.parts.sender.retry_due(other.app.bot) == 0
     sent = [c for c in request.calls if c.method == "sendMessage"] + other.request.named("sendMessage")
     assert len(sent) == 1, sent
+
+
+# --- a reply that can never be sent -----------------------------------------------------------------
+async def test_a_reply_that_fails_for_a_bug_is_given_up_and_the_chat_goes_on(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reply whose sending raises every time (a bug, not an outage) would otherwise be retried for
+    ever and hold back every later reply of its chat, which go out after it."""
+    import bot.sender
+
+    real = bot.sender.send_text
+
+    async def poisoned(b: Any, chat_id: int, text: str, *args: Any, **kwargs: Any) -> int:
+        if "Where is your server?" in text:
+            raise RuntimeError("cannot be sent")
+        return await real(b, chat_id, text, *args, **kwargs)
+
+    monkeypatch.setattr(bot.sender, "send_text", poisoned)
+    async with BotHarness(sqlite_url) as bot_:
+        await bot_.send(USER, "/check")  # its question cannot be sent: attempt 1
+        await bot_.send(USER, "/help")  # the owed question first (attempt 2); the help waits behind it
+        assert not any("/check" in t for t in texts(bot_))
+        calls = await bot_.send(USER, "/help")  # attempt 3: given up, and the chat goes on
+        sent = [c.text for c in calls if c.method == "sendMessage" and c.result is not None]
+        assert sent and all("/check" in t for t in sent)  # both help replies, in order
+        assert await owed(bot_) == 0
