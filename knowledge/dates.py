@@ -90,16 +90,17 @@ def _day(kind: str, groups: tuple[str | None, ...], today: date) -> date:
         return _date(int(groups[0] or 0), int(groups[1] or 0), int(groups[2] or 0))
     if kind == "md_zh":
         return _latest(int(groups[0] or 0), int(groups[1] or 0), today)
-    if kind == "d_only":  # "28号": this month's, or last month's if that is still to come
+    if kind == "d_only":  # "28号": the latest such day not after today ("31号" on 1 December: 31 October)
         nth = int(groups[0] or 0)
-        month_start = today.replace(day=1)
-        for month_first in (month_start, (month_start - timedelta(days=1)).replace(day=1)):
+        month_first = today.replace(day=1)
+        for _ in range(3):
             try:
                 candidate = month_first.replace(day=nth)
             except ValueError:
-                continue
-            if candidate <= today:
+                candidate = None
+            if candidate is not None and candidate <= today:
                 return candidate
+            month_first = (month_first - timedelta(days=1)).replace(day=1)
         raise InvalidInput("date.invalid")
     if kind in ("d_month", "month_d"):
         named_day, named_month, named_year = groups if kind == "d_month" else (groups[1], groups[0], groups[2])

@@ -78,6 +78,13 @@ def test_a_day_of_december_typed_in_january_is_last_years() -> None:
     assert parse_day("Dec 28", date(2027, 1, 5)) == date(2026, 12, 28)
 
 
+def test_a_day_of_the_month_alone_is_the_latest_that_exists() -> None:
+    assert parse_day("31号", date(2026, 12, 1)) == date(2026, 10, 31)  # no 31 November
+    assert parse_day("30号", date(2026, 3, 1)) == date(2026, 1, 30)  # no 30 February
+    with pytest.raises(InvalidInput):
+        parse_day("32号", date(2026, 3, 1))
+
+
 def test_a_day_without_a_year_is_refused_only_when_it_comes_within_a_month() -> None:
     assert parse_day("12月25日", date(2026, 7, 1)) == date(2025, 12, 25)  # half a year back: that one
     assert parse_day("7月3日", date(2026, 1, 2)) == date(2025, 7, 3)
