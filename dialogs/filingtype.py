@@ -51,14 +51,6 @@ def entity_without_miit_record(a: FilingTypeAnswers) -> bool:
     return a.entity_miit is False
 
 
-def vendor_server(a: FilingTypeAnswers) -> bool:
-    return a.vendor_server
-
-
-def vendor_server_without_miit_record(a: FilingTypeAnswers) -> bool:
-    return a.vendor_server and entity_without_miit_record(a)
-
-
 class FilingTypeDialog(Dialog[FilingTypeAnswers]):
     name = "filingtype"
     answers_type = FilingTypeAnswers
@@ -72,10 +64,8 @@ class FilingTypeDialog(Dialog[FilingTypeAnswers]):
     moves = (
         Move("entity_alibaba", "site_miit", entity_with_alibaba),
         Move("entity_alibaba", "entity_miit"),
-        Move("entity_miit", "result", vendor_server_without_miit_record),
         Move("entity_miit", "same_account", entity_without_miit_record),
         Move("entity_miit", "site_miit"),
-        Move("site_miit", "result", vendor_server),
         Move("site_miit", "same_account"),
         Move("same_account", "result"),
     )
@@ -90,6 +80,8 @@ class FilingTypeDialog(Dialog[FilingTypeAnswers]):
             conv.answers.same_account = owner == "same"
         verdict = server_verdict(server_from_check(session, dialogs))
         conv.answers.vendor_server = verdict is not None and "vendor.other" in verdict.rules
+        if conv.answers.vendor_server:  # the types here are Alibaba Cloud's process: nothing to ask
+            conv.state = "result"
 
     def owner_differs(self, conv: Conversation[FilingTypeAnswers], owner: ServerAccount | None) -> bool:
         """The answer here contradicts `owner`, /ready's answer (None: none given there)."""
@@ -97,8 +89,6 @@ class FilingTypeDialog(Dialog[FilingTypeAnswers]):
         return owner is not None and same is not None and same != (owner == "same")
 
     def service_code(self, conv: Conversation[FilingTypeAnswers]) -> Finding:
-        if conv.answers.vendor_server:  # as /check says: through the vendor, no Alibaba Cloud code
-            return Finding("next.file_with_vendor")
         owner = conv.answers.server_account
         enterprise = {"other-enterprise": True, "other-personal": False}.get(owner or "")
         return service_code_situation(bool(self.visited(conv)["same_account"]), enterprise)
@@ -115,6 +105,9 @@ class FilingTypeDialog(Dialog[FilingTypeAnswers]):
         return determine_filing_type(*self.facts(conv))
 
     def render_screen(self, conv: Conversation[FilingTypeAnswers], lang: Language, edit: bool) -> Reply:
+        if conv.answers.vendor_server:
+            text = "📋 " + t(lang, "filingtype.vendor")
+            return Reply(text, self.end_rows(conv, lang), edit, "filingtype.vendor")
         result = self.result(conv)
         owner = conv.answers.server_account
         lines = [
@@ -132,6 +125,8 @@ class FilingTypeDialog(Dialog[FilingTypeAnswers]):
         return Reply("\n".join(lines), keyboard, edit, "filingtype.result")
 
     def result_log(self, conv: Conversation[FilingTypeAnswers]) -> dict[str, Any] | None:
+        if conv.answers.vendor_server:
+            return {"filing_type": None, "rules": ["vendor.other"]}
         result = self.result(conv)
         same_account = self.visited(conv).get("same_account")
         return {

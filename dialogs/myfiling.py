@@ -75,8 +75,11 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
     else:
         typer = flow.dialogs["filingtype"]
         assert isinstance(typer, FilingTypeDialog)
-        kind = typer.result(filingtype).filing_type.value
-        lines.append(t(lang, "myfiling.type", name=t(lang, f"filingtype.name.{kind}")))
+        if filingtype.answers.vendor_server:
+            lines.append(t(lang, "myfiling.type.vendor"))
+        else:
+            kind = typer.result(filingtype).filing_type.value
+            lines.append(t(lang, "myfiling.type", name=t(lang, f"filingtype.name.{kind}")))
         if typer.owner_differs(filingtype, owner_in_ready(session, flow.dialogs)):
             lines.append(t(lang, "myfiling.owner_differs"))
 

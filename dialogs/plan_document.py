@@ -210,7 +210,9 @@ def facts_of(flow: Flow, session: Session) -> PlanFacts | None:
     ready = dialog.current(ready, session, flow.dialogs)
     typed = at_result(flow, session, "filingtype")
     typer = flow.dialogs.get("filingtype")
-    filing = typer.facts(typed) if typed is not None and isinstance(typer, FilingTypeDialog) else None
+    filing = None
+    if typed is not None and isinstance(typer, FilingTypeDialog) and not typed.answers.vendor_server:
+        filing = typer.facts(typed)
     return PlanFacts(dict(ready.answers.server), dialog.readiness(ready), filing, session.now.astimezone(CHINA).date())
 
 
