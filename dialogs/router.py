@@ -46,9 +46,11 @@ class Router:
             for key, action in f.typed.items()
             for lang in LANGUAGES
         }
-        # Words that mean an action anywhere ("thanks", "中文"): before a free-text answer takes them.
-        self.phrases = {fold(phrase): actions.encode(action) for f in FEATURES for phrase, action in f.phrases.items()}
-        self.typed |= self.phrases
+        phrases = {fold(phrase): action for f in FEATURES for phrase, action in f.phrases.items()}
+        self.typed |= {phrase: actions.encode(action) for phrase, action in phrases.items()}
+        # Those that keep the user where they are ("thanks", "中文") come before a free-text answer
+        # would take them; a greeting there ("hi" where a code is asked) is not taken for the menu.
+        self.in_place = {p: actions.encode(a) for p, a in phrases.items() if a != actions.Menu("menu")}
 
     def handle(self, session: Session, event: Event) -> Outcome:
         out = Outcome()
@@ -95,8 +97,8 @@ class Router:
     def _text(self, session: Session, text: str, out: Outcome) -> None:
         lang = session.language
         where = self.flow.active(session)
-        if where is not None and where[0].takes_free_text(where[1]) and fold(text) in self.phrases:
-            self._route(session, Press(self.phrases[fold(text)]), out)
+        if where is not None and where[0].takes_free_text(where[1]) and fold(text) in self.in_place:
+            self._route(session, Press(self.in_place[fold(text)]), out)
             return
         if where is not None:
             dialog, conv = where
