@@ -47,9 +47,7 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
 
     dialog = flow.dialogs["ready"]
     assert isinstance(dialog, ReadinessDialog)
-    ready = at_result(flow, session, "ready")
-    if ready is not None:
-        ready = dialog.current(ready, session, flow.dialogs)
+    ready = dialog.at_plan(session, flow.dialogs)
     if ready is None:
         record = session.records.get("ready")
         started = record is not None and bool(dialog.visited(dialog.load(record.state, record.answers, record.history)))

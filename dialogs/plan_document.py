@@ -202,12 +202,11 @@ def render_source(source: str) -> bytes:
 
 def facts_of(flow: Flow, session: Session) -> PlanFacts | None:
     """The user's plan facts, once they have reached the plan of /ready."""
-    ready = at_result(flow, session, "ready")
-    if ready is None:
-        return None
     dialog = flow.dialogs["ready"]
     assert isinstance(dialog, ReadinessDialog)
-    ready = dialog.current(ready, session, flow.dialogs)
+    ready = dialog.at_plan(session, flow.dialogs)
+    if ready is None:
+        return None
     typed = at_result(flow, session, "filingtype")
     typer = flow.dialogs.get("filingtype")
     filing = None

@@ -151,12 +151,12 @@ class ReadinessDialog(Dialog[ReadinessAnswers]):
         if not files_through_alibaba(verdict):
             conv.state = "entity"  # the account's questions do not arise
 
-    def current(
-        self, conv: Conversation[ReadinessAnswers], session: Session, dialogs: Mapping[str, Dialog[Any]]
-    ) -> Conversation[ReadinessAnswers]:
-        """The conversation with the server as /check's answers give it now: it was copied when /ready
-        began, and /check may have been answered again since."""
-        if session.records.get("check") is not None:
+    def at_plan(self, session: Session, dialogs: Mapping[str, Dialog[Any]]) -> Conversation[ReadinessAnswers] | None:
+        """The plan the user's answers lead to (None: not there yet), with the server as /check's
+        answers give it now: it was copied when /ready began, and /check may have changed since."""
+        record = session.records.get(self.name)
+        conv = None if record is None else self.answered(self.load(record.state, record.answers, record.history))
+        if conv is not None and session.records.get("check") is not None:
             conv.answers.server = server_from_check(session, dialogs)
         return conv
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, exists, or_, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, delete, exists, or_, select, update
 
 from dialogs.screens import Button, Document, Reply
 from storage.models import Outbox, ProcessedUpdate
@@ -54,8 +54,14 @@ _PUT = Prepared(
 # name another process's newer entry.
 _SENT = Prepared(delete(Outbox).where(Outbox.c.id == bindparam("b_id"), Outbox.c.claimed_by == bindparam("b_worker")))
 _COLUMNS = (Outbox.c.id, Outbox.c.chat_id, Outbox.c.message_id, Outbox.c.payload, Outbox.c.done, Outbox.c.attempts)
+
+
 # Nobody holds it: never leased, given back, or its lease ran out before `b_free` (see Turns).
-_FREE = or_(Outbox.c.claimed_until.is_(None), Outbox.c.claimed_until < bindparam("b_free"))
+def _free(table: Any) -> ColumnElement[bool]:
+    return or_(table.c.claimed_until.is_(None), table.c.claimed_until < bindparam("b_free"))
+
+
+_FREE = _free(Outbox)
 # What a chat is owed from before this turn (nothing, nearly always: one indexed look-up).
 _OWED_TO_CHAT = Prepared(select(*_COLUMNS).where(Outbox.c.chat_id == bindparam("b_chat"), _FREE).order_by(Outbox.c.id))
 
@@ -170,10 +176,7 @@ def claim_due(
     waits_behind = exists().where(
         earlier.c.chat_id == Outbox.c.chat_id,
         earlier.c.id < Outbox.c.id,
-        or_(
-            and_(earlier.c.claimed_until.is_not(None), earlier.c.claimed_until >= bindparam("b_free")),
-            earlier.c.next_attempt_at > bindparam("b_now"),
-        ),
+        or_(~_free(earlier), earlier.c.next_attempt_at > bindparam("b_now")),
     )
     query = (
         select(*_COLUMNS)
