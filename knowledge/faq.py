@@ -226,12 +226,14 @@ class FaqIndex:
         self.vocab_by_entry: list[set[str]] = []
         self.answer_vocab: list[set[str]] = []
         concepts_by_entry: list[Counter[str]] = []
+        owners_of_words: dict[frozenset[str], set[int]] = {}
         for i, entry in enumerate(entries):
             vocab: set[str] = set()
             concepts: Counter[str] = Counter()
             for lang in ("en", "zh"):
                 for q in entry.questions[lang]:
                     toks = self.tokenizer.tokens(q)
+                    owners_of_words.setdefault(frozenset(toks), set()).add(i)
                     docs.append(toks)
                     self.owner.append(i)
                     vocab |= set(toks)
@@ -240,6 +242,10 @@ class FaqIndex:
             concepts_by_entry.append(concepts)
             answer = set(self.tokenizer.tokens(entry.answers["en"])) | set(self.tokenizer.tokens(entry.answers["zh"]))
             self.answer_vocab.append(answer - vocab)
+        # A question in the words of one entry's own variant is that entry's, whatever the ranking
+        # says: the variant was written for it ("How do I file my website?" names no anchor). Words
+        # that two entries' variants share are left to the ranking.
+        self.variant_words = {words: next(iter(own)) for words, own in owners_of_words.items() if len(own) == 1}
         from rank_bm25 import BM25Okapi
 
         self.bm25 = BM25Okapi(docs)
@@ -286,6 +292,13 @@ class FaqIndex:
         """The best entry for the question; for a question in several parts, the first part's entry,
         with the further parts' answers in `more`."""
         language = lang or detect_language(question)
+        variant = self.variant_words.get(frozenset(self._repair(self.tokenizer.tokens(question))))
+        if variant is not None:
+            entry = self.entries[variant]
+            ranked = self._ask_one(question, language)
+            others = ([(ranked.entry, ranked.score)] if ranked.entry else []) + ranked.alternatives
+            related = [(e, score) for e, score in others if e is not entry][:ALTERNATIVES]
+            return FaqResult(question, language, entry, 1.0, related)
         parts = self.parts(question)
         if len(parts) > 1:  # each part on its own, in the context of the whole question
             about_filing = self.about_filing(self._repair(self.tokenizer.tokens(question)))
