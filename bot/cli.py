@@ -179,10 +179,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
         return 0
-    if not verdict.filing_required:
-        print(t(lang, "verdict.not_required"))
-    else:
-        print(t(lang, "verdict.eligible") if verdict.eligible else t(lang, "verdict.not_eligible"))
+    print(t(lang, verdict.headline))  # as the chat's result screen says it
     print(t(lang, "verdict.why"))
     for line in result["reasons"]:
         print(f"  - {line}")

@@ -12,6 +12,7 @@ import pytest
 
 from bot.cli import main
 from dialogs.registry import dialogs
+from knowledge.texts import t
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,6 +111,20 @@ def test_another_vendor_with_an_alibaba_product_is_refused(capsys: pytest.Captur
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "--product" in err and "--provider other" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "headline"),
+    [
+        (["--location", "mainland", "--provider", "other"], "verdict.not_eligible_vendor"),
+        (["--location", "mainland", "--provider", "alibaba", "--product", "cdn"], "verdict.domain_product"),
+        (["--location", "overseas"], "verdict.not_required"),
+    ],
+)
+def test_the_check_headline_is_the_chats(capsys: pytest.CaptureFixture[str], argv: list[str], headline: str) -> None:
+    """Another vendor's server was told it 'cannot back a filing as it is', as if a change would do."""
+    assert main(["check", *argv]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == t("en", headline)
 
 
 def test_chinese_output(capsys: pytest.CaptureFixture[str]) -> None:
