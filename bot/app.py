@@ -176,12 +176,13 @@ def register_handlers(app: Application, handlers: TelegramHandlers, support: Sup
     # is text too), and the catch-all for stickers, photos... last.
     if support.chat_id is not None:
         staff_chat = filters.Chat(support.chat_id)
-        app.add_handler(MessageHandler(staff_chat & filters.COMMAND, support.on_staff_command))
-        app.add_handler(CallbackQueryHandler(support.on_staff_button, pattern=r"^s:"))
+        # Staff updates wait for the database as a user's turn does (TelegramHandlers.staff).
+        app.add_handler(MessageHandler(staff_chat & filters.COMMAND, handlers.staff(support.on_staff_command)))
+        app.add_handler(CallbackQueryHandler(handlers.staff(support.on_staff_button), pattern=r"^s:"))
         app.add_handler(
             MessageHandler(
                 staff_chat & ~filters.COMMAND & ~filters.StatusUpdate.ALL & ~filters.UpdateType.EDITED,
-                support.on_staff_message,
+                handlers.staff(support.on_staff_message),
             )
         )
     # Button presses, most updates, are matched first: the message handlers' filters would

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import (
     InlineKeyboardButton,
@@ -13,6 +15,7 @@ from telegram import (
     InputTextMessageContent,
     Update,
 )
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.faults import describe, format_bug
@@ -26,6 +29,7 @@ from knowledge.faq import faq_index, faq_index_built
 from knowledge.texts import t
 
 log = logging.getLogger(__name__)
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
 def incoming(text: str) -> str:
@@ -87,9 +91,23 @@ class TelegramHandlers:
         name = command_name(incoming(message.text))
         await self.pipeline.run(update, context.bot, Command(name if name in COMMANDS else f"unknown:{name}"[:40]))
 
+    def staff(self, handler: Callback) -> Callback:
+        """A staff group handler, run with the waiting a user's turn has (TurnPipeline.staff)."""
+
+        async def run(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            await self.pipeline.staff(update, lambda: handler(update, context))
+
+        return run
+
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None
+        if query.message is not None and query.message.chat.type != ChatType.PRIVATE:
+            # A user's button outside their private chat (the error message's "Talk to a person"
+            # posted in the staff group): a turn there would make the presser a customer of that chat.
+            lang = normalize_language(query.from_user.language_code, self.default_language)
+            await self.pipeline.sender.answer(query, t(lang, "button.private_only"))
+            return
         await self.pipeline.run(update, context.bot, Press(incoming(query.data or "")))
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -131,8 +149,12 @@ class TelegramHandlers:
         lang = normalize_language(user.language_code if user else None, self.default_language)
         if update.callback_query is not None:  # it may have been answered before the failure
             await self.pipeline.sender.answer(update.callback_query, None)
-        offer = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(t(lang, "btn.human"), callback_data=actions.encode(actions.Handoff("error")))]]
+        offer = (  # a person is offered to a user, in their own chat; not in the staff group
+            InlineKeyboardMarkup(
+                [[InlineKeyboardButton(t(lang, "btn.human"), callback_data=actions.encode(actions.Handoff("error")))]]
+            )
+            if update.effective_chat.type == ChatType.PRIVATE
+            else None
         )
         try:
             await context.bot.send_message(update.effective_chat.id, t(lang, "error.generic"), reply_markup=offer)

@@ -16,10 +16,13 @@ outbox and retried until Telegram takes them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TypeVar
 
 from telegram import Bot, Update, User
 
@@ -28,6 +31,7 @@ from bot.metrics import Metrics
 from bot.sender import ReplySender, telegram_call
 from bot.service import ConversationService
 from bot.support import SupportDesk, display_name
+from bot.user_locks import UserLocks
 from dialogs.session import Event
 from knowledge.domain import normalize_language
 from knowledge.texts import t
@@ -44,52 +48,11 @@ class Acknowledgement:
 
 
 current_update: ContextVar[Acknowledgement | None] = ContextVar("current_update", default=None)
+T = TypeVar("T")
 
 
-class UserLocks:
-    """One user's updates run one at a time in this process, in the order they arrived (an update
-    waiting for the database holds back that user's later ones, not anyone else's). Across
-    processes, the row lock of the turn's transaction does the same."""
-
-    def __init__(self) -> None:
-        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
-
-    def hold(self, user_id: int) -> _Held:
-        return _Held(self, user_id)
-
-    def __len__(self) -> int:
-        return len(self._locks)
-
-
-class _Held:
-    """`async with locks.hold(user_id)`: a class, not a generator-based context manager, because it
-    runs on every update (a third of the cost)."""
-
-    __slots__ = ("_lock", "_locks", "_user")
-
-    def __init__(self, locks: UserLocks, user_id: int) -> None:
-        self._locks, self._user = locks._locks, user_id
-        lock, users = self._locks.get(user_id) or (asyncio.Lock(), 0)
-        self._locks[user_id] = (lock, users + 1)
-        self._lock = lock
-
-    async def __aenter__(self) -> None:
-        try:
-            await self._lock.acquire()
-        except BaseException:
-            self._leave()
-            raise
-
-    async def __aexit__(self, *exc: object) -> None:
-        self._lock.release()
-        self._leave()
-
-    def _leave(self) -> None:
-        lock, users = self._locks[self._user]
-        if users == 1:
-            del self._locks[self._user]
-        else:
-            self._locks[self._user] = (lock, users - 1)
+class NotApplied(Exception):
+    """The database stayed unavailable: nothing was applied, and the update must come back."""
 
 
 class TurnPipeline:
@@ -106,7 +69,7 @@ class TurnPipeline:
         self.support = support
         self.metrics = metrics
         self.wait_seconds = wait_seconds
-        self.locks = UserLocks()
+        self.locks: UserLocks = support.locks  # a staff close runs a user's turn: one lock for both
 
     async def run(self, update: Update, bot: Bot, event: Event) -> None:
         user, chat, query = update.effective_user, update.effective_chat, update.callback_query
@@ -128,38 +91,63 @@ class TurnPipeline:
         self.metrics.update_kind(type(event).__name__.lower()).inc()
         outcome = result.outcome
         if outcome.relays or outcome.handoff or outcome.ended_ticket:
-            await self.support.after_turn(bot, outcome.relays, outcome.handoff, outcome.ended_ticket)
+            try:
+                await self.support.after_turn(bot, outcome.relays, outcome.handoff, outcome.ended_ticket)
+            except Exception as exc:  # the turn is committed: what it queued is the retry job's now
+                if classify(exc) is not Fault.DATABASE_UNAVAILABLE:
+                    raise
+                log.warning("update %s: staff side left to the retry job (%s)", delivery.update_id, describe(exc))
 
     async def _apply(self, user: User, event: Event, delivery: Delivery, bot: Bot) -> TurnResult | None:
         """The turn's transaction, tried again while the database is unavailable. None: nothing
         was applied and the update must come back (or was refused politely)."""
+        try:
+            return await self._until_applied(
+                delivery.update_id,
+                lambda: self.service.handle(user.id, user.language_code, event, display_name(user), delivery),
+            )
+        except NotApplied:
+            return None
+        except Exception as exc:
+            if classify(exc) is not Fault.BAD_INPUT:
+                raise  # a bug: the Application's error handler logs it and tells the user
+            log.warning("update %s refused: %s", delivery.update_id, describe(exc))
+            await self._tell(bot, delivery.chat_id, user, "error.bad_input")
+            return None
+
+    async def staff(self, update: Update, work: Callable[[], Awaitable[object]]) -> None:
+        """A staff update (bot/support.py), with a turn's waiting: tried again while the database is
+        unavailable, then left unacknowledged. Each staff action that writes records the update as
+        applied in its own transaction, so running it again (here, or when Telegram delivers the
+        update again) applies nothing twice."""
+        with contextlib.suppress(NotApplied):
+            await self._until_applied(update.update_id, work)
+
+    async def _until_applied(self, update_id: int | None, work: Callable[[], Awaitable[T]]) -> T:
+        """`work()`, tried again while the database is unavailable, for up to `wait_seconds`; then
+        NotApplied, and the update is left to come back. Other faults are the caller's."""
         deadline = time.monotonic() + self.wait_seconds
         attempt = 0
         while True:
             try:
-                return await self.service.handle(user.id, user.language_code, event, display_name(user), delivery)
+                return await work()
             except Exception as exc:
-                fault = classify(exc)
-                if fault is Fault.BUG:
-                    raise  # the Application's error handler logs it and tells the user
-                if fault is Fault.BAD_INPUT:
-                    log.warning("update %s refused: %s", delivery.update_id, describe(exc))
-                    await self._tell(bot, delivery.chat_id, user, "error.bad_input")
-                    return None
+                if classify(exc) is not Fault.DATABASE_UNAVAILABLE:
+                    raise
                 if time.monotonic() >= deadline:
-                    self._not_applied(delivery, exc)
-                    return None
+                    self._not_applied(update_id, exc)
+                    raise NotApplied from exc
                 if attempt == 0:
-                    log.warning("database unavailable (%s); update %s waits", describe(exc), delivery.update_id)
+                    log.warning("database unavailable (%s); update %s waits", describe(exc), update_id)
                 await asyncio.sleep(min(1.0, 0.05 * 2**attempt))
                 attempt += 1
 
-    def _not_applied(self, delivery: Delivery, exc: BaseException) -> None:
+    def _not_applied(self, update_id: int | None, exc: BaseException) -> None:
         self.metrics.not_applied.inc()
         ack = current_update.get()
         if ack is not None:
             ack.retry = True
-        log.warning("update %s not applied (%s): it will come back", delivery.update_id, describe(exc))
+        log.warning("update %s not applied (%s): it will come back", update_id, describe(exc))
 
     async def _tell(self, bot: Bot, chat_id: int, user: User, key: str) -> None:
         lang = normalize_language(user.language_code, self.service.default_language)

@@ -31,10 +31,14 @@ class ConversationService:
         event: Event,
         display_name: str = "",
         delivery: Delivery | None = None,
+        existing_user: bool = False,
     ) -> TurnResult:
         """One turn for the user. With a `delivery` its replies are also put in the outbox, leased
-        to this process, for the caller to send."""
+        to this process, for the caller to send. `existing_user`: only if the user exists (a turn
+        staff caused)."""
         hint = normalize_language(language_code, self.default_language)
         # The event's kind only: what users type (service codes among it) stays out of logs.
         log.debug("turn for user %s: %s", user_id, type(event).__name__)
-        return await self.turns.apply(user_id, hint, display_name, lambda s: self.router.handle(s, event), delivery)
+        return await self.turns.apply(
+            user_id, hint, display_name, lambda s: self.router.handle(s, event), delivery, existing_user
+        )

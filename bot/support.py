@@ -18,6 +18,7 @@ from telegram.ext import ContextTypes
 from bot.render import split_text
 from bot.sender import ReplySender
 from bot.service import ConversationService
+from bot.user_locks import UserLocks
 from dialogs import actions, support_card
 from dialogs.session import SupportClosed
 from knowledge.domain import Language, normalize_language
@@ -55,6 +56,7 @@ class SupportDesk:
         self.staff = staff
         self.lang: Language = language
         self._forum: bool | None = None  # learnt from getChat on first use
+        self.locks = UserLocks()  # the turn pipeline's too: a close is a turn of the user's
 
     # --- the staff group --------------------------------------------------------------------------
     async def is_forum(self, bot: Bot) -> bool:
@@ -263,8 +265,11 @@ class SupportDesk:
         if ticket.status in repo.DONE:
             await message.reply_text(t(self.lang, "staff.already_closed", id=ticket.id))
             return
-        relay_id = await self.db.run(repo.queue_relay_out, ticket, message.chat_id, message.message_id, user.id, now())
-        await self.deliver(context.bot, relay_id)
+        relay_id = await self.db.run(
+            repo.queue_relay_out, ticket, message.chat_id, message.message_id, user.id, now(), update.update_id
+        )
+        if relay_id is not None:  # else the update came again: its copy is queued, or sent, already
+            await self.deliver(context.bot, relay_id)
 
     async def on_staff_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, user = update.effective_message, update.effective_user
@@ -287,10 +292,13 @@ class SupportDesk:
             return
         if args and actions.number(args[0].lstrip("#")) is not None:
             args = args[1:]
-        if name == "claim":
-            await message.reply_text(await self.claim(ticket, user))
-        elif name == "close":
-            await message.reply_text(await self.close(context.bot, ticket, " ".join(args) or None))
+        if name in ("claim", "close"):
+            if name == "claim":
+                text = await self.claim(ticket, user, update.update_id)
+            else:
+                text = await self.close(context.bot, ticket, " ".join(args) or None, update.update_id)
+            if text is not None:  # None: the update came again, and was answered the first time
+                await message.reply_text(text)
         else:
             card = await self.db.run(repo.card_data, ticket.id)
             if card is None:  # forgotten since it was looked up
@@ -315,30 +323,43 @@ class SupportDesk:
             await query.answer(t(self.lang, "stale.gone"))
             return
         if isinstance(action, actions.StaffClaim):
-            text = await self.claim(ticket, query.from_user)
+            text = await self.claim(ticket, query.from_user, update.update_id)
         else:
-            text = await self.close(context.bot, ticket, None)
+            text = await self.close(context.bot, ticket, None, update.update_id)
         await query.answer(text)
-        if query.message is not None:
+        if text is not None and query.message is not None:
             await context.bot.send_message(query.message.chat.id, text, message_thread_id=ticket.topic_id)
 
-    async def claim(self, ticket: repo.TicketRow, user: User) -> str:
+    async def claim(self, ticket: repo.TicketRow, user: User, update_id: int) -> str | None:
+        """What to tell staff; None if the update was applied before."""
         if ticket.status in repo.DONE:
             return t(self.lang, "staff.already_closed", id=ticket.id)
-        won, holder = await self.db.run(repo.claim, ticket.id, user.id, now())
+        claimed = await self.db.run(repo.claim, ticket.id, user.id, now(), update_id)
+        if claimed is None:
+            return None
+        won, holder = claimed
         if won:
             return t(self.lang, "staff.claimed", id=ticket.id, who=display_name(user))
         who = display_name(user) if holder == user.id else f"staff {holder}"
         return t(self.lang, "staff.already_claimed", id=ticket.id, who=who)
 
-    async def close(self, bot: Bot, ticket: repo.TicketRow, note: str | None) -> str:
-        """Close through the user's own turn: the user is told, the bot resumes, a rating is asked."""
-        result = await self.service.handle(
-            ticket.user_id, None, SupportClosed(ticket.id, note), delivery=Delivery(ticket.user_id)
-        )
+    async def close(self, bot: Bot, ticket: repo.TicketRow, note: str | None, update_id: int) -> str | None:
+        """Close through the user's own turn: the user is told, the bot resumes, a rating is asked.
+        The turn holds the user's lock (their earlier replies go out first) and records the staff
+        update as applied; None if it was before (only what that turn still owes is sent)."""
+        async with self.locks.hold(ticket.user_id):
+            result = await self.service.handle(
+                ticket.user_id,
+                None,
+                SupportClosed(ticket.id, note),
+                delivery=Delivery(ticket.user_id, update_id),
+                existing_user=True,
+            )
+            await self.sender.deliver(bot, result.outgoing)
+        if result.redelivered:
+            return None
         if not result.outcome.replies:
             return t(self.lang, "staff.already_closed", id=ticket.id)
-        await self.sender.deliver(bot, result.outgoing)
         if ticket.topic_id is not None and self.chat_id is not None:
             try:
                 await bot.close_forum_topic(self.chat_id, ticket.topic_id)

@@ -30,6 +30,7 @@ from sqlalchemy import ColumnElement, Connection, bindparam, delete, exists, or_
 from dialogs.screens import Button, Document, Reply
 from storage.models import Outbox, ProcessedUpdate
 from storage.prepared import Prepared
+from storage.sql import upsert
 
 KEEP = timedelta(days=2)  # Telegram keeps an update for 24 hours; anything older cannot come back
 
@@ -118,6 +119,14 @@ def mark_processed(conn: Connection, update_id: int, now: datetime) -> None:
     here and the caller undoes the whole turn (checking first would cost a query on every turn for
     what happens after a crash)."""
     _PROCESSED.run(conn, {"update_id": update_id, "created_at": now})
+
+
+def first_time(conn: Connection, update_id: int, now: datetime) -> bool:
+    """Record the update as applied; False if it was already (a staff update delivered again).
+    ON CONFLICT DO NOTHING, not an IntegrityError: the caller's transaction goes on either way, and
+    on PostgreSQL a concurrent first attempt is waited for, then found."""
+    stmt = upsert(conn, ProcessedUpdate).values(update_id=update_id, created_at=now)
+    return conn.execute(stmt.on_conflict_do_nothing(index_elements=["update_id"])).rowcount == 1
 
 
 def put(

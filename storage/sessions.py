@@ -114,8 +114,22 @@ def _read(conn: Connection, user_id: int) -> list[tuple[Any, ...]]:
 
 def load_session(conn: Connection, user_id: int, language_hint: Language, display_name: str = "") -> Session:
     """The user's session, creating the user on first contact; locks the user for this turn."""
+    session = _load(conn, user_id, language_hint, display_name, create=True)
+    assert session is not None
+    return session
+
+
+def existing_session(conn: Connection, user_id: int) -> Session | None:
+    """The session of a user who is known (a turn staff caused: it must not bring back a user who
+    had themselves forgotten meanwhile); None if there is none."""
+    return _load(conn, user_id, "en", "", create=False)
+
+
+def _load(conn: Connection, user_id: int, language_hint: Language, display_name: str, create: bool) -> Session | None:
     now = utcnow()
     rows = _read(conn, user_id)
+    if not rows and not create:
+        return None
     if not rows:
         _NEW_USER[conn.dialect.name].run(
             conn, {"id": user_id, "language": language_hint, "created_at": now, "updated_at": now}

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, or_, select, update
 
 from knowledge.service_codes import mask, redacted
+from storage import outbox
 from storage.models import DialogState, FilingStage, Relay, ServiceCode, Ticket, Turn, User
 
 OPEN, CLAIMED, CLOSED = "open", "claimed", "closed"
@@ -186,8 +187,13 @@ def ticket_by_message(conn: Connection, chat_id: int, message_id: int) -> Ticket
     return _ticket(row)
 
 
-def claim(conn: Connection, ticket_id: int, staff_id: int, at: datetime) -> tuple[bool, int | None]:
-    """Exclusive: the first agent wins. Returns (won, who holds it now)."""
+def claim(
+    conn: Connection, ticket_id: int, staff_id: int, at: datetime, update_id: int | None = None
+) -> tuple[bool, int | None] | None:
+    """Exclusive: the first agent wins. Returns (won, who holds it now); None if `update_id` (the
+    staff update asking for it) was applied before."""
+    if update_id is not None and not outbox.first_time(conn, update_id, at):
+        return None
     won = (
         conn.execute(
             update(Ticket)
@@ -240,9 +246,12 @@ def tickets_without_card(conn: Connection, now: datetime) -> list[TicketRow]:
 
 
 def queue_relay_out(
-    conn: Connection, ticket: TicketRow, chat_id: int, message_id: int, staff_id: int, at: datetime
-) -> int:
-    """Staff wrote to the user: queue the copy; an open ticket is claimed by whoever answers first."""
+    conn: Connection, ticket: TicketRow, chat_id: int, message_id: int, staff_id: int, at: datetime, update_id: int
+) -> int | None:
+    """Staff wrote to the user: queue the copy; an open ticket is claimed by whoever answers first.
+    None if the staff update was applied before (delivered again): its copy is queued already."""
+    if not outbox.first_time(conn, update_id, at):
+        return None
     if ticket.status == OPEN:
         claim(conn, ticket.id, staff_id, at)
     conn.execute(

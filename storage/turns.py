@@ -31,7 +31,7 @@ from storage.db import Database
 from storage.effects import apply_effects
 from storage.models import utcnow
 from storage.outbox import Entry
-from storage.sessions import load_session, save_session
+from storage.sessions import existing_session, load_session, save_session
 from storage.user_data import SqlUserData
 
 log = logging.getLogger(__name__)
@@ -75,8 +75,15 @@ def _apply(
     worker: str,
     lease: timedelta,
     free: datetime,
+    existing_user: bool,
 ) -> TurnResult:
-    session = load_session(conn, user_id, language_hint, display_name)
+    if existing_user:
+        found = existing_session(conn, user_id)
+        if found is None:  # forgotten meanwhile: nothing to do, and nothing to bring back
+            return TurnResult(Outcome())
+        session = found
+    else:
+        session = load_session(conn, user_id, language_hint, display_name)
     outcome = decide(session)
     if outcome.effects:
         apply_effects(SqlUserData(conn, user_id), session, outcome)
@@ -149,14 +156,24 @@ class Turns:
         display_name: str,
         decide: Callable[[Session], Outcome],
         delivery: Delivery | None = None,
+        existing_user: bool = False,
     ) -> TurnResult:
         """One turn in one transaction; the replies to send come back leased to this process. A
         redelivered update changes nothing and brings back only what it still owes, if nobody is
-        sending it."""
+        sending it. `existing_user`: a turn for a user who must exist already (else it does nothing)."""
         free = self._free(utcnow())
         try:
             return await self._run(
-                _apply, user_id, language_hint, display_name, decide, delivery, self.worker, self.lease, free
+                _apply,
+                user_id,
+                language_hint,
+                display_name,
+                decide,
+                delivery,
+                self.worker,
+                self.lease,
+                free,
+                existing_user,
             )
         except _Redelivered:
             assert delivery is not None and delivery.update_id is not None

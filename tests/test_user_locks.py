@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.pipeline import UserLocks
+from bot.user_locks import UserLocks
 
 
 async def test_one_users_updates_run_one_at_a_time_in_arrival_order_and_others_do_not_wait() -> None:
