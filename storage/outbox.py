@@ -64,7 +64,14 @@ def _free(table: Any) -> ColumnElement[bool]:
 
 _FREE = _free(Outbox)
 # What a chat is owed from before this turn (nothing, nearly always: one indexed look-up).
-_OWED_TO_CHAT = Prepared(select(*_COLUMNS).where(Outbox.c.chat_id == bindparam("b_chat"), _FREE).order_by(Outbox.c.id))
+# PostgreSQL: rows the sender job is leasing at this moment are skipped, not leased twice (SQLite
+# renders no FOR UPDATE: its transactions are serial).
+_OWED_TO_CHAT = Prepared(
+    select(*_COLUMNS)
+    .where(Outbox.c.chat_id == bindparam("b_chat"), _FREE)
+    .order_by(Outbox.c.id)
+    .with_for_update(skip_locked=True)
+)
 
 
 @dataclass(frozen=True)
@@ -164,16 +171,23 @@ def owed_to_chat(conn: Connection, chat_id: int, worker: str, until: datetime, f
 
 
 # --- outside a turn ---------------------------------------------------------------------------
-def claim_for_update(conn: Connection, update_id: int, worker: str, until: datetime, free: datetime) -> Entry | None:
-    """A redelivered update: its replies, if they were never sent and nobody is sending them now."""
-    query = select(*_COLUMNS).where(Outbox.c.update_id == update_id, _FREE)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    row = conn.execute(query, {"b_free": free}).first()
-    if row is None:
-        return None
-    _lease(conn, [row[0]], worker, until)
-    return _entry(row)
+def claim_for_update(conn: Connection, update_id: int, worker: str, until: datetime, free: datetime) -> list[Entry]:
+    """A redelivered update: its replies, if they were never sent and nobody is sending them now,
+    after what its chat is still owed from before them (as a turn sends them: in the chat's order)."""
+    own = conn.execute(
+        select(Outbox.c.id, Outbox.c.chat_id).where(Outbox.c.update_id == update_id, _FREE), {"b_free": free}
+    ).first()
+    if own is None:
+        return []
+    query = (
+        select(*_COLUMNS)
+        .where(Outbox.c.chat_id == own.chat_id, Outbox.c.id <= own.id, _FREE)
+        .order_by(Outbox.c.id)
+        .with_for_update(skip_locked=True)  # PostgreSQL: what another process is leasing is skipped
+    )
+    entries = [_entry(r) for r in conn.execute(query, {"b_free": free})]
+    _lease(conn, [e.id for e in entries], worker, until)
+    return entries
 
 
 def claim_due(
@@ -193,8 +207,7 @@ def claim_due(
         .order_by(Outbox.c.id)
         .limit(limit)
     )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+    query = query.with_for_update(skip_locked=True)  # rendered on PostgreSQL only
     entries = [_entry(r) for r in conn.execute(query, {"b_now": now, "b_free": free})]
     _lease(conn, [e.id for e in entries], worker, until)
     return entries

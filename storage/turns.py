@@ -178,10 +178,10 @@ class Turns:
         except _Redelivered:
             assert delivery is not None and delivery.update_id is not None
             now = utcnow()
-            entry = await self._run(
+            owed = await self._run(
                 outbox.claim_for_update, delivery.update_id, self.worker, now + self.lease, self._free(now)
             )
-            return TurnResult(Outcome(), [entry] if entry else [], redelivered=True)
+            return TurnResult(Outcome(), owed, redelivered=True)
 
     async def claim_due(self, limit: int = 100) -> list[Entry]:
         """Entries due for another attempt that nobody holds, leased to this process (the sender

@@ -258,6 +258,32 @@ async def test_a_filing_type_dialog_stored_under_its_old_id_continues_after_migr
         await db.dispose()
 
 
+async def test_a_redelivered_update_sends_what_its_chat_was_owed_before_its_own_reply(database_url: str) -> None:
+    """After a Bot API outage a chat is owed the replies to U1 and then U2; U2 delivered again sent
+    its own reply at once, ahead of U1's, which nobody was sending."""
+    from datetime import timedelta
+
+    from dialogs.screens import Reply
+
+    db = Database(database_url)
+    try:
+        await db.upgrade()
+        until = NOW + timedelta(seconds=30)
+
+        def scene(conn: Connection) -> None:
+            for update_id, text in ((1, "first"), (2, "second")):
+                entry = outbox.put(conn, 1, update_id, None, [Reply(text)], "a", until, NOW)
+                outbox.release(conn, entry.id, "a", 0, NOW + timedelta(seconds=4))  # given back
+            outbox.put(conn, 2, 3, None, [Reply("another chat")], "a", NOW, NOW)
+
+        await db.run(scene)
+        claimed = await db.run(outbox.claim_for_update, 2, "b", until, NOW)
+        assert [(e.chat_id, e.replies[0].text) for e in claimed] == [(1, "first"), (1, "second")]
+        assert await db.run(outbox.claim_for_update, 2, "c", until, NOW) == []  # "b" holds them now
+    finally:
+        await db.dispose()
+
+
 async def test_the_sender_job_never_claims_a_reply_ahead_of_an_earlier_one_of_its_chat(database_url: str) -> None:
     """A chat's replies keep their order: while its earlier reply is held by a sender (or waits for
     its retry), the job leaves the later ones; another chat's replies are claimed as usual."""
