@@ -45,8 +45,23 @@ def redact(text: str, codes: Iterable[str]) -> str:
     known = sorted({c for c in codes if c}, key=len, reverse=True)  # a longer code before its prefix
     if not known or not text:
         return text
-    pattern = re.compile("|".join(re.escape(c) for c in known), re.IGNORECASE)
+    pattern = re.compile("|".join(_loose(c) for c in known), re.IGNORECASE)
     return pattern.sub(lambda m: mask(m.group(0)), text)
+
+
+# Typed between a code's characters, it is still the code: spaces, hyphens, dots, underscores, and
+# the invisible ones (zero-width space, joiners, word joiner, BOM).
+_BETWEEN = r"[\s\-_.\u00b7\u200b-\u200d\u2060\ufeff]*"
+
+
+def _loose(code: str) -> str:
+    """A pattern for the code as people type it: grouped ("ABCD 1234"), hyphenated, with an
+    invisible character inside, or in full-width characters ("ＡＢＣＤ１２３４")."""
+    return _BETWEEN.join(f"[{re.escape(ch)}{_full_width(ch)}]" for ch in code if not ch.isspace())
+
+
+def _full_width(ch: str) -> str:
+    return re.escape(chr(ord(ch) + 0xFEE0)) if "!" <= ch <= "~" else ""
 
 
 def redacted(data: Any, codes: list[str]) -> Any:

@@ -57,6 +57,25 @@ async def test_a_code_typed_in_a_question_is_masked_everywhere_outside_the_users
     assert all(CODE.lower() not in t.lower() for t in staff_texts)
 
 
+# Grouped, hyphenated, with a zero-width space inside, in full-width characters: all shown in full
+# on the staff card and /whois before.
+TYPED_OTHERWISE = ["SECRET CODE A9876", "secret-codea9876", "SECRET\u200bCODEA9876", "ＳＥＣＲＥＴＣＯＤＥＡ９８７６"]
+
+
+async def test_a_code_typed_in_another_form_is_masked_in_what_staff_read(sqlite_url: str) -> None:
+    async with make(sqlite_url) as bot:
+        await add_code(bot, CODE, user=USER)
+        for typed in TYPED_OTHERWISE:
+            await bot.send(USER, f"is my code {typed} still valid?")
+        await bot.send(USER, "/human")
+        await staff_says(bot, AGENT, "/whois 1")
+        stored_log = await bot.app_service_db_run(turn_log)
+    staff = "\n".join(c.text for c in bot.request.calls if c.chat_id == STAFF_CHAT and c.method == "sendMessage")
+    for typed in TYPED_OTHERWISE:
+        assert typed not in staff and json.dumps(typed, ensure_ascii=False).strip('"') not in stored_log
+    assert staff.count("****9876") + staff.count("****９８７６") >= len(TYPED_OTHERWISE)
+
+
 async def test_a_code_quoted_before_it_was_saved_is_masked_in_what_staff_read(sqlite_url: str) -> None:
     async with make(sqlite_url) as bot:
         await bot.send(USER, f"is {CODE} a valid code?")  # not known to be a code yet
