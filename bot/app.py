@@ -104,6 +104,7 @@ def assemble(
         _freeze_startup_objects()
 
     async def post_shutdown(_app: Application) -> None:
+        await sender.stop()
         try:
             await service.turns.flush()
         except Exception as exc:

@@ -9,6 +9,7 @@ processes (leases: storage/outbox.py). One policy for a user who blocked the bot
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -121,10 +122,21 @@ class ReplySender:
     def __init__(self, turns: Turns) -> None:
         self.turns = turns
         # A lease must not run out while its holder sends, or another process could send the same
-        # entry. So no message of an entry is begun once half the lease has passed: the rest is
-        # given back and sent later. (A message under way is not cancelled: Telegram may have it
-        # already, and it would be sent again.)
-        self.start_within = turns.lease.total_seconds() / 2
+        # entry. So, while an entry is being sent, its lease is renewed every quarter of a lease
+        # (a call can take long: flood control waited out, a queue at the rate limiter, a slow
+        # upload); and no message of it is begun within half a lease of its end, should renewing
+        # fail: the rest is given back and sent later. (A message under way is not cancelled:
+        # Telegram may have it already, and it would be sent again.)
+        self.lease = turns.lease.total_seconds()
+        self._held: dict[int, float] = {}  # entries being sent -> when their lease ends (loop time)
+        self._renewer: asyncio.Task[None] | None = None
+
+    async def stop(self) -> None:
+        """At shutdown: the renewal has nothing left to hold (nothing is sent any more)."""
+        if self._renewer is not None:
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
 
     async def answer(self, query: CallbackQuery, toast: str | None) -> None:
         """Answer a pressed button at once (the client shows a spinner until then). Not stored: a
@@ -146,13 +158,44 @@ class ReplySender:
         return True
 
     async def _send_entry(self, bot: Bot, entry: Entry, leased_at: float) -> bool:
+        self._hold(entry.id, leased_at)
+        try:
+            return await self._send_held(bot, entry)
+        finally:
+            self._held.pop(entry.id, None)
+
+    def _hold(self, entry_id: int, leased_at: float) -> None:
+        self._held[entry_id] = leased_at + self.lease
+        if self._renewer is None or self._renewer.done():
+            self._renewer = asyncio.create_task(self._renew_while_held(), name="outbox-lease-renewal")
+
+    async def _renew_while_held(self) -> None:
+        """Every quarter of a lease, the leases of entries still being sent are renewed (one
+        transaction; none while nothing takes that long). Stops once nothing is held."""
+        loop = asyncio.get_running_loop()
+        while self._held:
+            await asyncio.sleep(self.lease / 4)
+            now = loop.time()
+            due = [i for i, until in self._held.items() if until - now < self.lease * 3 / 4]
+            if not due:
+                continue
+            try:
+                renewed = await self.turns.renew(due)
+            except Exception as exc:  # the half-lease rule below still holds
+                log.warning("leases of replies being sent not renewed (%s)", describe(exc))
+                continue
+            for entry_id in due:
+                if entry_id in self._held:  # a lease found lost: not one more message of it
+                    self._held[entry_id] = now + self.lease if entry_id in renewed else now
+
+    async def _send_held(self, bot: Bot, entry: Entry) -> bool:
         calls = messages(entry)
         done = entry.done
         loop = asyncio.get_running_loop()
         try:
             while done < len(calls):
-                if loop.time() > leased_at + self.start_within:
-                    raise TimeoutError("half the lease has passed")
+                if loop.time() > self._held[entry.id] - self.lease / 2:
+                    raise TimeoutError("within half a lease of the lease's end")
                 try:
                     await calls[done](bot)
                 except Exception as exc:

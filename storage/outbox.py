@@ -222,6 +222,17 @@ def _lease(conn: Connection, ids: list[int], worker: str, until: datetime) -> No
         )
 
 
+def renew(conn: Connection, entry_ids: list[int], worker: str, until: datetime) -> set[int]:
+    """Extend `worker`'s leases on these entries to `until`; returns the ones it still held."""
+    renewed = conn.execute(
+        update(Outbox)
+        .where(Outbox.c.id.in_(entry_ids), Outbox.c.claimed_by == worker)
+        .values(claimed_until=until)
+        .returning(Outbox.c.id)
+    )
+    return {row[0] for row in renewed}
+
+
 def sent(conn: Connection, entry_ids: list[int], worker: str) -> None:
     """Telegram accepted every message of these entries, sent by `worker`: they are owed no more."""
     if entry_ids:

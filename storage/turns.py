@@ -189,6 +189,10 @@ class Turns:
         now = utcnow()
         return await self._run(outbox.claim_due, self.worker, now + self.lease, now, self._free(now), limit)
 
+    async def renew(self, entry_ids: list[int]) -> set[int]:
+        """Extend this process's leases on entries it is still sending; returns those it still held."""
+        return await self._run(outbox.renew, entry_ids, self.worker, utcnow() + self.lease)
+
     def sent(self, entry_id: int) -> None:
         """Telegram accepted every message of the entry: deleted with this process's next transaction."""
         self._sent.add(entry_id)

@@ -114,6 +114,35 @@ async def test_a_quiet_process_records_what_it_sent_before_the_lease_runs_out(sq
             await bot.app.job_queue.stop()
 
 
+class SlowOnce(RecordingRequest):
+    """The next sendMessage takes longer than a lease (flood control waited out, a slow network)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds, self.armed = seconds, False
+
+    async def do_request(self, url: str, method: str, request_data: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if self.armed and api_method(url) == "sendMessage":
+            self.armed = False
+            await asyncio.sleep(self.seconds)
+        return await super().do_request(url, method, request_data, *args, **kwargs)
+
+
+async def test_a_reply_whose_call_outlasts_the_lease_is_not_sent_by_another_process(sqlite_url: str) -> None:
+    """The lease of a reply still being sent is renewed: another process's sender job found it run
+    out during a 2.5 s call (lease 2 s) and sent the reply a second time."""
+    settings: dict[str, Any] = {"outbox_lease_seconds": 2, "outbox_retry_seconds": 0}
+    async with BotHarness(sqlite_url, request=SlowOnce(2.5), **settings) as a, BotHarness(sqlite_url, **settings) as b:
+        a.request.armed = True
+        turn = asyncio.create_task(a.send(USER, "/check"))
+        await asyncio.sleep(2.2)  # past the lease taken at the commit; the call is under way
+        assert await b.parts.sender.retry_due(b.app.bot) == 0
+        await turn
+        sent = [t for h in (a, b) for t in texts(h) if "Where is your server" in t]
+        assert len(sent) == 1
+        assert await owed(a) == 0
+
+
 async def test_killed_before_the_commit_nothing_is_half_written(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
