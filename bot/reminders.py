@@ -13,6 +13,7 @@ from telegram import Bot
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.faults import Fault, classify, describe
 from bot.render import markup, send_text
 from bot.sender import ReplySender
 from dialogs.reminder_messages import render
@@ -32,10 +33,16 @@ class ReminderDispatcher:
         self.db = db
         self.sender = sender
         self.worker = worker or worker_id()
+        # Reminders sent whose record the database could not take then: recorded first thing in
+        # the next run, while their lease still keeps every process from sending them again.
+        self._unrecorded: dict[int, datetime] = {}
 
     async def run_once(self, bot: Bot, now: datetime | None = None) -> int:
         """Send what is due; returns how many were sent."""
         now = now or datetime.now(UTC)
+        for reminder_id, at in list(self._unrecorded.items()):
+            await self.db.run(mark_sent, reminder_id, self.worker, at)
+            del self._unrecorded[reminder_id]
         sent = 0
         for reminder in await self.db.run(claim_due, now, self.worker):
             reply = render(reminder.kind, reminder.params, normalize_language(reminder.language), now)
@@ -49,8 +56,14 @@ class ReminderDispatcher:
                 log.warning("reminder %s not sent (%s); it will be retried", reminder.id, exc)
                 await self.db.run(release, reminder.id, self.worker)
                 continue
-            await self.db.run(mark_sent, reminder.id, self.worker, now)
             sent += 1
+            try:
+                await self.db.run(mark_sent, reminder.id, self.worker, now)
+            except Exception as exc:
+                if classify(exc) is not Fault.DATABASE_UNAVAILABLE:
+                    raise
+                log.warning("reminder %s sent, recorded with the next run (%s)", reminder.id, describe(exc))
+                self._unrecorded[reminder.id] = now
         return sent
 
     async def job(self, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -71,3 +71,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for name, value in test_faq.REPORT.items():
             if value:
                 terminalreporter.write_line(f"{name}: {value}")
+
+
+@pytest.fixture
+def quick_lock_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bot gives up on a held SQLite lock after 200 ms: an outage is quick to see."""
+    import bot.app
+    from storage.db import Database
+
+    def database(url: str, sync: str = "NORMAL", busy_timeout_ms: int = 5000) -> Database:
+        return Database(url, sync, busy_timeout_ms=200)
+
+    monkeypatch.setattr(bot.app, "Database", database)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, select, update
@@ -11,7 +14,7 @@ from sqlalchemy import Connection, select, update
 from bot.reminders import ReminderDispatcher
 from knowledge.progress import CHINA, ReminderKind, Stage, add_business_days, reminders_for
 from storage.models import Reminder
-from tests.harness import BotHarness
+from tests.harness import BotHarness, RecordingRequest, api_method
 
 USER = 8080
 
@@ -130,6 +133,43 @@ async def test_each_reminder_sent_once_across_a_restart(sqlite_url: str) -> None
             await ReminderDispatcher(second.service.db, second.parts.sender, "b").run_once(second.app.bot, later) == 0
         )
         assert reminders_sent(second, USER) == []
+
+
+class DatabaseGoneAfterAReminder(RecordingRequest):
+    """Right after Telegram accepts a reminder, another connection takes the database's write lock."""
+
+    path = ""
+    lock: sqlite3.Connection | None = None
+
+    async def do_request(self, url: str, method: str, request_data: Any = None, *args: Any, **kwargs: Any) -> Any:
+        result = await super().do_request(url, method, request_data, *args, **kwargs)
+        params = dict(request_data.parameters) if request_data is not None else {}
+        if self.path and api_method(url) == "sendMessage" and str(params.get("text", "")).startswith("⏰"):
+            self.lock = sqlite3.connect(self.path, isolation_level=None)
+            self.lock.execute("BEGIN EXCLUSIVE")
+        return result
+
+
+@pytest.mark.usefixtures("quick_lock_wait")
+async def test_a_reminder_sent_just_before_a_database_blip_is_not_sent_again(tmp_path: Path) -> None:
+    """Its record failed, and five minutes later (its lease) the same reminder went out again."""
+    path = tmp_path / "b.db"
+    request = DatabaseGoneAfterAReminder()
+    async with BotHarness(f"sqlite:///{path}", request=request) as harness:
+        await advance(harness, USER, 5)  # approved: the ICP-number reminder is due at once
+        dispatcher = ReminderDispatcher(harness.service.db, harness.parts.sender, "w")
+        now = datetime.now(UTC) + timedelta(minutes=1)
+        request.path = str(path)
+        assert await dispatcher.run_once(harness.app.bot, now) == 1  # sent; its record did not go in
+        request.path = ""
+        assert request.lock is not None
+        request.lock.execute("ROLLBACK")  # the database is back a moment later
+        request.lock.close()
+        assert await dispatcher.run_once(harness.app.bot, now + timedelta(seconds=30)) == 0
+        assert await dispatcher.run_once(harness.app.bot, now + timedelta(minutes=6)) == 0
+        other = ReminderDispatcher(harness.service.db, harness.parts.sender, "other process")
+        assert await other.run_once(harness.app.bot, now + timedelta(minutes=6)) == 0
+        assert len(reminders_sent(harness, USER)) == 1
 
 
 async def test_two_applications_on_one_database_send_each_reminder_once(database_url: str) -> None:

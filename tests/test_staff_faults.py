@@ -21,9 +21,7 @@ import pytest
 from sqlalchemy import select
 from telegram import Update
 
-import bot.app
 from bot.pipeline import Acknowledgement, current_update
-from storage.db import Database
 from storage.models import Ticket, User
 from tests.harness import BotHarness, Call, RecordingRequest, api_method
 
@@ -42,17 +40,6 @@ def make(url: str, request: RecordingRequest | None = None) -> BotHarness:
         reminder_interval_seconds=0,
         database_wait_seconds=0.5,
     )
-
-
-@pytest.fixture
-def quick_lock_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The bot gives up on a held lock after 200 ms: an outage is quick to see."""
-    real = Database
-
-    def database(url: str, sync: str = "NORMAL", busy_timeout_ms: int = 5000) -> Database:
-        return real(url, sync, busy_timeout_ms=200)
-
-    monkeypatch.setattr(bot.app, "Database", database)
 
 
 @contextlib.contextmanager
