@@ -411,3 +411,100 @@ def test_the_individual_answer_rests_on_the_sources_and_claims_nothing_about_the
     en, zh = entry.answer("en"), entry.answer("zh")
     assert not en.startswith("Yes") and not zh.startswith("可以")
     assert "blog" not in en and "博客" not in zh
+
+
+# --- a newcomer's short questions ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # declined ("I'm not sure I can answer that correctly") though the FAQ answers them
+        ("how long does it take?", "total-time"),
+        ("how much does it cost", "cost"),
+        ("is it free", "cost"),
+        ("do I need a company?", "individual"),  # individuals can file as well
+        ("i dont speak chinese", "chinese-only"),
+        ("what do i do next", "steps-overview"),
+        ("要多久", "total-time"),
+        ("多少钱", "cost"),
+        ("收费吗", "cost"),
+        ("需要公司吗", "individual"),
+        ("我不会中文", "chinese-only"),
+        ("下一步呢", "steps-overview"),
+        ("怎么弄", "steps-overview"),
+        # answered with the PSB filing's 30 days
+        ("how many days does filing take", "total-time"),
+    ],
+)
+def test_a_newcomers_short_question_reaches_its_entry(question: str, topic: str) -> None:
+    result = faq_index().ask(question)
+    assert result.entry is not None and result.entry.id == topic, (result.entry and result.entry.id, result.score)
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("how long will it take", "total-time"),
+        ("how long?", "total-time"),
+        ("how many days does it take", "total-time"),
+        ("does it cost money", "cost"),
+        ("any fees?", "cost"),
+        ("is it expensive", "cost"),
+        ("what do i need to prepare", "documents"),
+        ("can anyone file?", "individual"),
+        ("do I have to be a company?", "individual"),
+        ("is there an english version", "chinese-only"),
+        ("my chinese is bad", "chinese-only"),
+        ("what now?", "steps-overview"),
+        ("next step?", "steps-overview"),
+        ("how does it work", "steps-overview"),
+        ("where do i put the number", "icp-number-footer"),
+        ("要几天", "total-time"),
+        ("需要多长时间", "total-time"),
+        ("多久能好", "total-time"),
+        ("要钱吗", "cost"),
+        ("免费吗", "cost"),
+        ("备案贵吗", "cost"),
+        ("要准备什么", "documents"),
+        ("必须是公司吗", "individual"),
+        ("谁能备案", "individual"),
+        ("中文看不懂", "chinese-only"),
+        ("接下来做什么", "steps-overview"),
+        ("然后呢", "steps-overview"),
+        # the same words with more said: the entry of what is said
+        ("公安备案要多久", "psb-filing"),
+        ("初审要多久", "preliminary-review"),
+        ("备案通过了，然后呢", "launch"),
+        ("do I need a company account", "one-entity"),  # an enterprise account, not whether one needs a company
+    ],
+)
+def test_a_newcomers_casual_wording_reaches_its_entry(question: str, topic: str) -> None:
+    result = faq_index().ask(question)
+    assert result.entry is not None and result.entry.id == topic, (result.entry and result.entry.id, result.score)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # a bare question is the filing's; the same words about something else are not
+        "how long does it take to boil an egg",
+        "how long does shipping take",
+        "how much is a coffee",
+        "is the museum free",
+        "is it free to use wechat",
+        "what do I do next in this game",
+        "what should I prepare for the interview",
+        "我不会做饭",
+        "多少钱一斤",
+        "办签证多少钱",
+        "开公司要多久",
+        "做饭要准备什么",
+        "头发怎么弄",
+        "下一步棋怎么走",
+        # what a product costs: the sources name no price
+        "how much does an ECS cost",
+        "服务器多少钱",
+    ],
+)
+def test_a_newcomers_words_about_something_else_are_declined(question: str) -> None:
+    result = faq_index().ask(question)
+    assert result.entry is None, (question, result.entry.id if result.entry else None, result.score)
