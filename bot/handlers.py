@@ -22,6 +22,7 @@ from bot.faults import describe, format_bug
 from bot.metrics import Metrics
 from bot.pipeline import TurnPipeline
 from dialogs import actions
+from dialogs.commands import command_name
 from dialogs.features import COMMANDS
 from dialogs.session import Command, Edited, Press, Text, Unsupported
 from knowledge.domain import Language, normalize_language
@@ -71,11 +72,6 @@ async def faq_ready() -> None:
     (and the leases of replies being sent) would wait with it."""
     if not faq_index_built():
         await asyncio.get_running_loop().run_in_executor(None, faq_index)
-
-
-def command_name(text: str) -> str:
-    """'/Check@icp_bot extra' -> 'check'."""
-    return text.split(maxsplit=1)[0].lstrip("/").split("@", 1)[0].lower()
 
 
 class TelegramHandlers:

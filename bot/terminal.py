@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.service import ConversationService
+from dialogs.commands import command_name
 from dialogs.documents import render
 from dialogs.features import COMMANDS
 from dialogs.screens import Button, Outcome
@@ -67,7 +68,7 @@ class TerminalChat:
     def event_for(self, line: str) -> Event:
         """A typed line: a /command, a choice (by number or label), or free text."""
         if line.startswith("/"):
-            name = line[1:].split(maxsplit=1)[0].lower() if len(line) > 1 else ""
+            name = command_name(line)
             return Command(name if name in COMMANDS else f"unknown:{name}"[:40])
         # "#3" always picks choice 3; a bare number does too, unless the question takes a number.
         number = line.removeprefix("#")

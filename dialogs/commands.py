@@ -20,3 +20,9 @@ COMMANDS = (
     "forget",
     "help",
 )
+
+
+def command_name(text: str) -> str:
+    """'/Check@icp_bot extra' -> 'check' (Telegram adds the bot's name to a command tapped in some
+    clients; what follows the command is not read)."""
+    return text.split(maxsplit=1)[0].lstrip("/").split("@", 1)[0].lower() if text.strip() else ""
