@@ -5,6 +5,7 @@ and one decoder for the callback data that carries it (at most 64 bytes).
     l:<language>                            SetLanguage  choose the language
     d:<dialog>:<state>:<verb>[:<value>]     InDialog     a dialog's button (answer, back, next, restart)
     c:list  c:add  c:show:<id>  c:set:<id>:<from>:<to>   service codes
+    c:del:<id>[:y]                          CodeDelete   delete a code's record: asked, then done
     p:show  p:go:<from>:<to>  p:rem:<on|off>  p:nyet  p:ics   filing progress, reminders, calendar
     f:<yes|no>                              Forget       confirm or keep
     q:show:<entry>  q:fb:<entry>:<1|0>      an FAQ entry, and whether it helped
@@ -123,6 +124,15 @@ class CodeSet(Action):
 
 
 @dataclass(frozen=True)
+class CodeDelete(Action):
+    """Delete the bot's record of a code: without `sure`, the confirmation is asked first."""
+
+    tag = "c:del"
+    code_id: Id
+    sure: Literal["y"] | None = None
+
+
+@dataclass(frozen=True)
 class ProgressShow(Action):
     tag = "p:show"
 
@@ -225,6 +235,7 @@ ACTIONS: tuple[type[Action], ...] = (
     CodeAdd,
     CodeShow,
     CodeSet,
+    CodeDelete,
     ProgressShow,
     ProgressGo,
     ProgressReminders,

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from dialogs import actions
 from dialogs.code_lifecycle import advice, allowed_targets, change, trigger_for
-from dialogs.effects import AddCode, Effect, SetCodeStatus
+from dialogs.effects import AddCode, DeleteCode, Effect, SetCodeStatus
 from dialogs.feature import Feature, Flow, data
 from dialogs.ports import CodeChange, CodeRecord, UserData
 from dialogs.screens import Button, LogEntry, Outcome, Reply, rows
@@ -20,7 +20,7 @@ from dialogs.session import Session
 from dialogs.spec import Answers, Conversation, Dialog, Move, Question, option_label
 from knowledge.domain import FREE_SERVICE_CODES_PER_INSTANCE, SERVER_PRODUCTS, Language
 from knowledge.faq import faq_index
-from knowledge.inputs import InvalidInput, clean_text
+from knowledge.inputs import InvalidInput, clean_text, reads_as_question
 from knowledge.progress import CHINA
 from knowledge.service_codes import (
     MAX_CODE_LENGTH,
@@ -57,12 +57,19 @@ def from_server(a: AddCodeAnswers) -> bool:
     return a.product in SERVER_SOURCES
 
 
-def _typed_code(text: str) -> str:
-    # Nothing typed here goes to the FAQ: it could carry a code, in full, into its record of misses.
-    code = clean_text(text, MAX_CODE_LENGTH)
-    if not looks_like_code(code):
-        raise InvalidInput("addcode.not_a_code", min=MIN_CODE_LENGTH)
-    return code
+def _typed_code(text: str) -> str | None:
+    """A code; None for a question asked meanwhile that the FAQ answers ("where do I find my service
+    code?"): it goes to the FAQ, and the question here stays open. Only such a question leaves here:
+    anything else could carry a code, in full, into the FAQ's record of unanswered questions."""
+    code = text.strip()
+    if looks_like_code(code):
+        return code
+    if reads_as_question(code):
+        if faq_index().ask(code).entry is not None:
+            return None
+        raise InvalidInput("addcode.not_understood")
+    clean_text(code, MAX_CODE_LENGTH)  # empty, control characters, too long: said as such
+    raise InvalidInput("addcode.not_a_code", min=MIN_CODE_LENGTH)
 
 
 def _typed_instance(text: str) -> str | None:
@@ -171,8 +178,14 @@ def describe(code: CodeRecord, lang: Language, shown: str) -> str:
     return " · ".join(parts)
 
 
-def list_screen(data: UserData, lang: Language, edit: bool = False, notice: str | None = None) -> Reply:
-    codes = data.list_codes()
+def list_screen(
+    data: UserData,
+    lang: Language,
+    edit: bool = False,
+    notice: str | None = None,
+    deleted: int | None = None,  # a code this turn deletes: still stored until it commits
+) -> Reply:
+    codes = [c for c in data.list_codes() if c.id != deleted]
     lines = [notice, ""] if notice else []
     if not codes:
         lines += [t(lang, "codes.empty"), "", statement("codes.same_account_hint").text(lang)]
@@ -225,8 +238,40 @@ def detail_screen(
         )
         for target in targets
     ]
-    keyboard = (*rows(buttons, 2), (Button(t(lang, "codes.list"), _LIST), Button(t(lang, "btn.menu"), _MENU)))
+    keyboard = (
+        *rows(buttons, 2),
+        (Button(t(lang, "codes.delete"), actions.encode(actions.CodeDelete(code.id))),),
+        (Button(t(lang, "codes.list"), _LIST), Button(t(lang, "btn.menu"), _MENU)),
+    )
     return Reply("\n".join(lines), keyboard, edit, "codes.detail")
+
+
+def delete_screen(code: CodeRecord, lang: Language) -> Reply:
+    """Is the record of this code to be deleted? Only the bot's record: Alibaba Cloud is not touched."""
+    keyboard = (
+        (
+            Button(t(lang, "codes.delete.yes"), actions.encode(actions.CodeDelete(code.id, "y"))),
+            Button(t(lang, "codes.delete.no"), actions.encode(actions.CodeShow(code.id))),
+        ),
+    )
+    return Reply(t(lang, "codes.delete.confirm", code=code.code), keyboard, True, "codes.delete")
+
+
+def delete(data: UserData, lang: Language, action: actions.CodeDelete, out: Outcome) -> None:
+    """The Delete button asks first; its confirmation deletes the record, and the list shows without it."""
+    code = data.get_code(action.code_id)
+    if code is None:  # deleted already (a second press), or never the user's
+        out.toast = t(lang, "codes.gone")
+        out.replies.append(list_screen(data, lang))
+        return
+    if action.sure is None:
+        out.replies.append(delete_screen(code, lang))
+        return
+    out.effects.append(DeleteCode(code.id))
+    out.toast = t(lang, "codes.deleted.toast")
+    notice = "🗑 " + t(lang, "codes.deleted", code=mask(code.code))
+    out.replies.append(list_screen(data, lang, edit=True, notice=notice, deleted=code.id))
+    out.log.append(LogEntry("code", None, {"code": mask(code.code), "deleted": True}))
 
 
 def change_status(data: UserData, lang: Language, action: actions.CodeSet, now: datetime, out: Outcome) -> None:
@@ -293,10 +338,21 @@ def _set(flow: Flow, session: Session, action: actions.CodeSet, out: Outcome) ->
     change_status(data(session), session.language, action, session.now, out)
 
 
+def _delete(flow: Flow, session: Session, action: actions.CodeDelete, out: Outcome) -> None:
+    flow.show(session, "codes")
+    delete(data(session), session.language, action, out)
+
+
 FEATURE = Feature(
     "codes",
     commands={"codes": _list},
-    buttons={actions.CodeList: _list_pressed, actions.CodeAdd: _add, actions.CodeShow: _show, actions.CodeSet: _set},
+    buttons={
+        actions.CodeList: _list_pressed,
+        actions.CodeAdd: _add,
+        actions.CodeShow: _show,
+        actions.CodeSet: _set,
+        actions.CodeDelete: _delete,
+    },
     typed={"codes.add": actions.CodeAdd(), "codes.list": actions.CodeList(), "menu.codes": actions.CodeList()},
     screen=_screen,
 )

@@ -34,6 +34,13 @@ class SetCodeStatus:
 
 
 @dataclass(frozen=True)
+class DeleteCode:
+    """Delete the bot's record of one of the user's codes, with its history (nothing at Alibaba Cloud)."""
+
+    code_id: int
+
+
+@dataclass(frozen=True)
 class SetStage:
     stage: Stage
     at: datetime  # when the user reached it (going back keeps the first date)
@@ -104,6 +111,7 @@ class ForgetUser:
 Effect = (
     AddCode
     | SetCodeStatus
+    | DeleteCode
     | SetStage
     | RedateStage
     | SetReminders

@@ -66,3 +66,7 @@ class Feature:
     # The feature's own screen, when it has one the user stays at (not a dialog): shown again as
     # "where they are", e.g. after a language change.
     screen: Callable[[Flow, Session, bool], Reply] | None = None
+    # Words typed while the user is at that screen that mean one of its buttons ("yes" at /forget's
+    # confirmation), read before anything else the words could mean; a function, so that they are
+    # read when the router is built, not when the module is imported.
+    at_screen: Callable[[], Mapping[str, Action]] | None = None

@@ -113,8 +113,7 @@ class Flow:
                 out.replies.append(self.current_screen(session))
                 return
             refused = dialog.refusal(conv, act.value, session.data, session.language)
-            if refused is not None:  # the question stays open, with the reason
-                out.toast = refused[:190]
+            if refused is not None:  # the question stays open, with the reason (said once: no notice too)
                 out.replies.append(Reply("⛔ " + refused, (), False, "hint.refused"))
                 out.replies.append(dialog.render(conv, session.language))
                 return

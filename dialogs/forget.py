@@ -1,4 +1,4 @@
-"""/forget: delete everything stored about the user, after confirmation."""
+"""/forget: delete everything stored about the user, after confirmation (pressed or typed)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ from dialogs.effects import ForgetUser
 from dialogs.feature import Feature, Flow
 from dialogs.screens import Button, Outcome, Reply
 from dialogs.session import Session
+from dialogs.spec import answer_synonyms
 from knowledge.texts import t
 
+SCREEN = "forget"  # the user is at the confirmation: "yes" or "no" typed answers it
 
-def _confirm(flow: Flow, session: Session, out: Outcome) -> None:
+
+def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
     lang = session.language
     buttons = (
         (
@@ -18,7 +21,12 @@ def _confirm(flow: Flow, session: Session, out: Outcome) -> None:
             Button(t(lang, "forget.no"), actions.encode(actions.Forget("no"))),
         ),
     )
-    out.replies.append(Reply(t(lang, "forget.confirm"), buttons, False, "forget.confirm"))
+    return Reply(t(lang, "forget.confirm"), buttons, edit, "forget.confirm")
+
+
+def _confirm(flow: Flow, session: Session, out: Outcome) -> None:
+    flow.show(session, SCREEN)  # the dialog the user was in stays "where I was"
+    out.replies.append(screen(flow, session))
 
 
 def _answered(flow: Flow, session: Session, action: actions.Forget, out: Outcome) -> None:
@@ -28,7 +36,24 @@ def _answered(flow: Flow, session: Session, action: actions.Forget, out: Outcome
         session.forgotten = True
         out.replies.append(Reply(t(lang, "forget.done"), (), True, "forget.done"))
     else:
-        out.replies.append(flow.menu(session, t(lang, "forget.kept"), edit=True))
+        kept(flow, session, out, edit=True)
 
 
-FEATURE = Feature("forget", commands={"forget": _confirm}, buttons={actions.Forget: _answered})
+def kept(flow: Flow, session: Session, out: Outcome, edit: bool = False) -> None:
+    """Nothing deleted (No, or /cancel at the confirmation): the menu, with the way back."""
+    flow.show(session, None)
+    out.replies.append(flow.menu(session, t(session.language, "forget.kept"), edit=edit))
+
+
+def _typed() -> dict[str, actions.Action]:
+    words = answer_synonyms()["forget"]
+    return {str(word): actions.Forget(answer) for answer in ("yes", "no") for word in words[answer]}
+
+
+FEATURE = Feature(
+    SCREEN,
+    commands={"forget": _confirm},
+    buttons={actions.Forget: _answered},
+    screen=screen,
+    at_screen=_typed,
+)

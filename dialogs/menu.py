@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs import actions, myfiling, questions
+from dialogs import actions, forget, myfiling, questions
 from dialogs.commands import COMMANDS
 from dialogs.feature import Feature, Flow
 from dialogs.language import chooser
@@ -54,14 +54,20 @@ def _help(flow: Flow, session: Session, out: Outcome) -> None:
 
 def _cancel(flow: Flow, session: Session, out: Outcome) -> None:
     lang = session.language
-    if session.active:
+    dialog = flow.dialogs.get(session.active) if session.active else None
+    if session.active == forget.SCREEN:  # at the confirmation: nothing is deleted
+        forget.kept(flow, session, out)
+    elif dialog is not None:
         # A dialog that only records something (adding a code) is not one "Continue" leads back to.
-        dialog = flow.dialogs.get(session.active)
-        kept = dialog is None or not dialog.leaves_when_done
         flow.activate(session, None)
-        out.replies.append(flow.menu(session, t(lang, "cancelled" if kept else "cancelled.nothing_saved")))
-    else:
-        out.replies.append(flow.menu(session, t(lang, "nothing_to_cancel")))
+        key = "cancelled.nothing_saved" if dialog.leaves_when_done else "cancelled"
+        out.replies.append(flow.menu(session, t(lang, key)))
+    else:  # at the menu or a screen (/codes...): no question open; one left earlier waits in the menu
+        flow.show(session, None)
+        resumable = session.last is not None and session.last in session.records
+        out.replies.append(
+            flow.menu(session, t(lang, "nothing_to_cancel.resume" if resumable else "nothing_to_cancel"))
+        )
 
 
 def _reset(flow: Flow, session: Session, out: Outcome) -> None:

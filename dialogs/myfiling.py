@@ -103,8 +103,8 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
     if not_needed and progress.stage is Stage.PREPARING:  # nothing to file for this server: no step to push
         nexts = []
     if nexts:
-        # A button's label read as a sentence: without its arrow.
-        lines += ["", t(lang, "myfiling.next", action=nexts[0][0].removesuffix(" »"))]
+        # A button's label read as a sentence: without its arrow (after a space or not: "类型？»").
+        lines += ["", t(lang, "myfiling.next", action=nexts[0][0].removesuffix("»").rstrip())]
     keyboard = [(Button(nexts[0][2] or t(lang, "myfiling.go"), nexts[0][1]),)] if nexts else []
     if ready is not None and not not_needed:
         keyboard.append((Button(t(lang, "btn.plan_pdf"), actions.encode(actions.PlanDocument())),))

@@ -4,7 +4,9 @@ through the session's read-only UserData, and what the turn changes is returned 
 The router only dispatches: a command to the feature that declared it, a button (decoded by
 dialogs/actions.py, which refuses anything it did not produce) to the feature that declared its
 action, free text to the active question or else to the free-text hook (the FAQ), and everything
-to the hand-off while a person handles the user (dialogs/features.py lists the features).
+to the hand-off while a person handles the user (dialogs/features.py lists the features). Typed
+words that mean a button of the screen the user is at ("yes" after /forget), and then ways out
+("cancel", "back", 取消), are read before the open question could take them for its answer.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dialogs.features import FEATURES
 from dialogs.flow import Flow
 from dialogs.screens import Button, LogEntry, Outcome, Reply
 from dialogs.session import Command, Edited, Event, Press, Session, SupportClosed, Text, Unsupported
-from dialogs.spec import InvalidTypedAnswer, fold
+from dialogs.spec import InvalidTypedAnswer, answer_synonyms, fold
 from knowledge.domain import LANGUAGES
 from knowledge.service_codes import mask
 from knowledge.texts import t
@@ -51,6 +53,16 @@ class Router:
         # Those that keep the user where they are ("thanks", "中文") come before a free-text answer
         # would take them; a greeting there ("hi" where a code is asked) is not taken for the menu.
         self.in_place = {p: actions.encode(a) for p, a in phrases.items() if a != actions.Menu("menu")}
+        # Words typed at a feature's own screen that mean one of its buttons ("yes" after /forget).
+        self.at_screen: dict[str, dict[str, str]] = {
+            f.name: {fold(word): actions.encode(action) for word, action in f.at_screen().items()}
+            for f in FEATURES
+            if f.at_screen is not None
+        }
+        # Ways out typed at any question, read before it reads the text as its answer (and anywhere).
+        self.ways_out: dict[str, str] = {
+            fold(str(word)): way for way, words in answer_synonyms()["ways_out"].items() for word in words
+        }
 
     def handle(self, session: Session, event: Event) -> Outcome:
         out = Outcome()
@@ -96,9 +108,18 @@ class Router:
 
     def _text(self, session: Session, text: str, out: Outcome) -> None:
         lang = session.language
+        folded = fold(text)
+        pressed = self.at_screen.get(session.active or "", {}).get(folded)
+        if pressed is not None:
+            self._route(session, Press(pressed), out)
+            return
+        way = self.ways_out.get(folded)
+        if way is not None:
+            self._way_out(session, way, out)
+            return
         where = self.flow.active(session)
-        if where is not None and where[0].takes_free_text(where[1]) and fold(text) in self.in_place:
-            self._route(session, Press(self.in_place[fold(text)]), out)
+        if where is not None and where[0].takes_free_text(where[1]) and folded in self.in_place:
+            self._route(session, Press(self.in_place[folded]), out)
             return
         if where is not None:
             dialog, conv = where
@@ -124,24 +145,40 @@ class Router:
         if hooked is not None:
             out.log.extend(hooked.log)
             out.effects.extend(hooked.effects)  # an unanswered question is recorded either way
-            if hooked.resolved or where is None:
+            if hooked.resolved:
                 out.replies.extend(hooked.replies)
-            else:
+            elif where is not None and where[1].state in where[0].by_name:
+                # Neither an answer nor a question we can answer: the FAQ's miss (its related topics and
+                # a person), and the open question again.
                 dialog, conv = where
-                if conv.state in dialog.by_name:  # neither an answer nor a question we can answer
-                    miss = hooked.replies[0]  # the FAQ's miss, with its related topics and a person
-                    out.replies.append(replace(miss, text=t(lang, "hint.not_an_answer")))
-                    out.replies.append(dialog.render(conv, lang))
-                else:  # a result screen: not all of it again, a short way back to it
-                    out.replies.extend(hooked.replies)
-                    back = Button(t(lang, "btn.show_result"), actions.menu("resume"))
-                    out.replies.append(Reply(t(lang, "faq.back_to_result"), ((back,),), False, "back.result"))
+                out.replies.append(replace(hooked.replies[0], text=t(lang, "hint.not_an_answer")))
+                out.replies.append(dialog.render(conv, lang))
+            else:  # at a screen (/codes) or a dialog's result: the miss says "or pick from the menu"
+                miss, *rest = hooked.replies
+                menu = (Button(t(lang, "btn.menu"), actions.menu("menu")),)
+                out.replies += [replace(miss, buttons=(*miss.buttons, menu)), *rest]
+                if where is not None:  # a result screen: not all of it again, a short way back to it
+                    says, label = where[0].way_back_to_screen
+                    back = Button(t(lang, label), actions.menu("resume"))
+                    out.replies.append(Reply(t(lang, says), ((back,),), False, "back.result"))
             return
         if where is not None:
             out.replies.append(Reply(t(lang, "hint.use_buttons"), (), False, "hint.use_buttons"))
             out.replies.append(where[0].render(where[1], lang))
         else:
             out.replies.append(self.flow.menu(session, t(lang, "hint.no_dialog")))
+
+    def _way_out(self, session: Session, way: str, out: Outcome) -> None:
+        """A way out typed: "back" presses the screen's Back button; where there is none, and for
+        "cancel", it is /cancel."""
+        if way == "back":
+            back = t(session.language, "btn.back")
+            for row in self.flow.current_screen(session).buttons:
+                for button in row:
+                    if button.label == back:
+                        self._route(session, Press(button.data), out)
+                        return
+        self._route(session, Command("cancel"), out)
 
     def _typed_label(self, session: Session, text: str) -> str | None:
         """The button whose label the user typed: one on the screen they are at, or one that means

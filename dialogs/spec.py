@@ -114,6 +114,9 @@ class Dialog(Generic[AnswersT]):
     # Where Back from the first question leads (a button's data): the screen the dialog was
     # opened from (the code list, the progress screen), or else the menu.
     back_to: ClassVar[str | None] = None
+    # After a question answered at the dialog's end screen: what the way back to it says and its
+    # button (text keys). A result, unless the dialog's screens are pages to read (/steps).
+    way_back_to_screen: ClassVar[tuple[str, str]] = ("faq.back_to_result", "btn.show_result")
 
     def __init__(self) -> None:
         self.by_name = {q.name: q for q in self.questions}
@@ -219,7 +222,29 @@ class Dialog(Generic[AnswersT]):
         for option in question.options:
             if folded in self._names(question, option):
                 return option
-        return None
+        return self._misspelt(question, folded)
+
+    def _misspelt(self, question: Question, folded: str) -> str | None:
+        """The one option a typed word misspells by a letter or two ("subscripton"); None when it is
+        too short to tell, is no word in Latin letters, or comes as close to two options."""
+        if (
+            len(folded) < TYPO_MIN_LENGTH
+            or not folded.replace(" ", "").isascii()
+            or not folded.replace(" ", "").isalpha()
+        ):
+            return None
+        from rapidfuzz.distance import Levenshtein  # imported on the first typo, not at start-up
+
+        allowed = 1 if len(folded) < TYPO_TWO_FROM else 2
+        near = {
+            option
+            for option in question.options
+            for name in self._names(question, option)
+            if len(name) >= TYPO_MIN_LENGTH
+            and name.isascii()
+            and Levenshtein.distance(folded, name, score_cutoff=allowed) <= allowed
+        }
+        return near.pop() if len(near) == 1 else None
 
     def _names(self, question: Question, option: str) -> frozenset[str]:
         """Everything that names an option: its labels in both languages (also without their
@@ -327,6 +352,10 @@ def option_label(prefix: str) -> Callable[[Language, str], str]:
 
 YES_NO = ("yes", "no")
 QUESTION_SCREEN_CACHE = 4096  # built question screens kept per dialog (a few hundred exist)
+# A typed word is read as an option it misspells only from this length on ("yes"/"yet" are words
+# of their own), by one letter, or by two from TYPO_TWO_FROM letters on.
+TYPO_MIN_LENGTH = 5
+TYPO_TWO_FROM = 8
 
 _NUMBER = re.compile(r"^\s*(\d{1,6})\s*(months?|mos?|个月|月)?\s*$", re.IGNORECASE)
 _YEARS = re.compile(r"^\s*(\S+?)\s*(years?|yrs?|年)\s*$", re.IGNORECASE)
@@ -367,7 +396,8 @@ def _number(word: str) -> int | None:
 def parse_months(text: str, maximum: int) -> int | None:
     """A typed month count ('6', '6 months', '６个月', 'six', '两个月', '1 year', '一年'); None if it
     is no number at all. A number that is not a whole count of months is refused with a hint."""
-    text = unicodedata.normalize("NFKC", text)
+    # A full stop or an exclamation mark after the answer ("5.", "6个月。") ends a sentence.
+    text = unicodedata.normalize("NFKC", text).strip().rstrip(".。!！ ")
     months: int | None = _PHRASES.get(fold(text))
     if months is not None:
         pass

@@ -40,6 +40,7 @@ class StepsDialog(Dialog[StepsAnswers]):
     answers_type = StepsAnswers
     screens = SCREENS
     moves = tuple(Move(a, b, trigger="next") for a, b in itertools.pairwise(SCREENS))
+    way_back_to_screen = ("faq.back_to_page", "btn.show_page")  # a page to read, not a result
 
     def render_screen(self, conv: Conversation[StepsAnswers], lang: Language, edit: bool) -> Reply:
         state = conv.state

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dialogs.effects import (
     AddCode,
+    DeleteCode,
     EndTicket,
     ForgetUser,
     OpenTicket,
@@ -33,6 +34,8 @@ def apply_effects(data: SqlUserData, session: Session, outcome: Outcome) -> None
                 data.add_code(code, product, instance, paid, origin, now, status)
             case SetCodeStatus(code_id=code_id, old=old, new=new):
                 data.set_code_status(code_id, old, new, now)
+            case DeleteCode(code_id=code_id):
+                data.delete_code(code_id)
             case SetStage(stage=stage, at=at, planned=planned):
                 data.set_stage(stage, at, planned)
             case RedateStage(stage=stage, at=at):

@@ -126,6 +126,15 @@ class SqlUserData:
             ServiceCodeChange.insert().values(code_id=code_id, from_status=old.value, to_status=new.value, at=at)
         )
 
+    def delete_code(self, code_id: int) -> bool:
+        """Delete one of the user's codes and its history; False when it is not theirs (or gone)."""
+        owned = select(ServiceCode.c.id).where(ServiceCode.c.id == code_id, ServiceCode.c.user_id == self.user_id)
+        self.conn.execute(delete(ServiceCodeChange).where(ServiceCodeChange.c.code_id.in_(owned)))
+        deleted = self.conn.execute(
+            delete(ServiceCode).where(ServiceCode.c.id == code_id, ServiceCode.c.user_id == self.user_id)
+        ).rowcount
+        return deleted == 1
+
     # --- filing progress and reminders -------------------------------------------------------
     def progress(self) -> ProgressRecord:
         rows = self.conn.execute(

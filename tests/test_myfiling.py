@@ -27,7 +27,7 @@ async def test_everything_on_one_screen(bot: BotHarness) -> None:
     await bot.send(USER, "/start")
     calls = await bot.tap(USER, "My filing")
     text = calls[-1].text
-    assert "Server — Yes: this server can back an ICP filing" in text
+    assert "Server: Yes: this server can back an ICP filing" in text
     assert "Can I file: nothing known stops it" in text
     assert "Filing type: first-time filing" in text
     assert "Service codes: 1" in text and "ABCDEFGH1234" in text  # in the user's own chat: in full
@@ -67,4 +67,4 @@ async def test_no_next_step_is_pushed_when_no_filing_is_needed(bot: BotHarness) 
     await bot.send(USER, "/check")
     await bot.tap(USER, "Hong Kong (China)")
     text = (await bot.send(USER, "/myfiling"))[-1].text
-    assert "Server — No ICP filing needed" in text and "Next:" not in text
+    assert "Server: No ICP filing needed" in text and "Next:" not in text

@@ -85,7 +85,7 @@ async def test_add_code_and_change_status_with_buttons(bot: BotHarness) -> None:
     await bot.tap(USER, "Used in a filing")
     calls = await bot.tap(USER, "Filing completed")
     assert "This status is final." in calls[-1].text
-    assert [b["text"] for b in calls[-1].buttons] == ["« My codes", "Menu"]
+    assert [b["text"] for b in calls[-1].buttons] == ["🗑 Delete", "« My codes", "Menu"]  # no status left to set
     history = calls[-1].text.split("History (China time):")[1]
     assert history.count("→") == 4 and "recorded as Available" in history
 
