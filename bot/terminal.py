@@ -71,7 +71,7 @@ class TerminalChat:
             name = command_name(line)
             return Command(name if name in COMMANDS else f"unknown:{name}"[:40])
         # "#3" always picks choice 3; a bare number does too, unless the question takes a number.
-        number = line.removeprefix("#")
+        number = line.removeprefix("#").removesuffix(".")  # "3." as a list's numbers are written
         if number.isdigit() and (line.startswith("#") or not self.takes_number):
             index = int(number) - 1
             if 0 <= index < len(self.choices):

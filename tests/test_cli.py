@@ -276,7 +276,7 @@ def test_faq_misses_limit_must_be_positive(tmp_path: Path, limit: str) -> None:
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "1 or more" in result.stderr, result.stderr
 
 
-async def test_terminal_chat_reads_a_command_with_the_bots_name(sqlite_url: str) -> None:
+async def test_terminal_chat_reads_a_command_with_the_bots_name_and_a_numbered_choice(sqlite_url: str) -> None:
     """'/help@icpbot' (as a Telegram client may send it) was an unknown command in the terminal."""
     import io
 
@@ -288,11 +288,13 @@ async def test_terminal_chat_reads_a_command_with_the_bots_name(sqlite_url: str)
     await service.db.upgrade()
     out = io.StringIO()
     try:
-        await TerminalChat(service, 7, "en", out).run(io.StringIO("/help@icpbot\n/Check@icpbot now\nquit\n"))
+        script = "/help@icpbot\n/Check@icpbot now\n1.\nquit\n"  # and "1." is choice 1, as lists are written
+        await TerminalChat(service, 7, "en", out).run(io.StringIO(script))
     finally:
         await service.db.dispose()
     assert "know that command" not in out.getvalue()
     assert "/ready - " in out.getvalue() and "Where is your server?" in out.getvalue()
+    assert "Who provides the server?" in out.getvalue()
 
 
 async def test_terminal_chat_keeps_every_replys_buttons_choosable(sqlite_url: str) -> None:
