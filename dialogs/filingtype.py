@@ -29,6 +29,9 @@ class FilingTypeAnswers(Answers):
     # /check says the server is another vendor's (copied when the questions begin): the filing is
     # made through that vendor, and whose Alibaba Cloud account the server is in does not arise.
     vendor_server: bool = False
+    # /check says the server is outside the Chinese mainland (copied the same way): no filing is
+    # needed, so there is no type to work out.
+    no_filing: bool = False
 
 
 def owner_in_ready(session: Session, dialogs: Mapping[str, Dialog[Any]]) -> ServerAccount | None:
@@ -80,7 +83,8 @@ class FilingTypeDialog(Dialog[FilingTypeAnswers]):
             conv.answers.same_account = owner == "same"
         verdict = server_verdict(server_from_check(session, dialogs))
         conv.answers.vendor_server = verdict is not None and "vendor.other" in verdict.rules
-        if conv.answers.vendor_server:  # the types here are Alibaba Cloud's process: nothing to ask
+        conv.answers.no_filing = verdict is not None and not verdict.filing_required
+        if conv.answers.vendor_server or conv.answers.no_filing:  # nothing to ask: the result says why
             conv.state = "result"
 
     def owner_differs(self, conv: Conversation[FilingTypeAnswers], owner: ServerAccount | None) -> bool:
@@ -105,9 +109,10 @@ class FilingTypeDialog(Dialog[FilingTypeAnswers]):
         return determine_filing_type(*self.facts(conv))
 
     def render_screen(self, conv: Conversation[FilingTypeAnswers], lang: Language, edit: bool) -> Reply:
-        if conv.answers.vendor_server:
-            text = "📋 " + t(lang, "filingtype.vendor")
-            return Reply(text, self.end_rows(conv, lang), edit, "filingtype.vendor")
+        for situation, said in (("vendor_server", "vendor"), ("no_filing", "not_required")):
+            if getattr(conv.answers, situation):
+                text = "📋 " + t(lang, f"filingtype.{said}")
+                return Reply(text, self.end_rows(conv, lang), edit, f"filingtype.{said}")
         result = self.result(conv)
         owner = conv.answers.server_account
         lines = [
@@ -127,6 +132,8 @@ class FilingTypeDialog(Dialog[FilingTypeAnswers]):
     def result_log(self, conv: Conversation[FilingTypeAnswers]) -> dict[str, Any] | None:
         if conv.answers.vendor_server:
             return {"filing_type": None, "rules": ["vendor.other"]}
+        if conv.answers.no_filing:
+            return {"filing_type": None, "rules": ["loc.outside_mainland"]}
         result = self.result(conv)
         same_account = self.visited(conv).get("same_account")
         return {

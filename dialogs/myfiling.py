@@ -75,6 +75,8 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
         assert isinstance(typer, FilingTypeDialog)
         if filingtype.answers.vendor_server:
             lines.append(t(lang, "myfiling.type.vendor"))
+        elif filingtype.answers.no_filing:
+            lines.append(t(lang, "myfiling.type.not_required"))
         else:
             kind = typer.result(filingtype).filing_type.value
             lines.append(t(lang, "myfiling.type", name=t(lang, f"filingtype.name.{kind}")))

@@ -11,12 +11,14 @@ from dialogs.calendar_file import FILENAME, ics
 from dialogs.effects import SetReminders, SetStage
 from dialogs.feature import Feature, Flow, data
 from dialogs.ports import ProgressRecord, UserData
+from dialogs.readiness import server_from_check
 from dialogs.screens import Button, Document, LogEntry, Outcome, Reply
 from dialogs.session import Session
 from dialogs.stage_date import datable, given_day
 from knowledge.deadlines import deadlines
 from knowledge.domain import Language
 from knowledge.progress import CHINA, STAGES, Stage, next_stage, previous_stage, reminders_after
+from knowledge.readiness import server_verdict
 from knowledge.statements import statement
 from knowledge.texts import t
 
@@ -125,12 +127,25 @@ def switch_reminders(data: UserData, lang: Language, value: Literal["on", "off"]
 
 # --- the feature: /progress and its buttons (also on reminders) ------------------------------------
 def _screen(flow: Flow, session: Session, edit: bool) -> Reply:
-    return screen(data(session), session.language, edit)
+    return screen(data(session), session.language, edit, _made_elsewhere(flow, session))
 
 
 def _show(flow: Flow, session: Session, out: Outcome) -> None:
     flow.show(session, "progress")
-    out.replies.append(screen(data(session), session.language))
+    out.replies.append(screen(data(session), session.language, notice=_made_elsewhere(flow, session)))
+
+
+def _made_elsewhere(flow: Flow, session: Session) -> str | None:
+    """These stages are those of a filing through Alibaba Cloud: said first when /check found that
+    the filing is made through another vendor, or that none is needed."""
+    verdict = server_verdict(server_from_check(session, flow.dialogs))
+    if verdict is None:
+        return None
+    if not verdict.filing_required:
+        return "ℹ️ " + t(session.language, "progress.not_required")
+    if "vendor.other" in verdict.rules:
+        return "ℹ️ " + t(session.language, "progress.vendor")
+    return None
 
 
 def _show_pressed(flow: Flow, session: Session, action: actions.ProgressShow, out: Outcome) -> None:
