@@ -3,8 +3,9 @@
 - the MIIT SMS verification: within 24 hours of the SMS (a further public fact: Alibaba Cloud
   help, "SMS check"), counted from when the user reached that stage; when only its day is known
   (dated back), the end of that day: the earliest the 24 hours can end, never a later hour than theirs;
-- the ICP number on the homepage: from approval (filing-process.txt, post-filing processing);
 - the PSB filing: within 30 days after launching (filing-process.txt).
+The ICP number on the homepage is a requirement from approval on (filing-process.txt, post-filing
+processing), with no date by which: not a deadline (a reminder says it on approval).
 A deadline is a moment (the SMS window, its hour known) or a day in China time (the others).
 """
 
@@ -41,8 +42,6 @@ def deadlines(dates: Mapping[Stage, datetime], current: Stage) -> list[Deadline]
             out.append(Deadline("deadline.sms", at=sms + SMS_WINDOW, note="progress.calendar.sms_recorded"))
         else:  # as if the SMS came as its day began: by the end of that day
             out.append(Deadline("deadline.sms", day=sms.astimezone(CHINA).date(), note="progress.calendar.sms_day"))
-    if Stage.APPROVED in dates:
-        out.append(Deadline("deadline.icp_number", day=dates[Stage.APPROVED].astimezone(CHINA).date()))
     if Stage.LAUNCHED in dates and current is not Stage.PSB_DONE:
         launched = dates[Stage.LAUNCHED].astimezone(CHINA).date()
         out.append(Deadline("deadline.psb", day=launched + timedelta(days=PSB_DEADLINE_DAYS)))

@@ -28,7 +28,7 @@ def test_deadlines_fall_on_china_days_across_the_utc_date_boundary() -> None:
         for d in deadlines({Stage.SMS_VERIFICATION: late, Stage.APPROVED: late, Stage.LAUNCHED: late}, Stage.LAUNCHED)
     }
     assert "deadline.sms" not in due  # done: the verification is behind the user
-    assert due["deadline.icp_number"].day == date(2026, 12, 1)
+    assert "deadline.icp_number" not in due  # a requirement from approval on, with no date by which
     assert due["deadline.psb"].day == date(2026, 12, 31)  # 30 days after launching on 1 December
 
 
@@ -48,10 +48,8 @@ async def test_the_calendar_file_is_sent_in_the_chat_and_parses_back(bot: BotHar
     assert name == "icp-filing-deadlines.ics"
     assert [b["text"] for b in sent.buttons] == ["My filing progress", "Menu"]  # a way on from the file
     events = _parsed(content)
-    assert set(events) == {  # the SMS verification is behind the user: no deadline any more
-        "ICP filing approved: put the ICP number at the bottom of the homepage, linked to the MIIT website",
-        "PSB filing due: within 30 days after launching",
-    }
+    # The SMS verification is behind the user; the ICP number on the homepage has no date by which.
+    assert set(events) == {"PSB filing due: within 30 days after launching"}
     psb = events["PSB filing due: within 30 days after launching"]
     assert isinstance(psb, date) and psb >= date.today() + timedelta(days=29)
     assert "China time" in sent.params["caption"]
@@ -76,7 +74,9 @@ def test_only_open_deadlines_in_date_order_and_the_file_has_its_stamp() -> None:
     start = datetime(2026, 11, 1, 4, tzinfo=UTC)
     dates = {Stage.SMS_VERIFICATION: start, Stage.APPROVED: start + timedelta(days=3), Stage.LAUNCHED: start}
     due = deadlines(dates, Stage.LAUNCHED)
-    assert [d.key for d in due] == ["deadline.icp_number", "deadline.psb"]  # 4 Nov, then 1 Dec
-    assert deadlines(dates, Stage.PSB_DONE)[-1].key != "deadline.psb"  # done: not a deadline any more
+    # The SMS window is behind the user; the ICP number on the homepage has no date by which (a tester
+    # read it as a deadline that had passed the day after approval).
+    assert [d.key for d in due] == ["deadline.psb"]
+    assert deadlines(dates, Stage.PSB_DONE) == []  # done: not a deadline any more
     cal = Calendar.from_ical(ics(1, due, "en"))
     assert all("DTSTAMP" in event for event in cal.walk("VEVENT"))
