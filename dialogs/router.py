@@ -59,6 +59,10 @@ class Router:
             for f in FEATURES
             if f.at_screen is not None
         }
+        # The actions of those screens' own buttons: pressing one of them answers the screen too.
+        self.screen_buttons: dict[str, tuple[type[actions.Action], ...]] = {
+            f.name: tuple(f.buttons) for f in FEATURES if f.at_screen is not None
+        }
         # Ways out typed at any question, read before it reads the text as its answer (and anywhere).
         self.ways_out: dict[str, str] = {
             fold(str(word)): way for way, words in answer_synonyms()["ways_out"].items() for word in words
@@ -66,6 +70,10 @@ class Router:
 
     def handle(self, session: Session, event: Event) -> Outcome:
         out = Outcome()
+        if session.active in self.at_screen and not self._answers_screen(session.active, event):
+            # Typed words answer such a screen (a confirmation) only right after it: "yes" typed
+            # after an FAQ answer that came in between deleted everything at /forget's.
+            self.flow.show(session, None)
         if isinstance(event, SupportClosed):
             handoff.closed_by_staff(self.flow, session, event, out)
         elif session.ticket_id is not None:
@@ -167,6 +175,17 @@ class Router:
             out.replies.append(where[0].render(where[1], lang))
         else:
             out.replies.append(self.flow.menu(session, t(lang, "hint.no_dialog")))
+
+    def _answers_screen(self, screen: str, event: Event) -> bool:
+        """The event answers the screen: one of its words typed, one of its buttons, or /cancel."""
+        match event:
+            case Text(text=text):
+                return fold(text) in self.at_screen[screen]
+            case Press(data=data):
+                return isinstance(actions.decode(data), self.screen_buttons[screen])
+            case Command(name=name):
+                return name == "cancel"
+        return False
 
     def _way_out(self, session: Session, way: str, out: Outcome) -> None:
         """A way out typed: "back" presses the screen's Back button; where there is none, and for

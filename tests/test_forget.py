@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import Connection, MetaData, func, inspect, select
 
 from tests.harness import BotHarness
@@ -76,3 +77,22 @@ async def test_forget_in_chinese(bot: BotHarness) -> None:
     assert "关于您的全部数据已删除" in calls[-1].text
     after = await bot.app_service_db_run(rows_about, USER)
     assert after == {name: 0 for name in after}
+
+
+@pytest.mark.parametrize("between", ["how long does the filing take?", "/help", "/myfiling", "/language"])
+async def test_a_yes_typed_after_something_else_does_not_confirm_forget(bot: BotHarness, between: str) -> None:
+    """'yes' typed at /forget's confirmation answers it; typed after anything else came in between
+    (an FAQ answer asking "Did this help?", another screen), it deleted everything."""
+    await add_code(bot, "CODE-KEEP-XYZW", user=USER)
+    await bot.send(USER, "/forget")
+    await bot.send(USER, between)
+    calls = await bot.send(USER, "yes")
+    assert not any("deleted" in c.text for c in calls)
+    assert (await bot.app_service_db_run(rows_about, USER))["service_codes"] == 1
+
+
+async def test_a_yes_typed_at_the_confirmation_still_confirms_it(bot: BotHarness) -> None:
+    await add_code(bot, "CODE-GONE-XYZW", user=USER)
+    await bot.send(USER, "/forget")
+    calls = await bot.send(USER, "yes")
+    assert "everything stored about you is deleted" in calls[-1].text
