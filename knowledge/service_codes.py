@@ -9,13 +9,14 @@ from typing import Any
 
 MAX_CODE_LENGTH = 64
 # The sources give no format for a service code ("a unique, randomly generated code"). This is only
-# a plausibility check, and says so: at least this many letters, digits, hyphens or underscores.
+# a plausibility check, and says so: at least this many letters or digits, hyphens and underscores
+# allowed besides.
 MIN_CODE_LENGTH = 6
 _CODE = re.compile(rf"[A-Za-z0-9_-]{{{MIN_CODE_LENGTH},{MAX_CODE_LENGTH}}}")
 
 
 def looks_like_code(text: str) -> bool:
-    return _CODE.fullmatch(text) is not None
+    return _CODE.fullmatch(text) is not None and sum(ch.isalnum() for ch in text) >= MIN_CODE_LENGTH
 
 
 MAX_INSTANCE_LENGTH = 128
@@ -49,15 +50,21 @@ def redact(text: str, codes: Iterable[str]) -> str:
     return pattern.sub(lambda m: mask(m.group(0)), text)
 
 
-# Typed between a code's characters, it is still the code: spaces, hyphens, dots, underscores, and
-# the invisible ones (zero-width space, joiners, word joiner, BOM).
-_BETWEEN = r"[\s\-_.\u00b7\u200b-\u200d\u2060\ufeff]*"
+# Typed between a code's letters and digits, it is still the code: spaces, hyphens and dashes, dots,
+# underscores, and the invisible ones (zero-width space, joiners, word joiner, BOM). None of them is
+# a letter or a digit, and the repeat is possessive: a match never backtracks (a long run of hyphens
+# took seconds per message with a pattern whose separators overlapped the code's own characters).
+_BETWEEN = r"[\s\-_.\u00b7\u2010-\u2015\u2212\u200b-\u200d\u2060\ufeff]*+"
 
 
 def _loose(code: str) -> str:
-    """A pattern for the code as people type it: grouped ("ABCD 1234"), hyphenated, with an
-    invisible character inside, or in full-width characters ("ＡＢＣＤ１２３４")."""
-    return _BETWEEN.join(f"[{re.escape(ch)}{_full_width(ch)}]" for ch in code if not ch.isspace())
+    """A pattern for the code as people type it, whatever separators it was saved or typed with:
+    grouped ("ABCD 1234"), hyphenated, with an invisible character inside, or in full-width
+    characters ("ＡＢＣＤ１２３４")."""
+    core = [ch for ch in code if ch.isalnum()]
+    if len(core) < MIN_CODE_LENGTH:  # recorded before codes needed that many: matched as it is
+        return re.escape(code)
+    return _BETWEEN.join(f"[{re.escape(ch)}{_full_width(ch)}]" for ch in core)
 
 
 def _full_width(ch: str) -> str:

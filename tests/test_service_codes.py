@@ -254,3 +254,14 @@ async def test_a_saved_code_screen_never_comes_back_as_where_the_user_is(bot: Bo
     assert not [c for c in calls if "已保存" in (c.text or "") or "Saved:" in (c.text or "")]
     calls = await bot.send(USER, "/start", lang="zh")
     assert "m:resume" not in [b["callback_data"] for b in calls[-1].buttons]  # nothing stale to continue
+
+
+@pytest.mark.parametrize(
+    ("typed", "plausible"), [("------", False), ("A----Z", False), ("AB-12-C", False), ("AB-12-CD", True)]
+)
+def test_a_code_needs_as_many_letters_or_digits_as_the_refusal_says(typed: str, plausible: bool) -> None:
+    """'at least 6 letters or digits (hyphens allowed)': six hyphens were taken for a code, and masking
+    such a code marked every position of a text."""
+    from knowledge.service_codes import looks_like_code
+
+    assert looks_like_code(typed) is plausible
