@@ -86,7 +86,7 @@ class TurnPipeline:
                 return
             if query is not None:
                 await self.sender.answer(query, result.outcome.toast)
-            await self.sender.deliver(bot, result.outgoing)
+            await self.sender.deliver(bot, result.outgoing, result.leased_at)
         self.metrics.turn_seconds.observe(time.perf_counter() - started)
         self.metrics.update_kind(type(event).__name__.lower()).inc()
         outcome = result.outcome

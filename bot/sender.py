@@ -146,10 +146,11 @@ class ReplySender:
         except Exception as exc:  # too old (a redelivery), answered already, or Telegram unreachable
             log.info("callback query not answered: %s", describe(exc))
 
-    async def deliver(self, bot: Bot, entries: list[Entry]) -> bool:
+    async def deliver(self, bot: Bot, entries: list[Entry], leased_at: float | None = None) -> bool:
         """Send leased entries in order. After one fails, the rest are given back untouched, so a
-        chat's replies keep their order. True when everything went out."""
-        leased_at = asyncio.get_running_loop().time()
+        chat's replies keep their order. True when everything went out. `leased_at`: the loop's
+        clock before the transaction that leased them (TurnResult.leased_at); else now."""
+        leased_at = asyncio.get_running_loop().time() if leased_at is None else leased_at
         for i, entry in enumerate(entries):
             if not await self._send_entry(bot, entry, leased_at):
                 for rest in entries[i + 1 :]:
@@ -176,7 +177,7 @@ class ReplySender:
         while self._held:
             await asyncio.sleep(self.lease / 4)
             now = loop.time()
-            due = [i for i, until in self._held.items() if until - now < self.lease * 3 / 4]
+            due = [i for i, until in self._held.items() if until - now <= self.lease * 3 / 4]
             if not due:
                 continue
             try:
@@ -243,8 +244,8 @@ class ReplySender:
         """Send every entry whose retry is due and that nobody holds; returns how many went out.
         Chats in parallel, each chat's entries in order; once one chat meets an unreachable Bot API
         the others give theirs back untouched, so an outage costs one failed call per round."""
+        leased_at = asyncio.get_running_loop().time()  # before the claim: the lease is no older
         entries = await self.turns.claim_due()
-        leased_at = asyncio.get_running_loop().time()
         by_chat: dict[int, list[Entry]] = {}
         for entry in entries:
             by_chat.setdefault(entry.chat_id, []).append(entry)

@@ -355,7 +355,7 @@ class SupportDesk:
                 delivery=Delivery(ticket.user_id, update_id),
                 existing_user=True,
             )
-            await self.sender.deliver(bot, result.outgoing)
+            await self.sender.deliver(bot, result.outgoing, result.leased_at)
         if result.redelivered:
             return None
         if not result.outcome.replies:

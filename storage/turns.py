@@ -10,6 +10,7 @@ it knows.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -59,6 +60,9 @@ class TurnResult:
     outcome: Outcome
     outgoing: list[Entry] = field(default_factory=list)  # leased to this process, in sending order
     redelivered: bool = False  # the update was applied before: nothing changed now
+    # The event loop's clock just before the transaction that leased `outgoing`: their lease ends
+    # no later than one lease after it (the sender counts from here, not from when it begins).
+    leased_at: float = 0.0
 
 
 class _Redelivered(Exception):
@@ -161,6 +165,20 @@ class Turns:
         """One turn in one transaction; the replies to send come back leased to this process. A
         redelivered update changes nothing and brings back only what it still owes, if nobody is
         sending it. `existing_user`: a turn for a user who must exist already (else it does nothing)."""
+        started = asyncio.get_running_loop().time()
+        result = await self._apply_once(user_id, language_hint, display_name, decide, delivery, existing_user)
+        result.leased_at = started
+        return result
+
+    async def _apply_once(
+        self,
+        user_id: int,
+        language_hint: Language,
+        display_name: str,
+        decide: Callable[[Session], Outcome],
+        delivery: Delivery | None,
+        existing_user: bool,
+    ) -> TurnResult:
         free = self._free(utcnow())
         try:
             return await self._run(

@@ -143,6 +143,41 @@ async def test_a_reply_whose_call_outlasts_the_lease_is_not_sent_by_another_proc
         assert await owed(a) == 0
 
 
+class SlowAnswerThenSlowReply(RecordingRequest):
+    """The button's answer waits (a queue at the rate limiter), then the reply's call is slow too."""
+
+    def __init__(self, answer_seconds: float, reply_seconds: float) -> None:
+        super().__init__()
+        self.answer_seconds, self.reply_seconds, self.armed = answer_seconds, reply_seconds, False
+
+    async def do_request(self, url: str, method: str, request_data: Any = None, *args: Any, **kwargs: Any) -> Any:
+        name = api_method(url)
+        if self.armed and name == "answerCallbackQuery":
+            await asyncio.sleep(self.answer_seconds)
+        elif self.armed and name in ("sendMessage", "editMessageText"):
+            self.armed = False
+            await asyncio.sleep(self.reply_seconds)
+        return await super().do_request(url, method, request_data, *args, **kwargs)
+
+
+async def test_the_lease_is_counted_from_the_commit_not_from_when_sending_begins(sqlite_url: str) -> None:
+    """The sender counted its lease from after the button's answer: 1.8 s of a 2 s lease had gone,
+    and another process's sender job sent the same reply while this one was sending it."""
+    settings: dict[str, Any] = {"outbox_lease_seconds": 2, "outbox_retry_seconds": 0}
+    request = SlowAnswerThenSlowReply(1.8, 1.5)
+    async with BotHarness(sqlite_url, request=request, **settings) as a, BotHarness(sqlite_url, **settings) as b:
+        await a.send(USER, "/check")
+        request.armed = True
+        turn = asyncio.create_task(a.tap(USER, "Chinese mainland"))
+        await asyncio.sleep(2.15)  # past the lease taken at the commit
+        await b.parts.sender.retry_due(b.app.bot)
+        await turn
+        await asyncio.sleep(0.6)  # the reply given back falls due
+        await b.parts.sender.retry_due(b.app.bot)
+        sent = [t for h in (a, b) for t in texts(h) if "Who provides the server?" in t]
+        assert len(sent) == 1
+
+
 async def test_killed_before_the_commit_nothing_is_half_written(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
