@@ -14,6 +14,7 @@ import contextlib
 import copy
 import sqlite3
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -213,3 +214,49 @@ async def test_a_close_after_the_user_forgot_themselves_brings_nothing_back(tmp_
         await a.feed(a.updates.group_press(AGENT, STAFF_CHAT, "s:close:1", card(b).message_id))
         rows = await a.app_service_db_run(lambda c: c.execute(select(User.c.id).where(User.c.id == USER)).all())
         assert rows == []
+
+
+class BlipAfterCopy(RecordingRequest):
+    """Right after Telegram accepts a copyMessage, the database is unavailable for 0.3 s."""
+
+    path = ""
+
+    async def do_request(self, url: str, method: str, request_data: Any = None, *args: Any, **kwargs: Any) -> Any:
+        result = await super().do_request(url, method, request_data, *args, **kwargs)
+        if self.path and api_method(url) == "copyMessage":
+            lock = sqlite3.connect(self.path, isolation_level=None)
+            self.path = ""
+            lock.execute("BEGIN EXCLUSIVE")
+            asyncio.get_running_loop().call_later(0.3, lambda: (lock.execute("ROLLBACK"), lock.close()))
+        return result
+
+
+@pytest.mark.usefixtures("quick_lock_wait")
+@pytest.mark.parametrize("direction", ["to the user", "to staff"])
+async def test_a_message_relayed_just_before_a_database_blip_is_not_relayed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, direction: str
+) -> None:
+    """Its record failed; once its lease ran out the retry job copied it a second time."""
+    import bot.support
+
+    path = tmp_path / "b.db"
+    request = BlipAfterCopy()
+    async with make(f"sqlite:///{path}", request) as harness:
+        await harness.send(USER, "/human")
+        request.path = str(path)
+        if direction == "to the user":
+            await harness.feed(
+                harness.updates.group_message(
+                    AGENT, STAFF_CHAT, "Renew for a month.", reply_to=card(harness).message_id
+                )
+            )
+            target = USER
+        else:
+            await harness.send(USER, "my server is ECS in Hangzhou")
+            target = STAFF_CHAT
+        await asyncio.sleep(0.5)  # the database is back
+        real_now = bot.support.now
+        monkeypatch.setattr(bot.support, "now", lambda: real_now() + timedelta(minutes=3))  # past the lease
+        await harness.parts.support.retry(harness.app.bot)
+        copies = [c for c in harness.request.calls if c.method == "copyMessage" and c.chat_id == target]
+        assert len(copies) == 1
