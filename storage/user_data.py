@@ -9,9 +9,9 @@ from sqlalchemy import Connection, delete, func, select, update
 
 from dialogs.ports import CodeChange, CodeRecord, ProgressRecord
 from knowledge.progress import STAGES, PlannedReminder, Stage, still_relevant
-from knowledge.service_codes import CodeOrigin, CodeStatus, redact
+from knowledge.service_codes import CodeOrigin, CodeStatus, redact, redacted
 from storage import outbox, support
-from storage.models import FaqFeedback, FaqMiss, FilingStage, Reminder, ServiceCode, ServiceCodeChange, User
+from storage.models import FaqFeedback, FaqMiss, FilingStage, Reminder, ServiceCode, ServiceCodeChange, Turn, User
 from storage.sql import upsert
 
 CODE_COLUMNS = (
@@ -127,13 +127,32 @@ class SqlUserData:
         )
 
     def delete_code(self, code_id: int) -> bool:
-        """Delete one of the user's codes and its history; False when it is not theirs (or gone)."""
+        """Delete one of the user's codes and its history; False when it is not theirs (or gone).
+        What the user typed before the code was recorded is masked for staff when they read it,
+        against the codes on record: so the code is masked for good in what was stored first."""
+        code = self.conn.execute(
+            select(ServiceCode.c.code).where(ServiceCode.c.id == code_id, ServiceCode.c.user_id == self.user_id)
+        ).scalar()
+        if code is not None:
+            self._mask_stored(code)
         owned = select(ServiceCode.c.id).where(ServiceCode.c.id == code_id, ServiceCode.c.user_id == self.user_id)
         self.conn.execute(delete(ServiceCodeChange).where(ServiceCodeChange.c.code_id.in_(owned)))
         deleted = self.conn.execute(
             delete(ServiceCode).where(ServiceCode.c.id == code_id, ServiceCode.c.user_id == self.user_id)
         ).rowcount
         return deleted == 1
+
+    def _mask_stored(self, code: str) -> None:
+        """The code masked in the user's turn log and unanswered questions, where staff read them."""
+        for turn_id, data in self.conn.execute(select(Turn.c.id, Turn.c.data).where(Turn.c.user_id == self.user_id)):
+            masked = redacted(data, [code])
+            if masked != data:
+                self.conn.execute(update(Turn).where(Turn.c.id == turn_id).values(data=masked))
+        misses = select(FaqMiss.c.id, FaqMiss.c.question).where(FaqMiss.c.user_id == self.user_id)
+        for miss_id, question in self.conn.execute(misses):
+            masked_question = redact(question, [code])
+            if masked_question != question:
+                self.conn.execute(update(FaqMiss).where(FaqMiss.c.id == miss_id).values(question=masked_question))
 
     # --- filing progress and reminders -------------------------------------------------------
     def progress(self) -> ProgressRecord:

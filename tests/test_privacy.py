@@ -112,6 +112,23 @@ async def test_a_code_quoted_before_it_was_saved_is_masked_in_what_staff_read(sq
     assert CODE not in shown_misses and "****9876" in shown_misses
 
 
+async def test_a_code_quoted_before_it_was_saved_stays_masked_once_its_record_is_deleted(sqlite_url: str) -> None:
+    """Masked for staff against the codes on record: deleting the record showed it in full again."""
+    async with make(sqlite_url) as bot:
+        await bot.send(USER, f"console says {CODE} is invalid, why?")  # not known to be a code yet
+        await add_code(bot, CODE, user=USER)
+        await bot.tap(USER, "« My codes")
+        await bot.tap(USER, f"{CODE} · Available")
+        await bot.tap(USER, "🗑 Delete")
+        await bot.tap(USER, "Yes, delete my record")
+        assert "Deleted my record of ****9876" in bot.last_screen(USER).text
+        await bot.send(USER, "/human")
+        shown_misses = json.dumps(await bot.app_service_db_run(faq_misses))
+        stored = await bot.app_service_db_run(everything_stored)
+    assert CODE not in card(bot).text and CODE not in shown_misses
+    assert CODE.lower() not in stored.lower()
+
+
 async def test_forget_leaves_nothing_even_when_the_process_dies_right_after(sqlite_url: str) -> None:
     request = CrashOnSend()
     async with BotHarness(sqlite_url, request=request) as bot:
