@@ -73,7 +73,9 @@ def free_text(session: Session, text: str) -> Outcome | None:
     if not question:
         return None
     result = faq_index().ask(question)
-    lang = result.language
+    # The reply speaks the question's language; one with no letters at all ("🙂", "???") has none,
+    # and gets the user's.
+    lang = result.language if any(ch.isalpha() for ch in question) else session.language
     in_dialog = session.active is not None
     out = Outcome()
     if result.entry is not None:
