@@ -1,6 +1,8 @@
 """Days as users type them, in English and Chinese: "today", "yesterday", "3 days ago", "28 Nov",
 "November 28, 2026", "28/11", "2026-11-28", "今天", "昨天", "前天", "3天前", "11月28日",
-"2026年11月28号". A day without a year is the latest such day not after today.
+"2026年11月28号", "a week ago", "一周前", "last Monday", "上周五", "周三", "十一月二十日". A day
+without a year is the latest such day not after today; a weekday alone, the latest one (上周五: the
+Friday of the week before this one, weeks beginning on Monday).
 """
 
 from __future__ import annotations
@@ -52,10 +54,45 @@ _DAY_LIKE = re.compile(
     r"|sunday|mon|tue|wed|thu|fri|sat|sun)\b|[今明昨前后]天|周|星期|礼拜|[号日月年]$",
     re.IGNORECASE,
 )
+_WEEKDAYS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("monday", "mon", "一"),
+            ("tuesday", "tue", "tues", "二"),
+            ("wednesday", "wed", "三"),
+            ("thursday", "thu", "thur", "thurs", "四"),
+            ("friday", "fri", "五"),
+            ("saturday", "sat", "六"),
+            ("sunday", "sun", "日", "天"),
+        )
+    )
+    for name in names
+}
+_WEEKDAY_EN = re.compile(
+    r"(?:on\s+)?(last|this)?\s*(" + "|".join(sorted((w for w in _WEEKDAYS if w.isascii()), key=len, reverse=True)) + ")"
+)
+_WEEKDAY_ZH = re.compile(r"(上|这|本)?(?:个)?(?:周|星期|礼拜)([一二三四五六日天])")
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十]+")
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ago", re.compile(r"(\d{1,3})\s*(?:days?\s+ago|天前)")),
+    ("weeks_ago", re.compile(r"(\d{1,2}|a|an|one)\s*(?:weeks?\s+ago|个?(?:周|星期|礼拜)前)")),
     ("ymd", re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")),
     ("md_zh", re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")),
     ("d_only", re.compile(r"(?:the\s+)?(\d{1,2})\s*(?:st|nd|rd|th|号|日)")),
@@ -71,11 +108,41 @@ def parse_day(text: str, today: date) -> date | None:
     typed = " ".join(text.strip().casefold().rstrip(".。!！").split())
     if typed in _RELATIVE:
         return _checked(today - timedelta(days=_RELATIVE[typed]), today)
+    weekday = _weekday(typed, today)
+    if weekday is not None:
+        return _checked(weekday, today)
+    typed = _CN_NUMBER.sub(lambda m: str(_cn_number(m.group())), typed)  # 十一月二十日 -> 11月20日
     for kind, pattern in _PATTERNS:
         found = pattern.fullmatch(typed)
         if found is not None:
             return _checked(_day(kind, found.groups(), today), today)
     return None
+
+
+def _weekday(typed: str, today: date) -> date | None:
+    """A weekday: "monday" (周一) the latest one not after today, "last monday" the latest before
+    today; 这周一 this week's Monday (refused if still to come), 上周一 the Monday of the week before."""
+    found = _WEEKDAY_EN.fullmatch(typed)
+    if found is not None:
+        which, name = found.groups()
+        back = (today.weekday() - _WEEKDAYS[name]) % 7
+        return today - timedelta(days=back or (7 if which == "last" else 0))
+    found = _WEEKDAY_ZH.fullmatch(typed.replace(" ", ""))
+    if found is not None:
+        which, name = found.groups()
+        if which is None:
+            return today - timedelta(days=(today.weekday() - _WEEKDAYS[name]) % 7)
+        monday = today - timedelta(days=today.weekday()) - timedelta(days=7 if which == "上" else 0)
+        return monday + timedelta(days=_WEEKDAYS[name])
+    return None
+
+
+def _cn_number(numeral: str) -> int:
+    """一 to 九十九 ("二十", "三十一"), or digit by digit (二〇二六)."""
+    if "十" in numeral:
+        tens, _, ones = numeral.partition("十")
+        return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
+    return int("".join(str(_CN_DIGITS[ch]) for ch in numeral))
 
 
 def looks_like_a_day(text: str) -> bool:
@@ -86,6 +153,9 @@ def looks_like_a_day(text: str) -> bool:
 def _day(kind: str, groups: tuple[str | None, ...], today: date) -> date:
     if kind == "ago":
         return today - timedelta(days=int(groups[0] or 0))
+    if kind == "weeks_ago":
+        weeks = groups[0] or "1"
+        return today - timedelta(weeks=int(weeks) if weeks.isdigit() else 1)
     if kind == "ymd":
         return _date(int(groups[0] or 0), int(groups[1] or 0), int(groups[2] or 0))
     if kind == "md_zh":

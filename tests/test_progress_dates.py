@@ -47,6 +47,21 @@ TODAY = date(2026, 11, 30)
         ("11月28日", date(2026, 11, 28)),
         ("11月28号", date(2026, 11, 28)),
         ("2026年11月28日", date(2026, 11, 28)),
+        # Refused before, typed by a tester: weeks ago, weekdays, Chinese numerals (TODAY is a Monday).
+        ("a week ago", date(2026, 11, 23)),
+        ("2 weeks ago", date(2026, 11, 16)),
+        ("一周前", date(2026, 11, 23)),
+        ("两个星期前", date(2026, 11, 16)),
+        ("last Monday", date(2026, 11, 23)),
+        ("Monday", TODAY),
+        ("friday", date(2026, 11, 27)),
+        ("上周五", date(2026, 11, 27)),
+        ("上礼拜一", date(2026, 11, 23)),
+        ("周五", date(2026, 11, 27)),
+        ("这周一", TODAY),
+        ("十一月二十日", date(2026, 11, 20)),
+        ("二〇二六年十一月二十八日", date(2026, 11, 28)),
+        ("三天前", date(2026, 11, 27)),
         ("hello", None),
         ("how long does the review take", None),
     ],
@@ -64,6 +79,7 @@ def test_days_typed_in_either_language(typed: str, day: date | None) -> None:
         # No year, and nearer ahead than behind: the coming one, not silently last year's.
         ("12月1日", "date.future"),
         ("Dec 25", "date.future"),
+        ("这周三", "date.future"),  # this week's Wednesday is still to come
     ],
 )
 def test_days_that_cannot_be(typed: str, key: str) -> None:
