@@ -210,7 +210,7 @@ async def test_inline_query_lists_answers(bot: BotHarness) -> None:
     results = call.params["results"]
     results = json.loads(results) if isinstance(results, str) else results
     assert results[0]["id"] == "outside-mainland"
-    assert "No." in results[0]["input_message_content"]["message_text"]
+    assert "need no ICP filing" in results[0]["input_message_content"]["message_text"]
     assert inline_results("", "zh")[0].title.endswith("？")  # empty query: popular topics in Chinese
 
 
@@ -508,3 +508,53 @@ def test_a_newcomers_casual_wording_reaches_its_entry(question: str, topic: str)
 def test_a_newcomers_words_about_something_else_are_declined(question: str) -> None:
     result = faq_index().ask(question)
     assert result.entry is None, (question, result.entry.id if result.entry else None, result.score)
+
+
+# --- a tester's wrong answers: the company's home, moving servers, used-up codes, an origin ----------
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # where a company is registered is not where its server is: whether a filing is needed depends on the server
+        ("Does my Hong Kong company need ICP?", "need-filing"),
+        ("香港公司可以备案吗？", "need-filing"),
+        # a filed domain must resolve to a mainland instance
+        ("备案后能用香港服务器吗", "resolve-overseas"),
+        # a server moved into the mainland needs a filing
+        ("If I move to a mainland region do I need to file?", "need-filing"),
+        ("We're moving our server from Hong Kong to Hangzhou, what changes?", "need-filing"),
+        # a company's website: whether it needs a filing, not a first-time filing
+        ("Do I need an ICP filing for my company website?", "need-filing"),
+        ("我们公司网站需要备案吗？", "need-filing"),
+        # the filing is made with the server's provider, whoever registered the domain
+        ("域名在阿里云注册，是不是就要在阿里云备案？", "other-vendor"),
+        # codes used up: where codes come from (bought cloud products, paid codes, other accounts), not renewal
+        ("服务码用完了怎么办", "code-origins"),
+        ("My friend already used his 5 free service codes, what now?", "code-origins"),
+        # only an enterprise account can authorize a code
+        ("朋友是个人账号，能授权给我吗", "code-other-account"),
+        # the sources' rule for an origin on Alibaba Cloud
+        ("Does my origin ECS need to meet the filing requirements?", "cdn-origin"),
+        # and what these words must not take away
+        ("只用了阿里云CDN，源站不在阿里云，要备案吗", "cdn"),
+        ("公司可以备案吗", "individual"),
+        ("Do I need a filing for a Hong Kong server?", "outside-mainland"),
+    ],
+)
+def test_a_testers_questions_reach_the_entry_the_sources_support(question: str, topic: str | None) -> None:
+    result = faq_index().ask(question)
+    assert getattr(result.entry, "id", None) == topic, (question, getattr(result.entry, "id", None), result.score)
+
+
+@pytest.mark.parametrize("question", ["my friend's account got hacked"])
+def test_an_account_without_authorizing_is_not_a_filing_matter(question: str) -> None:
+    assert faq_index().ask(question).entry is None
+
+
+def test_the_outside_mainland_answer_leads_with_the_fact_not_a_bare_no() -> None:
+    """A bare "No." read as the answer to "does my Hong Kong company need ICP?", as if a company's home decided it."""
+    entry = faq_index().get("outside-mainland")
+    assert entry is not None
+    en, zh = entry.answer("en"), entry.answer("zh")
+    assert not en.startswith("No") and not zh.startswith("不需要")
+    assert "outside the Chinese mainland" in en and "need no ICP filing" in en
+    assert "中国内地以外" in zh and "无需办理 ICP 备案" in zh
