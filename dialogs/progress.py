@@ -17,7 +17,15 @@ from dialogs.session import Session
 from dialogs.stage_date import datable, given_day
 from knowledge.deadlines import deadlines
 from knowledge.domain import Language
-from knowledge.progress import CHINA, STAGES, Stage, next_stage, previous_stage, reminders_after
+from knowledge.progress import (
+    CHINA,
+    STAGES,
+    Stage,
+    add_business_days,
+    next_stage,
+    previous_stage,
+    reminders_after,
+)
 from knowledge.readiness import server_verdict
 from knowledge.statements import statement
 from knowledge.texts import t
@@ -127,12 +135,29 @@ def switch_reminders(data: UserData, lang: Language, value: Literal["on", "off"]
 
 # --- the feature: /progress and its buttons (also on reminders) ------------------------------------
 def _screen(flow: Flow, session: Session, edit: bool) -> Reply:
-    return screen(data(session), session.language, edit, _made_elsewhere(flow, session))
+    return screen(data(session), session.language, edit, _notices(flow, session))
 
 
 def _show(flow: Flow, session: Session, out: Outcome) -> None:
     flow.show(session, "progress")
-    out.replies.append(screen(data(session), session.language, notice=_made_elsewhere(flow, session)))
+    out.replies.append(screen(data(session), session.language, notice=_notices(flow, session)))
+
+
+def _notices(flow: Flow, session: Session) -> str | None:
+    said = [n for n in (_made_elsewhere(flow, session), review_overdue(data(session).progress(), session)) if n]
+    return "\n\n".join(said) or None
+
+
+def review_overdue(progress: ProgressRecord, session: Session) -> str | None:
+    """At the preliminary review, once the 1–2 business days the guide gives have passed since the
+    order was submitted (weekends skipped; public holidays are not known here, and the text says so)."""
+    if progress.stage is not Stage.PRELIMINARY_REVIEW:
+        return None
+    submitted = progress.dates.get(Stage.SUBMITTED) or progress.dates.get(Stage.PRELIMINARY_REVIEW)
+    if submitted is None or session.now < add_business_days(submitted, 2):
+        return None
+    day = f"{submitted.astimezone(CHINA):%Y-%m-%d}"
+    return "⏳ " + t(session.language, "progress.review_overdue", date=day)
 
 
 def _made_elsewhere(flow: Flow, session: Session) -> str | None:

@@ -260,3 +260,16 @@ def test_the_sms_deadline_has_an_hour_only_when_one_was_recorded() -> None:
     clicked = datetime(2026, 11, 28, 9, 14, 5, 123, tzinfo=CHINA)
     [stamped] = deadlines({Stage.SMS_VERIFICATION: clicked}, Stage.SMS_VERIFICATION)
     assert stamped.at == clicked + timedelta(hours=24) and stamped.day is None
+
+
+async def test_a_review_past_its_business_days_says_so_on_the_progress_screen(bot: BotHarness) -> None:
+    """Seven business days after the order, /progress still said only "this takes 1–2 business days"."""
+    await advance(bot, USER, 2)  # the preliminary review, the order submitted now
+    calls = await bot.send(USER, "/progress")
+    assert "⏳" not in calls[-1].text  # not yet
+    await bot.tap(USER, "📅 When did “Alibaba Cloud preliminary review” happen?")
+    await bot.send(USER, "10 days ago")
+    calls = await bot.send(USER, "/progress")
+    submitted = (datetime.now(CHINA).date() - timedelta(days=10)).isoformat()
+    assert f"⏳ Your order was submitted on {submitted}" in calls[-1].text
+    assert "1–2 business days Alibaba Cloud's guide gives" in calls[-1].text
