@@ -144,8 +144,25 @@ def _show(flow: Flow, session: Session, out: Outcome) -> None:
 
 
 def _notices(flow: Flow, session: Session) -> str | None:
-    said = [n for n in (_made_elsewhere(flow, session), review_overdue(data(session).progress(), session)) if n]
-    return "\n\n".join(said) or None
+    progress = data(session).progress()
+    notices = (_made_elsewhere(flow, session), review_overdue(progress, session), sms_window_passed(progress, session))
+    return "\n\n".join(n for n in notices if n) or None
+
+
+def sms_window_passed(progress: ProgressRecord, session: Session) -> str | None:
+    """At the SMS verification, once its 24 hours (counted as the calendar file counts them) are over."""
+    sms = next((d for d in deadlines(progress.dates, progress.stage) if d.key == "deadline.sms"), None)
+    if sms is None:
+        return None
+    over = (
+        session.now > sms.at
+        if sms.at is not None
+        else sms.day is not None and session.now.astimezone(CHINA).date() > sms.day
+    )
+    if not over:
+        return None
+    recorded = progress.dates[Stage.SMS_VERIFICATION].astimezone(CHINA)
+    return "⏳ " + t(session.language, "progress.sms_passed", date=f"{recorded:%Y-%m-%d}")
 
 
 def review_overdue(progress: ProgressRecord, session: Session) -> str | None:

@@ -273,3 +273,16 @@ async def test_a_review_past_its_business_days_says_so_on_the_progress_screen(bo
     submitted = (datetime.now(CHINA).date() - timedelta(days=10)).isoformat()
     assert f"⏳ Your order was submitted on {submitted}" in calls[-1].text
     assert "1–2 business days Alibaba Cloud's guide gives" in calls[-1].text
+
+
+async def test_an_sms_window_that_has_passed_says_so_on_the_progress_screen(bot: BotHarness) -> None:
+    """With the SMS stage dated three days back, /progress still said only "within 24 hours"."""
+    await advance(bot, USER, 3)  # the MIIT SMS verification, reached now
+    calls = await bot.send(USER, "/progress")
+    assert "⏳" not in calls[-1].text  # its 24 hours run
+    await bot.tap(USER, "📅 When did “MIIT SMS verification” happen?")
+    await bot.send(USER, "3 days ago")
+    calls = await bot.send(USER, "/progress")
+    recorded = (datetime.now(CHINA).date() - timedelta(days=3)).isoformat()
+    assert f"The 24 hours for the SMS verification have passed, counted from {recorded}" in calls[-1].text
+    assert "the filing is rejected" in calls[-1].text
