@@ -67,15 +67,24 @@ def answer_reply(
     return Reply(text, tuple(rows), edit, f"faq.{entry.id}")
 
 
+def reply_language(question: str, detected: Language, user: Language) -> Language:
+    """The reply speaks the question's language. One with no letters at all ("🙂", "???") has none,
+    and a word or two in Latin letters from a Chinese user ("ECS", "CDN", "ok") are names and
+    short words more than English: both get the user's language."""
+    if not any(ch.isalpha() for ch in question):
+        return user
+    if detected == "en" and user == "zh" and len(question.split()) <= 2:
+        return user
+    return detected
+
+
 def free_text(session: Session, text: str) -> Outcome | None:
     """The router's hook: answer a free question, or say plainly that we do not know."""
     question = text.strip()[:MAX_QUESTION]
     if not question:
         return None
     result = faq_index().ask(question)
-    # The reply speaks the question's language; one with no letters at all ("🙂", "???") has none,
-    # and gets the user's.
-    lang = result.language if any(ch.isalpha() for ch in question) else session.language
+    lang = reply_language(question, result.language, session.language)
     in_dialog = session.active is not None
     out = Outcome()
     if result.entry is not None:

@@ -119,6 +119,27 @@ TYPED: dict[str, actions.Action] = {
 PHRASES: dict[str, actions.Action] = {
     **{phrase: actions.Menu("menu") for phrase in ("hi", "hello", "hey", "你好", "您好", "嗨", "菜单")},
     **{phrase: actions.Menu("thanks") for phrase in ("thanks", "thank you", "thx", "谢谢", "多谢", "感谢")},
+    # Where they stand and what comes next, as newcomers ask it: My filing answers both.
+    **{
+        phrase: actions.Menu("myfiling")
+        for phrase in (
+            "where am i",
+            "what should i do",
+            "what should i do now",
+            "what do i do now",
+            "my status",
+            "我该干嘛",
+            "我该做什么",
+            "我现在该做什么",
+            "我现在到哪一步了",
+            "我到哪一步了",
+            "我进行到哪了",
+            "我的进度",
+            "我的状态",
+        )
+    },
+    # Back to where they were, typed.
+    **{phrase: actions.Menu("resume") for phrase in ("continue", "go on", "继续", "接着来", "继续吧")},
 }
 
 FEATURE = Feature(
