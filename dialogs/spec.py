@@ -222,6 +222,11 @@ class Dialog(Generic[AnswersT]):
         for option in question.options:
             if folded in self._names(question, option):
                 return option
+        first, _, rest = folded.partition(" ")
+        if rest and not _UNSURE.search(rest):  # "yes it has bandwidth", "不是，是同事的账号"; not "no idea"
+            for option in question.options:
+                if first in self._names(question, option):
+                    return option
         return self._misspelt(question, folded)
 
     def _misspelt(self, question: Question, folded: str) -> str | None:
@@ -351,6 +356,8 @@ def option_label(prefix: str) -> Callable[[Language, str], str]:
 
 
 YES_NO = ("yes", "no")
+# After an answer's first word, words that take it back: "no idea" is no "no", "是不是" no "是".
+_UNSURE = re.compile(r"\b(?:idea|sure|know|clue|maybe)\b|不知道|不确定|不清楚|不太|也许|可能|吧")
 QUESTION_SCREEN_CACHE = 4096  # built question screens kept per dialog (a few hundred exist)
 # A typed word is read as an option it misspells only from this length on ("yes"/"yet" are words
 # of their own), by one letter, or by two from TYPO_TWO_FROM letters on.
