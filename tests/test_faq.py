@@ -558,3 +558,41 @@ def test_the_outside_mainland_answer_leads_with_the_fact_not_a_bare_no() -> None
     assert not en.startswith("No") and not zh.startswith("不需要")
     assert "outside the Chinese mainland" in en and "need no ICP filing" in en
     assert "中国内地以外" in zh and "无需办理 ICP 备案" in zh
+
+
+# --- a tester's wrong answers: a company filing in another province, the licence, SAS bandwidth ------
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # enterprises cannot file in another province (the local rules entry), not the individuals' answer
+        ("公司能异地备案吗", "local-rules"),
+        ("我们公司在北京，能在上海备案吗", "local-rules"),
+        ("企业可以跨省备案吗", "local-rules"),
+        ("Can a company file in another province?", "local-rules"),
+        ("Can our company file in a different province?", "local-rules"),
+        ("公司注册在北京，服务器在上海，能备案吗", "local-rules"),
+        # a commercial licence: the sources require one for paid information or services
+        ("需要经营许可证吗", "icp-license"),
+        ("网站收费需要什么证", "icp-license"),
+        # the SAS requirements (the seeds state the bandwidth purchase for ECS only)
+        ("轻量应用服务器要买公网带宽吗", "sas-requirements"),
+        # not FAQ questions: where the user stands is their own screens' matter
+        ("我该干嘛", None),
+        ("我现在到哪一步了", None),
+        ("where am I", None),
+        ("start over", None),
+    ],
+)
+def test_a_company_in_another_province_the_licence_and_sas_bandwidth(question: str, topic: str | None) -> None:
+    result = faq_index().ask(question)
+    assert getattr(result.entry, "id", None) == topic, (question, getattr(result.entry, "id", None), result.score)
+
+
+def test_the_sas_answer_claims_no_bandwidth_requirement() -> None:
+    """The seeds list a public bandwidth purchase for ECS, not for Simple Application Server."""
+    entry = faq_index().get("sas-requirements")
+    assert entry is not None
+    en, zh = entry.answer("en"), entry.answer("zh")
+    assert "server instance purchased" in en and "listed for ECS" in en
+    assert "已购买服务器实例" in zh and "针对 ECS" in zh
+    assert "must purchase public" not in en and "须购买公网带宽" not in zh
