@@ -222,12 +222,23 @@ class Dialog(Generic[AnswersT]):
         for option in question.options:
             if folded in self._names(question, option):
                 return option
-        first, _, rest = folded.partition(" ")
-        if rest and not _UNSURE.search(rest):  # "yes it has bandwidth", "不是，是同事的账号"; not "no idea"
-            for option in question.options:
-                if first in self._names(question, option):
-                    return option
+        leading = self._leading_yes_no(question, folded)
+        if leading is not None:
+            return leading
         return self._misspelt(question, folded)
+
+    def _leading_yes_no(self, question: Question, folded: str) -> str | None:
+        """A yes or a no followed by more words: "yes it has bandwidth", "不是，是同事的账号". Not when the
+        rest takes it back ("no idea", 不知道) or names another option too ("yes and no"); only at a
+        yes/no question ("china mainland users, server in Hong Kong" names a place, not an answer)."""
+        first, _, rest = folded.partition(" ")
+        if not rest or not {"yes", "no"} <= set(question.options) or _UNSURE.search(rest):
+            return None
+        said = [o for o in question.options if first in self._names(question, o)]
+        others = {w for o in question.options if o not in said for w in self._names(question, o)}
+        if len(said) != 1 or others & set(rest.split()):
+            return None
+        return said[0]
 
     def _misspelt(self, question: Question, folded: str) -> str | None:
         """The one option a typed word misspells by a letter or two ("subscripton"); None when it is

@@ -5,6 +5,8 @@ languages. Other text still goes to the FAQ."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.harness import BotHarness
 from tests.test_readiness_chat import ALL_FINE, USER, answer, eligible_ecs
 
@@ -42,3 +44,23 @@ async def test_other_text_still_goes_to_the_faq(bot: BotHarness) -> None:
     calls = await bot.send(USER, "how many free service codes does an ECS instance get")
     assert "Send the service code" not in calls[-1].text
     assert any("service code" in c.text.lower() for c in calls)
+
+
+@pytest.mark.parametrize(
+    ("dialog_name", "question", "typed", "read"),
+    [
+        ("check", "bandwidth", "yes it has bandwidth", "yes"),
+        ("filingtype", "entity_alibaba", "不是，我们之前没备过案", "no"),
+        ("check", "bandwidth", "no idea", None),  # taken back
+        ("check", "bandwidth", "yes and no", None),  # both
+        ("check", "location", "china mainland users but the server is in hong kong", None),  # no yes/no question
+        ("check", "product", "ecs and slb", None),
+    ],
+)
+def test_a_yes_or_no_followed_by_more_words(dialog_name: str, question: str, typed: str, read: str | None) -> None:
+    from dialogs.registry import dialogs
+
+    dialog = dialogs()[dialog_name]
+    conv = dialog.new()
+    conv.state = question
+    assert dialog.match_typed(conv, typed) == read
