@@ -55,7 +55,7 @@ class Router:
         self.in_place = {
             p: actions.encode(a)
             for p, a in phrases.items()
-            if isinstance(a, actions.SetLanguage) or a == actions.Menu("thanks")
+            if isinstance(a, actions.SetLanguage) or a in (actions.Menu("thanks"), actions.Menu("resume"))
         }
         # Words typed at a feature's own screen that mean one of its buttons ("yes" after /forget).
         self.at_screen: dict[str, dict[str, str]] = {
