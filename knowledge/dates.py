@@ -111,7 +111,7 @@ def parse_day(text: str, today: date) -> date | None:
     weekday = _weekday(typed, today)
     if weekday is not None:
         return _checked(weekday, today)
-    typed = _CN_NUMBER.sub(lambda m: str(_cn_number(m.group())), typed)  # 十一月二十日 -> 11月20日
+    typed = _CN_NUMBER.sub(_cn_digits, typed)  # 十一月二十日 -> 11月20日
     for kind, pattern in _PATTERNS:
         found = pattern.fullmatch(typed)
         if found is not None:
@@ -120,13 +120,16 @@ def parse_day(text: str, today: date) -> date | None:
 
 
 def _weekday(typed: str, today: date) -> date | None:
-    """A weekday: "monday" (周一) the latest one not after today, "last monday" the latest before
-    today; 这周一 this week's Monday (refused if still to come), 上周一 the Monday of the week before."""
+    """A weekday: "monday" (周一) the latest one not after today; "this monday" (这周一) this week's
+    (refused if still to come), "last monday" (上周一) the Monday of the week before (weeks begin on
+    Monday, as in China)."""
     found = _WEEKDAY_EN.fullmatch(typed)
     if found is not None:
         which, name = found.groups()
-        back = (today.weekday() - _WEEKDAYS[name]) % 7
-        return today - timedelta(days=back or (7 if which == "last" else 0))
+        if which is None:
+            return today - timedelta(days=(today.weekday() - _WEEKDAYS[name]) % 7)
+        monday = today - timedelta(days=today.weekday()) - timedelta(days=7 if which == "last" else 0)
+        return monday + timedelta(days=_WEEKDAYS[name])
     found = _WEEKDAY_ZH.fullmatch(typed.replace(" ", ""))
     if found is not None:
         which, name = found.groups()
@@ -137,12 +140,23 @@ def _weekday(typed: str, today: date) -> date | None:
     return None
 
 
-def _cn_number(numeral: str) -> int:
-    """一 to 九十九 ("二十", "三十一"), or digit by digit (二〇二六)."""
+def _cn_digits(found: re.Match[str]) -> str:
+    """A Chinese numeral as digits; one that gives a range ("两三天", "十一二号") is left as it is,
+    so the day is not read (a range is no day)."""
+    number = _cn_number(found.group())
+    return found.group() if number is None else str(number)
+
+
+def _cn_number(numeral: str) -> int | None:
+    """一 to 九十九 ("二十", "三十一"), a year digit by digit (二〇二六); None for a range."""
     if "十" in numeral:
         tens, _, ones = numeral.partition("十")
+        if len(tens) > 1 or len(ones) > 1 or "十" in ones:
+            return None
         return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
-    return int("".join(str(_CN_DIGITS[ch]) for ch in numeral))
+    if len(numeral) == 1 or len(numeral) == 4:  # a digit, or a year
+        return int("".join(str(_CN_DIGITS[ch]) for ch in numeral))
+    return None
 
 
 def looks_like_a_day(text: str) -> bool:

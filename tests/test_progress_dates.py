@@ -62,6 +62,10 @@ TODAY = date(2026, 11, 30)
         ("十一月二十日", date(2026, 11, 20)),
         ("二〇二六年十一月二十八日", date(2026, 11, 28)),
         ("三天前", date(2026, 11, 27)),
+        # A range is no day: "两三天前" was read as 23 days ago, "十一二号" as the 10th.
+        ("两三天前", None),
+        ("一两周前", None),
+        ("十一二号", None),
         ("hello", None),
         ("how long does the review take", None),
     ],
@@ -80,6 +84,7 @@ def test_days_typed_in_either_language(typed: str, day: date | None) -> None:
         ("12月1日", "date.future"),
         ("Dec 25", "date.future"),
         ("这周三", "date.future"),  # this week's Wednesday is still to come
+        ("this friday", "date.future"),  # the same in English (it was last week's Friday)
     ],
 )
 def test_days_that_cannot_be(typed: str, key: str) -> None:
