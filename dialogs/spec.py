@@ -222,23 +222,24 @@ class Dialog(Generic[AnswersT]):
         for option in question.options:
             if folded in self._names(question, option):
                 return option
-        leading = self._leading_yes_no(question, folded)
+        leading = self._leading_yes_no(question, text, folded)
         if leading is not None:
             return leading
         return self._misspelt(question, folded)
 
-    def _leading_yes_no(self, question: Question, folded: str) -> str | None:
-        """A yes or a no followed by more words: "yes it has bandwidth", "不是，是同事的账号". Not when the
-        rest takes it back ("no idea", 不知道) or names another option too ("yes and no"); only at a
-        yes/no question ("china mainland users, server in Hong Kong" names a place, not an answer)."""
+    def _leading_yes_no(self, question: Question, text: str, folded: str) -> str | None:
+        """A plain yes or no followed by more words: "yes it has bandwidth", "不是，我们没备过". Only at a
+        yes/no question ("china mainland users, server in Hong Kong" names a place, not an answer),
+        and not when anything after it may take it back: a question mark, "but" (但), "no idea"
+        (不知道), another answer named ("yes and no"), or, after a yes, a negation ("是，但还没实名")."""
         first, _, rest = folded.partition(" ")
-        if not rest or not {"yes", "no"} <= set(question.options) or _UNSURE.search(rest):
+        said = _PLAIN_YES.get(first)
+        if not rest or said is None or not {"yes", "no"} <= set(question.options):
             return None
-        said = [o for o in question.options if first in self._names(question, o)]
-        others = {w for o in question.options if o not in said for w in self._names(question, o)}
-        if len(said) != 1 or others & set(rest.split()):
+        if "?" in text or "？" in text or _TAKEN_BACK.search(rest) or (said == "yes" and _NEGATED.search(rest)):
             return None
-        return said[0]
+        other = "no" if said == "yes" else "yes"
+        return None if self._names(question, other) & set(rest.split()) else said
 
     def _misspelt(self, question: Question, folded: str) -> str | None:
         """The one option a typed word misspells by a letter or two ("subscripton"); None when it is
@@ -367,8 +368,18 @@ def option_label(prefix: str) -> Callable[[Language, str], str]:
 
 
 YES_NO = ("yes", "no")
-# After an answer's first word, words that take it back: "no idea" is no "no", "是不是" no "是".
-_UNSURE = re.compile(r"\b(?:idea|sure|know|clue|maybe)\b|不知道|不确定|不清楚|不太|也许|可能|吧")
+# The plain words of a yes or a no that may lead a longer answer (not an option's other names:
+# "中文，不行" at "Can you read Chinese?" is no yes).
+_PLAIN_YES = {
+    **dict.fromkeys(("yes", "yeah", "yep", "yup", "是", "是的", "对", "对的", "有", "有的", "嗯"), "yes"),
+    **dict.fromkeys(("no", "nope", "nah", "否", "不是", "不", "没有", "没", "不对"), "no"),
+}
+# After the first word, what may take the answer back: "no idea", "no problem", "yes, but…".
+_TAKEN_BACK = re.compile(
+    r"\b(?:idea|sure|know|clue|maybe|but|however|problem|except)\b|不知道|不确定|不清楚|不太|也许|可能|吧|但|不过|可是|只是"
+)
+# After a yes, a negation contradicts it ("是，还没实名认证"); after a no it agrees ("不是，我们没备过").
+_NEGATED = re.compile(r"\b(?:not|no|never|yet|n't)\b|不|没|未|无")
 QUESTION_SCREEN_CACHE = 4096  # built question screens kept per dialog (a few hundred exist)
 # A typed word is read as an option it misspells only from this length on ("yes"/"yet" are words
 # of their own), by one letter, or by two from TYPO_TWO_FROM letters on.

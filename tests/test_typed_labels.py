@@ -55,6 +55,19 @@ async def test_other_text_still_goes_to_the_faq(bot: BotHarness) -> None:
         ("check", "bandwidth", "yes and no", None),  # both
         ("check", "location", "china mainland users but the server is in hong kong", None),  # no yes/no question
         ("check", "product", "ecs and slb", None),
+        # What may take a yes back leaves the question open (each was recorded as yes, and the plan
+        # then said nothing stood in the way).
+        ("ready", "identity_verified", "是，但还没实名认证", None),
+        ("ready", "reads_chinese", "中文？一点都不懂", None),
+        ("ready", "reads_chinese", "中文，不行", None),
+        ("check", "bandwidth", "yes, but the bandwidth is 0 Mbps", None),
+        ("ready", "domain_ready", "yes registered but not verified yet", None),
+        ("check", "bandwidth", "yes? how do I check", None),
+        ("check", "bandwidth", "有？怎么看", None),
+        ("ready", "commercial", "免费，以后会收费", None),
+        ("check", "bandwidth", "no problem, I have it", None),
+        ("check", "bandwidth", "N/A", None),
+        ("check", "bandwidth", "no not yet", "no"),  # a negation agrees with a no
     ],
 )
 def test_a_yes_or_no_followed_by_more_words(dialog_name: str, question: str, typed: str, read: str | None) -> None:
