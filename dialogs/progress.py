@@ -150,14 +150,16 @@ def _notices(flow: Flow, session: Session) -> str | None:
 
 
 def sms_window_passed(progress: ProgressRecord, session: Session) -> str | None:
-    """At the SMS verification, once its 24 hours (counted as the calendar file counts them) are over."""
+    """At the SMS verification, once its 24 hours are surely over: from the moment recorded, or,
+    for a stage dated by its day only, once the day after it has ended (an SMS late that day still
+    had hours left on the next; the calendar file counts the earliest end instead, to warn early)."""
     sms = next((d for d in deadlines(progress.dates, progress.stage) if d.key == "deadline.sms"), None)
     if sms is None:
         return None
     over = (
         session.now > sms.at
         if sms.at is not None
-        else sms.day is not None and session.now.astimezone(CHINA).date() > sms.day
+        else sms.day is not None and session.now.astimezone(CHINA).date() > sms.day + timedelta(days=1)
     )
     if not over:
         return None

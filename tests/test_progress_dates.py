@@ -291,3 +291,12 @@ async def test_an_sms_window_that_has_passed_says_so_on_the_progress_screen(bot:
     recorded = (datetime.now(CHINA).date() - timedelta(days=3)).isoformat()
     assert f"The 24 hours for the SMS verification have passed, counted from {recorded}" in calls[-1].text
     assert "the filing is rejected" in calls[-1].text
+
+
+async def test_an_sms_stage_dated_yesterday_by_its_day_is_not_said_to_be_over(bot: BotHarness) -> None:
+    """An SMS that came late yesterday still has hours left today: "have passed" was said at once."""
+    await advance(bot, USER, 3)
+    await bot.tap(USER, "📅 When did “MIIT SMS verification” happen?")
+    await bot.tap(USER, "Yesterday")
+    calls = await bot.send(USER, "/progress")
+    assert "have passed" not in calls[-1].text
