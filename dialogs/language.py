@@ -31,7 +31,10 @@ def _chosen(flow: Flow, session: Session, action: actions.SetLanguage, out: Outc
 # A language's name typed anywhere asks for it ("中文" where an answer was expected).
 PHRASES: dict[str, actions.Action] = {
     **{name: actions.SetLanguage("zh") for name in ("中文", "简体中文", "汉语", "chinese")},
-    **{name: actions.SetLanguage("en") for name in ("english", "英文", "英语")},
+    **{
+        name: actions.SetLanguage("en")
+        for name in ("english", "英文", "英语", "english please", "in english", "speak english", "no chinese")
+    },
 }
 
 FEATURE = Feature("language", commands={"language": _command}, buttons={actions.SetLanguage: _chosen}, phrases=PHRASES)

@@ -50,13 +50,9 @@ class Router:
         }
         phrases = {fold(phrase): action for f in FEATURES for phrase, action in f.phrases.items()}
         self.typed |= {phrase: actions.encode(action) for phrase, action in phrases.items()}
-        # Those that keep the user where they are ("thanks", "中文") come before a free-text answer
-        # would take them; a greeting there ("hi" where a code is asked) is not taken for the menu.
-        self.in_place = {
-            p: actions.encode(a)
-            for p, a in phrases.items()
-            if isinstance(a, actions.SetLanguage) or a in (actions.Menu("thanks"), actions.Menu("resume"))
-        }
+        # Phrases come before a free-text answer would take them ("where am i" is no instance name,
+        # "continue" no service code), but a greeting: "hi" where a code is asked is no way to the menu.
+        self.in_place = {p: actions.encode(a) for p, a in phrases.items() if a != actions.Menu("menu")}
         # Words typed at a feature's own screen that mean one of its buttons ("yes" after /forget).
         self.at_screen: dict[str, dict[str, str]] = {
             f.name: {fold(word): actions.encode(action) for word, action in f.at_screen().items()}
