@@ -75,7 +75,9 @@ class Action:
     tag: ClassVar[str]
 
 
-MenuTarget = Literal["check", "ready", "filingtype", "steps", "myfiling", "lang", "help", "resume", "menu", "thanks"]
+MenuTarget = Literal[
+    "check", "ready", "filingtype", "steps", "myfiling", "lang", "help", "resume", "menu", "thanks", "verdict"
+]
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dialogs.actions import Action, InDialog
 from dialogs.ports import UserData
 from dialogs.screens import Outcome, Reply
 from dialogs.session import Session
-from dialogs.spec import Dialog
+from dialogs.spec import Conversation, Dialog
 
 
 class Flow(Protocol):
@@ -25,6 +25,7 @@ class Flow(Protocol):
     staff_available: bool
 
     def activate(self, session: Session, name: str | None) -> None: ...
+    def save(self, session: Session, dialog: Dialog[Any], conv: Conversation[Any]) -> None: ...
     def show(self, session: Session, screen: str | None) -> None: ...
     def start_dialog(
         self, session: Session, dialog: Dialog[Any], out: Outcome, edit: bool, fresh: bool = False

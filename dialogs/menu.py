@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dialogs import actions, forget, myfiling, questions
 from dialogs.commands import COMMANDS
-from dialogs.feature import Feature, Flow
+from dialogs.feature import Feature, Flow, at_result
 from dialogs.language import chooser
 from dialogs.screens import Button, Outcome, Reply
 from dialogs.session import Session
@@ -93,6 +93,8 @@ def _pressed(flow: Flow, session: Session, action: actions.Menu, out: Outcome) -
         out.replies.append(myfiling.screen(flow, session, edit=True))
     elif target == "lang":
         out.replies.append(chooser(session, edit=True))
+    elif target == "verdict":  # Back from /ready's first question: the server's verdict it starts from
+        _verdict(flow, session, out)
     elif target == "thanks":  # typed: a short answer, and the user stays where they are
         out.replies.append(Reply(t(session.language, "thanks.reply"), (), False, "thanks"))
         out.replies.append(flow.current_screen(session))
@@ -100,6 +102,19 @@ def _pressed(flow: Flow, session: Session, action: actions.Menu, out: Outcome) -
         if session.active is None and session.last in session.records:
             flow.activate(session, session.last)
         out.replies.append(flow.current_screen(session, edit=True))
+
+
+def _verdict(flow: Flow, session: Session, out: Outcome) -> None:
+    """The /check result as the user's answers give it; the menu while /check is not answered."""
+    check = flow.dialogs["check"]
+    result = at_result(flow, session, check.name)
+    if result is None:
+        flow.show(session, None)
+        out.replies.append(flow.menu(session, edit=True))
+        return
+    flow.save(session, check, result)
+    flow.activate(session, check.name)
+    out.replies.append(check.render(result, session.language, True))
 
 
 TYPED: dict[str, actions.Action] = {

@@ -89,6 +89,9 @@ def server_from_check(session: Session, dialogs: Mapping[str, Dialog[Any]]) -> d
 
 
 class ReadinessDialog(Dialog[ReadinessAnswers]):
+    # Back from the first question: the server's verdict, the step before this one (the menu if
+    # there is none yet).
+    back_to = actions.menu("verdict")
     name = "ready"
     answers_type = ReadinessAnswers
     questions = (
