@@ -123,20 +123,16 @@ def _weekday(typed: str, today: date) -> date | None:
     """A weekday: "monday" (周一) the latest one not after today; "this monday" (这周一) this week's
     (refused if still to come), "last monday" (上周一) the Monday of the week before (weeks begin on
     Monday, as in China)."""
-    found = _WEEKDAY_EN.fullmatch(typed)
-    if found is not None:
+    for pattern, text, week_before in ((_WEEKDAY_EN, typed, "last"), (_WEEKDAY_ZH, typed.replace(" ", ""), "上")):
+        found = pattern.fullmatch(text)
+        if found is None:
+            continue
         which, name = found.groups()
+        day = _WEEKDAYS[name]
         if which is None:
-            return today - timedelta(days=(today.weekday() - _WEEKDAYS[name]) % 7)
-        monday = today - timedelta(days=today.weekday()) - timedelta(days=7 if which == "last" else 0)
-        return monday + timedelta(days=_WEEKDAYS[name])
-    found = _WEEKDAY_ZH.fullmatch(typed.replace(" ", ""))
-    if found is not None:
-        which, name = found.groups()
-        if which is None:
-            return today - timedelta(days=(today.weekday() - _WEEKDAYS[name]) % 7)
-        monday = today - timedelta(days=today.weekday()) - timedelta(days=7 if which == "上" else 0)
-        return monday + timedelta(days=_WEEKDAYS[name])
+            return today - timedelta(days=(today.weekday() - day) % 7)
+        monday = today - timedelta(days=today.weekday() + (7 if which == week_before else 0))
+        return monday + timedelta(days=day)
     return None
 
 

@@ -292,23 +292,24 @@ class FaqIndex:
         """The best entry for the question; for a question in several parts, the first part's entry,
         with the further parts' answers in `more`."""
         language = lang or detect_language(question)
-        variant = self.variant_words.get(frozenset(self._repair(self.tokenizer.tokens(question))))
+        tokens = self._repair(self.tokenizer.tokens(question))  # the whole question's, read once
+        variant = self.variant_words.get(frozenset(tokens))
         if variant is not None:
             entry = self.entries[variant]
-            ranked = self._ask_one(question, language)
+            ranked = self._ask_one(question, language, tokens=tokens)
             others = ([(ranked.entry, ranked.score)] if ranked.entry else []) + ranked.alternatives
             related = [(e, score) for e, score in others if e is not entry][:ALTERNATIVES]
             return FaqResult(question, language, entry, 1.0, related)
         parts = self.parts(question)
         if len(parts) > 1:  # each part on its own, in the context of the whole question
-            about_filing = self.about_filing(self._repair(self.tokenizer.tokens(question)))
+            about_filing = self.about_filing(tokens)
             found: list[FaqResult] = []
             for result in (self._ask_one(p, language, about_filing) for p in parts):
                 if result.entry is not None and result.entry.id not in {r.entry.id for r in found if r.entry}:
                     found.append(result)
             if found:
                 return replace(found[0], question=question, more=tuple(found[1:MAX_PARTS]))
-        return self._ask_one(question, language)
+        return self._ask_one(question, language, tokens=tokens)
 
     def parts(self, question: str) -> list[str]:
         """The question's parts; a part with nothing to ask on its own ("what is it for") joins its neighbour."""
@@ -336,11 +337,15 @@ class FaqIndex:
         found = {t for t in tokens if t.startswith("#")}
         return bool(self.anchors & found) or any(self.pairs[c] & found for c in found if c in self.pairs)
 
-    def _ask_one(self, question: str, language: Language, in_filing_question: bool = False) -> FaqResult:
+    def _ask_one(
+        self, question: str, language: Language, in_filing_question: bool = False, tokens: list[str] | None = None
+    ) -> FaqResult:
         """One question. `in_filing_question`: it is a part of a question about filing, whose matter it
         may leave unsaid ("SLB能备案吗，ACK呢"), if it says nothing the FAQ does not know: "审核要多久？
-        另外服务器被黑了怎么办" asks the second part on its own, and it is declined."""
-        tokens = self._repair(self.tokenizer.tokens(question))
+        另外服务器被黑了怎么办" asks the second part on its own, and it is declined. `tokens`: the
+        question's, when the caller has read them already."""
+        if tokens is None:
+            tokens = self._repair(self.tokenizer.tokens(question))
         about_filing = self.about_filing(tokens) or (
             in_filing_question and all(t in self.known for t in tokens if not t.startswith("#"))
         )

@@ -166,22 +166,9 @@ class Turns:
         redelivered update changes nothing and brings back only what it still owes, if nobody is
         sending it. `existing_user`: a turn for a user who must exist already (else it does nothing)."""
         started = asyncio.get_running_loop().time()
-        result = await self._apply_once(user_id, language_hint, display_name, decide, delivery, existing_user)
-        result.leased_at = started
-        return result
-
-    async def _apply_once(
-        self,
-        user_id: int,
-        language_hint: Language,
-        display_name: str,
-        decide: Callable[[Session], Outcome],
-        delivery: Delivery | None,
-        existing_user: bool,
-    ) -> TurnResult:
         free = self._free(utcnow())
         try:
-            return await self._run(
+            result = await self._run(
                 _apply,
                 user_id,
                 language_hint,
@@ -199,7 +186,9 @@ class Turns:
             owed = await self._run(
                 outbox.claim_for_update, delivery.update_id, self.worker, now + self.lease, self._free(now)
             )
-            return TurnResult(Outcome(), owed, redelivered=True)
+            result = TurnResult(Outcome(), owed, redelivered=True)
+        result.leased_at = started
+        return result
 
     async def claim_due(self, limit: int = 100) -> list[Entry]:
         """Entries due for another attempt that nobody holds, leased to this process (the sender
