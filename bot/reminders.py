@@ -4,28 +4,22 @@ send and its record, exactly once, across restarts and processes."""
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 from datetime import UTC, datetime
 
 from telegram import Bot
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.faults import Fault, classify, describe
+from bot.records import PendingRecords
 from bot.render import markup, send_text
 from bot.sender import ReplySender
 from dialogs.reminder_messages import render
 from knowledge.domain import normalize_language
 from storage.db import Database
 from storage.reminders import claim_due, mark_sent, release
+from storage.turns import worker_id
 
 log = logging.getLogger(__name__)
-
-
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 class ReminderDispatcher:
@@ -33,16 +27,12 @@ class ReminderDispatcher:
         self.db = db
         self.sender = sender
         self.worker = worker or worker_id()
-        # Reminders sent whose record the database could not take then: recorded first thing in
-        # the next run, while their lease still keeps every process from sending them again.
-        self._unrecorded: dict[int, datetime] = {}
+        self.unrecorded = PendingRecords(db, "reminder")
 
     async def run_once(self, bot: Bot, now: datetime | None = None) -> int:
         """Send what is due; returns how many were sent."""
         now = now or datetime.now(UTC)
-        for reminder_id, at in list(self._unrecorded.items()):
-            await self.db.run(mark_sent, reminder_id, self.worker, at)
-            del self._unrecorded[reminder_id]
+        await self.unrecorded.flush()
         sent = 0
         for reminder in await self.db.run(claim_due, now, self.worker):
             reply = render(reminder.kind, reminder.params, normalize_language(reminder.language), now)
@@ -57,13 +47,7 @@ class ReminderDispatcher:
                 await self.db.run(release, reminder.id, self.worker)
                 continue
             sent += 1
-            try:
-                await self.db.run(mark_sent, reminder.id, self.worker, now)
-            except Exception as exc:
-                if classify(exc) is not Fault.DATABASE_UNAVAILABLE:
-                    raise
-                log.warning("reminder %s sent, recorded with the next run (%s)", reminder.id, describe(exc))
-                self._unrecorded[reminder.id] = now
+            await self.unrecorded.record(reminder.id, mark_sent, reminder.id, self.worker, now)
         return sent
 
     async def job(self, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -15,7 +15,7 @@ from telegram import Bot, ChatMember, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.faults import Fault, classify, describe
+from bot.records import PendingRecords
 from bot.render import split_text
 from bot.sender import ReplySender
 from bot.service import ConversationService
@@ -58,10 +58,7 @@ class SupportDesk:
         self.lang: Language = language
         self._forum: bool | None = None  # learnt from getChat on first use
         self.locks = UserLocks()  # the turn pipeline's too: a close is a turn of the user's
-        # Relays Telegram took whose record the database could not take then (relay id -> where
-        # the copy went, its message, when): recorded first thing in the next retry, while the
-        # relay's lease still keeps every process from copying it again.
-        self._unrecorded: dict[int, tuple[int, int, datetime]] = {}
+        self.unrecorded = PendingRecords(self.db, "relay")
 
     # --- the staff group --------------------------------------------------------------------------
     async def is_forum(self, bot: Bot) -> bool:
@@ -215,13 +212,7 @@ class SupportDesk:
                     bot, ticket, t(self.lang, "staff.delivery_failed", reason=str(exc)), relay.source_message_id
                 )
             return False
-        try:
-            await self.db.run(repo.relay_sent, relay.id, target, copied.message_id, now())
-        except Exception as exc:
-            if classify(exc) is not Fault.DATABASE_UNAVAILABLE:
-                raise
-            log.warning("relay %s copied, recorded with the next retry (%s)", relay.id, describe(exc))
-            self._unrecorded[relay.id] = (target, copied.message_id, now())
+        await self.unrecorded.record(relay.id, repo.relay_sent, relay.id, target, copied.message_id, now())
         return True
 
     async def after_turn(self, bot: Bot, outcome_relays: list[int], handoff: int | None, ended: int | None) -> None:
@@ -237,9 +228,7 @@ class SupportDesk:
     async def retry(self, bot: Bot) -> None:
         """Record what was copied but not recorded, post cards that could not be posted, then
         deliver queued messages."""
-        for relay_id, (target, message_id, at) in list(self._unrecorded.items()):
-            await self.db.run(repo.relay_sent, relay_id, target, message_id, at)
-            del self._unrecorded[relay_id]
+        await self.unrecorded.flush()
         for ticket in await self.db.run(repo.tickets_without_card, now()):
             await self.post_card(bot, ticket.id, tell_user=False)
         for relay_id in await self.db.run(repo.due_relays, now()):
