@@ -85,7 +85,11 @@ class TelegramHandlers:
         message = update.effective_message
         assert message is not None and message.text is not None
         name = command_name(incoming(message.text))
-        await self.pipeline.run(update, context.bot, Command(name if name in COMMANDS else f"unknown:{name}"[:40]))
+        if name not in COMMANDS:
+            # Telegram's commands are at most 32 characters: a longer one is none, and is not kept
+            # (cut short, a service code typed after a slash could not be masked in the turn log).
+            name = f"unknown:{name}" if len(name) <= 32 else "unknown"
+        await self.pipeline.run(update, context.bot, Command(name))
 
     def staff(self, handler: Callback) -> Callback:
         """A staff group handler, run with the waiting a user's turn has (TurnPipeline.staff)."""

@@ -21,11 +21,11 @@ from bot.sender import ReplySender
 from bot.service import ConversationService
 from bot.user_locks import UserLocks
 from dialogs import actions, support_card
-from dialogs.session import SupportClosed
+from dialogs.session import Event, SupportClaimed, SupportClosed
 from knowledge.domain import Language, normalize_language
 from knowledge.texts import t
 from storage import support as repo
-from storage.turns import Delivery
+from storage.turns import Delivery, TurnResult
 
 log = logging.getLogger(__name__)
 
@@ -244,9 +244,8 @@ class SupportDesk:
     def is_staff(self, user: User | None) -> bool:
         return user is not None and user.id in self.staff
 
-    async def ticket_in_context(self, bot: Bot, message: Message, args: list[str]) -> repo.TicketRow | None:
-        if args and (number := actions.number(args[0].lstrip("#"))) is not None:
-            return await self.db.run(repo.get_ticket, number)
+    async def ticket_in_context(self, message: Message) -> repo.TicketRow | None:
+        """The ticket of the topic the message is in, or of the ticket message it replies to."""
         if message.is_topic_message and message.message_thread_id:
             ticket = await self.db.run(repo.ticket_by_topic, message.message_thread_id)
             if ticket is not None:
@@ -255,12 +254,32 @@ class SupportDesk:
             return await self.db.run(repo.ticket_by_message, message.chat_id, message.reply_to_message.message_id)
         return None
 
+    async def _addressed(
+        self, message: Message, command: str, args: list[str]
+    ) -> tuple[repo.TicketRow | None, list[str], str | None]:
+        """The ticket a staff command is about, the words after its number, and what to tell staff
+        instead when that is unclear. Where it is typed (a ticket's topic, a reply to a ticket
+        message) names the ticket; a leading number names one only outside such a place, or when it
+        is that ticket's own: `/close 1 document missing` in ticket #2's topic is not a close of #1."""
+        here = await self.ticket_in_context(message)
+        named = actions.number(args[0].lstrip("#")) if args else None
+        if here is not None:
+            if named is None:
+                return here, args, None
+            if named == here.id:
+                return here, args[1:], None
+            return None, args, t(self.lang, "staff.other_ticket", here=here.id, n=named, command=command)
+        if named is None:
+            return None, args, t(self.lang, "staff.no_ticket")
+        ticket = await self.db.run(repo.get_ticket, named)
+        return ticket, args[1:], None if ticket is not None else t(self.lang, "staff.no_ticket")
+
     async def on_staff_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Whatever staff write in a ticket's topic, or as a reply to a ticket message, goes to the user."""
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or user.is_bot:
             return
-        ticket = await self.ticket_in_context(context.bot, message, [])
+        ticket = await self.ticket_in_context(message)
         if ticket is None:  # staff talking among themselves
             return
         if not self.is_staff(user):
@@ -269,8 +288,10 @@ class SupportDesk:
         if ticket.status in repo.DONE:
             await message.reply_text(t(self.lang, "staff.already_closed", id=ticket.id))
             return
+        if ticket.status == repo.OPEN:  # whoever answers first claims it: a kept request is handed over
+            await self._users_turn(context.bot, ticket, SupportClaimed(ticket.id, user.id), None)
         relay_id = await self.db.run(
-            repo.queue_relay_out, ticket, message.chat_id, message.message_id, user.id, now(), update.update_id
+            repo.queue_relay_out, ticket, message.chat_id, message.message_id, now(), update.update_id
         )
         if relay_id is not None:  # else the update came again: its copy is queued, or sent, already
             await self.deliver(context.bot, relay_id)
@@ -280,25 +301,26 @@ class SupportDesk:
         if message is None or message.text is None:
             return
         name, *args = message.text.split()
-        name = name.lstrip("/").split("@", 1)[0].lower()
+        name, _, addressee = name.lstrip("/").lower().partition("@")
         if name not in ("claim", "close", "tickets", "whois"):
+            return
+        if addressee and addressee != (context.bot.username or "").lower():  # another bot's command
             return
         if not self.is_staff(user):
             await message.reply_text(t(self.lang, "staff.not_staff"))
             return
         assert user is not None
         if name == "tickets":
-            await message.reply_text(await self.queue_text())
+            for piece in split_text(await self.queue_text()):
+                await message.reply_text(piece)
             return
-        ticket = await self.ticket_in_context(context.bot, message, args)
+        ticket, args, problem = await self._addressed(message, name, args)
         if ticket is None:
-            await message.reply_text(t(self.lang, "staff.no_ticket"))
+            await message.reply_text(problem or t(self.lang, "staff.no_ticket"))
             return
-        if args and actions.number(args[0].lstrip("#")) is not None:
-            args = args[1:]
         if name in ("claim", "close"):
             if name == "claim":
-                text = await self.claim(ticket, user, update.update_id)
+                text = await self.claim(context.bot, ticket, user, update.update_id)
             else:
                 text = await self.close(context.bot, ticket, " ".join(args) or None, update.update_id)
             if text is not None:  # None: the update came again, and was answered the first time
@@ -327,39 +349,44 @@ class SupportDesk:
             await query.answer(t(self.lang, "stale.gone"))
             return
         if isinstance(action, actions.StaffClaim):
-            text = await self.claim(ticket, query.from_user, update.update_id)
+            text = await self.claim(context.bot, ticket, query.from_user, update.update_id)
         else:
             text = await self.close(context.bot, ticket, None, update.update_id)
         await query.answer(text)
         if text is not None and query.message is not None:
             await context.bot.send_message(query.message.chat.id, text, message_thread_id=ticket.topic_id)
 
-    async def claim(self, ticket: repo.TicketRow, user: User, update_id: int) -> str | None:
-        """What to tell staff; None if the update was applied before."""
+    async def claim(self, bot: Bot, ticket: repo.TicketRow, user: User, update_id: int) -> str | None:
+        """What to tell staff; None if the update was applied before. Through the user's own turn,
+        as a close: a request kept while nobody could answer is handed over and the user told in it."""
         if ticket.status in repo.DONE:
             return t(self.lang, "staff.already_closed", id=ticket.id)
-        claimed = await self.db.run(repo.claim, ticket.id, user.id, now(), update_id)
-        if claimed is None:
+        result = await self._users_turn(bot, ticket, SupportClaimed(ticket.id, user.id), update_id)
+        if result.redelivered:
             return None
-        won, holder = claimed
+        if result.outcome.claimed is None:  # the user asked to be forgotten meanwhile
+            return t(self.lang, "staff.no_ticket")
+        won, holder = result.outcome.claimed
         if won:
             return t(self.lang, "staff.claimed", id=ticket.id, who=display_name(user))
         who = display_name(user) if holder == user.id else f"staff {holder}"
         return t(self.lang, "staff.already_claimed", id=ticket.id, who=who)
 
-    async def close(self, bot: Bot, ticket: repo.TicketRow, note: str | None, update_id: int) -> str | None:
-        """Close through the user's own turn: the user is told, the bot resumes, a rating is asked.
-        The turn holds the user's lock (their earlier replies go out first) and records the staff
-        update as applied; None if it was before (only what that turn still owes is sent)."""
+    async def _users_turn(self, bot: Bot, ticket: repo.TicketRow, event: Event, update_id: int | None) -> TurnResult:
+        """A staff action as a turn of the ticket's user: it holds the user's lock (their earlier
+        replies go out first) and records the staff update as applied in the same transaction
+        (`update_id` None: the caller records it, after)."""
         async with self.locks.hold(ticket.user_id):
             result = await self.service.handle(
-                ticket.user_id,
-                None,
-                SupportClosed(ticket.id, note),
-                delivery=Delivery(ticket.user_id, update_id),
-                existing_user=True,
+                ticket.user_id, None, event, delivery=Delivery(ticket.user_id, update_id), existing_user=True
             )
             await self.sender.deliver(bot, result.outgoing, result.leased_at)
+        return result
+
+    async def close(self, bot: Bot, ticket: repo.TicketRow, note: str | None, update_id: int) -> str | None:
+        """Close through the user's own turn: the user is told, the bot resumes, a rating is asked;
+        None if the update was applied before (only what that turn still owes is sent)."""
+        result = await self._users_turn(bot, ticket, SupportClosed(ticket.id, note), update_id)
         if result.redelivered:
             return None
         if not result.outcome.replies:

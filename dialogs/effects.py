@@ -75,11 +75,21 @@ class RecordFaqMiss:
 
 @dataclass(frozen=True)
 class OpenTicket:
-    """Hand the user to a person. Storage fills in `Outcome.handoff` with the new ticket and logs it."""
+    """Hand the user to a person. Storage fills in `Outcome.handoff` with the ticket and logs it."""
 
     reason: str
     dialog: str | None  # where the user was, for the turn log
     relay: bool = True  # the user's messages go to the staff from now on (False: no team to read them)
+    kept: int | None = None  # the user's request kept earlier: handed over, instead of a new one
+
+
+@dataclass(frozen=True)
+class ClaimTicket:
+    """A person takes the ticket (the first one wins). Storage fills in `Outcome.claimed`."""
+
+    ticket_id: int
+    staff_id: int
+    attach: bool  # a request kept while nobody could answer: the user's messages go to staff now
 
 
 @dataclass(frozen=True)
@@ -118,6 +128,7 @@ Effect = (
     | RecordFaqFeedback
     | RecordFaqMiss
     | OpenTicket
+    | ClaimTicket
     | QueueRelay
     | EndTicket
     | RateTicket

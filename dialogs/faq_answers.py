@@ -95,7 +95,9 @@ def free_text(session: Session, text: str) -> Outcome | None:
             data: dict[str, object] = {"topic": entry.id, "score": round(score, 3)}
             out.log.append(LogEntry("faq", session.active, data | {"part": n} if several else data))
         return out
-    out.effects.append(RecordFaqMiss(question, lang, result.score))
+    # The whole text: storage masks the user's codes in it before cutting it to length (a code cut
+    # in two at the limit would no longer be recognised, and half of it would be kept).
+    out.effects.append(RecordFaqMiss(text.strip(), lang, result.score))
     if in_dialog:  # not an answer in another language: the dialog goes on in the user's
         lang = session.language
     related = [(Button(e.title(lang), actions.encode(actions.FaqShow(e.id))),) for e, _ in result.alternatives[:3]]

@@ -7,24 +7,37 @@ dialogs wait. The staff's close arrives as a `SupportClosed` event in the user's
 from __future__ import annotations
 
 from dialogs import actions
-from dialogs.effects import EndTicket, OpenTicket, QueueRelay, RateTicket
+from dialogs.effects import ClaimTicket, EndTicket, OpenTicket, QueueRelay, RateTicket
 from dialogs.feature import Feature, Flow, data
 from dialogs.screens import Button, LogEntry, Outcome, Reply
-from dialogs.session import Command, Edited, Event, Press, Session, SupportClosed, Text, Unsupported
+from dialogs.session import (
+    Command,
+    Edited,
+    Event,
+    Press,
+    Session,
+    SupportClaimed,
+    SupportClosed,
+    Text,
+    Unsupported,
+)
 from knowledge.texts import t
 
 
 def open_ticket(flow: Flow, session: Session, reason: str, out: Outcome) -> None:
     lang = session.language
+    kept = data(session).find_active_ticket()  # a request kept while nobody could answer: one per user
     if not flow.staff_available:
         # The request is kept for when a team is connected, but nobody could read what the user
         # sends now: they stay with the bot, which can still help (and says so honestly).
-        out.effects.append(OpenTicket(reason, session.active, relay=False))
+        if kept is None:
+            out.effects.append(OpenTicket(reason, session.active, relay=False))
         out.replies.append(Reply(t(lang, "handoff.no_staff"), (), False, "handoff.no_staff"))
         out.replies.append(flow.current_screen(session))
         return
-    out.effects.append(OpenTicket(reason, session.active))  # storage logs it and fills out.handoff
-    position = data(session).waiting_tickets() + 1
+    # Storage logs it and fills out.handoff; a kept request is the one handed over now.
+    out.effects.append(OpenTicket(reason, session.active, kept=kept))
+    position = data(session).waiting_tickets() + (kept is None)
     out.replies.append(Reply(t(lang, "handoff.opened", n=position), (), False, "handoff.opened"))
 
 
@@ -54,9 +67,27 @@ def during(flow: Flow, session: Session, event: Event, out: Outcome) -> None:
             out.toast = t(lang, "handoff.paused")
 
 
+def claimed_by_staff(flow: Flow, session: Session, event: SupportClaimed, out: Outcome) -> None:
+    """A person took the ticket. A request kept while nobody could answer is handed over now, and
+    the user told: from here on what they send goes to that person, not to the question they were at."""
+    d = data(session)
+    ticket = event.ticket_id
+    attach = session.ticket_id is None and d.ticket_is_open(ticket)
+    out.effects.append(ClaimTicket(ticket, event.staff_id, attach))  # storage fills out.claimed
+    if attach:
+        session.ticket_id = ticket
+        out.replies.append(Reply(t(session.language, "handoff.taken", id=ticket), (), False, "handoff.taken"))
+        out.log.append(LogEntry("handoff", session.active, {"ticket": ticket, "claimed": True}))
+
+
 def closed_by_staff(flow: Flow, session: Session, event: SupportClosed, out: Outcome) -> None:
     if session.ticket_id == event.ticket_id:
         _end(flow, session, event.ticket_id, event.note, "handoff.closed", out)
+    elif data(session).ticket_is_open(event.ticket_id):  # a request kept, never handed over
+        out.effects.append(EndTicket(event.ticket_id, event.note))
+        note = f"\n{t(session.language, 'handoff.note', note=event.note)}" if event.note else ""
+        out.replies.append(Reply(t(session.language, "handoff.kept_closed") + note, (), False, "handoff.ended"))
+        out.log.append(LogEntry("handoff", session.active, {"ticket": event.ticket_id, "closed": "kept"}))
 
 
 def _end(

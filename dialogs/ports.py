@@ -49,6 +49,7 @@ class UserData(Protocol):
     def count_free_codes(self, instance: str) -> int: ...
     def progress(self) -> ProgressRecord: ...
     def ticket_is_open(self, ticket_id: int) -> bool: ...  # the user's own, not yet closed
+    def find_active_ticket(self) -> int | None: ...  # the user's newest ticket not yet closed, attached or not
     def can_rate(self, ticket_id: int) -> bool: ...  # the user's own, closed, not yet rated
     def ticket_is_claimed(self, ticket_id: int) -> bool: ...  # a person took it (and so may have answered)
     def waiting_tickets(self) -> int: ...  # tickets nobody has claimed yet, all users

@@ -19,7 +19,17 @@ from dialogs.feature import ButtonHandler, CommandHandler
 from dialogs.features import FEATURES
 from dialogs.flow import Flow
 from dialogs.screens import Button, LogEntry, Outcome, Reply
-from dialogs.session import Command, Edited, Event, Press, Session, SupportClosed, Text, Unsupported
+from dialogs.session import (
+    Command,
+    Edited,
+    Event,
+    Press,
+    Session,
+    SupportClaimed,
+    SupportClosed,
+    Text,
+    Unsupported,
+)
 from dialogs.spec import InvalidTypedAnswer, answer_synonyms, fold
 from knowledge.domain import LANGUAGES
 from knowledge.service_codes import mask
@@ -76,6 +86,8 @@ class Router:
             self.flow.show(session, None)
         if isinstance(event, SupportClosed):
             handoff.closed_by_staff(self.flow, session, event, out)
+        elif isinstance(event, SupportClaimed):
+            handoff.claimed_by_staff(self.flow, session, event, out)
         elif session.ticket_id is not None:
             handoff.during(self.flow, session, event, out)
         else:

@@ -54,6 +54,7 @@ class Outcome:
     relays: list[int] = field(default_factory=list)  # queued messages for the support desk to carry
     handoff: int | None = None  # a ticket just opened: the support desk posts its card
     ended_ticket: int | None = None  # a ticket the user just ended: the support desk tells staff
+    claimed: tuple[bool, int | None] | None = None  # a claim's result: (won, who holds the ticket)
     effects: list[Effect] = field(default_factory=list)  # what to change, applied by storage in the turn
 
 

@@ -75,4 +75,13 @@ class SupportClosed:
     note: str | None = None
 
 
-Event = Command | Press | Text | Unsupported | Edited | SupportClosed
+@dataclass(frozen=True)
+class SupportClaimed:
+    """A person took the user's ticket (through the user's turn: a request kept while nobody could
+    answer is handed over, and the user told, in the same transaction)."""
+
+    ticket_id: int
+    staff_id: int
+
+
+Event = Command | Press | Text | Unsupported | Edited | SupportClosed | SupportClaimed

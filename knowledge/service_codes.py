@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 MAX_CODE_LENGTH = 64
@@ -50,25 +52,46 @@ def redact(text: str, codes: Iterable[str]) -> str:
     return pattern.sub(lambda m: mask(m.group(0)), text)
 
 
-# Typed between a code's letters and digits, it is still the code: spaces, hyphens and dashes, dots,
-# underscores, and the invisible ones (zero-width space, joiners, word joiner, BOM). None of them is
-# a letter or a digit, and the repeat is possessive: a match never backtracks (a long run of hyphens
-# took seconds per message with a pattern whose separators overlapped the code's own characters).
-_BETWEEN = r"[\s\-_.\u00b7\u2010-\u2015\u2212\u200b-\u200d\u2060\ufeff]*+"
+# Typed between a code's letters and digits, it is still the code: any run of characters that are
+# neither letters nor digits (spaces, hyphens, dots, slashes, commas, and the invisible ones:
+# zero-width and direction marks, soft hyphens, variation selectors, combining joiners). The repeat
+# is possessive and never overlaps the code's own characters, so a match never backtracks (a long
+# run of hyphens once took seconds per message).
+_BETWEEN = r"[\W_]*+"
 
 
 def _loose(code: str) -> str:
     """A pattern for the code as people type it, whatever separators it was saved or typed with:
-    grouped ("ABCD 1234"), hyphenated, with an invisible character inside, or in full-width
-    characters ("ＡＢＣＤ１２３４")."""
+    grouped ("ABCD 1234"), hyphenated, with an invisible character inside, or in characters that
+    are the same letter or digit in another form (full-width "ＡＢＣＤ", mathematical bold)."""
     core = [ch for ch in code if ch.isalnum()]
     if len(core) < MIN_CODE_LENGTH:  # recorded before codes needed that many: matched as it is
         return re.escape(code)
-    return _BETWEEN.join(f"[{re.escape(ch)}{_full_width(ch)}]" for ch in core)
+    return _BETWEEN.join(f"[{re.escape(ch)}{_variants(ch)}]" for ch in core)
 
 
-def _full_width(ch: str) -> str:
-    return re.escape(chr(ord(ch) + 0xFEE0)) if "!" <= ch <= "~" else ""
+@cache
+def _variants(ch: str) -> str:
+    """Every other character that Unicode's compatibility normalization (NFKC) makes `ch`, in
+    either case: full-width, mathematical, circled, super- and subscript forms."""
+    wanted = {ch.lower(), ch.upper()}
+    return "".join(re.escape(c) for c in _compatibility_forms().get(ch.lower(), "") if c not in wanted)
+
+
+@cache
+def _compatibility_forms() -> dict[str, str]:
+    """ASCII letter or digit (lower case) -> the characters that normalize to it, in the blocks that
+    hold such forms (the Basic Multilingual Plane, mathematical alphanumerics). Only letters and
+    digits themselves: a symbol such as a circled letter is a separator to `_BETWEEN`, and a
+    character both could match would let the pattern backtrack."""
+    forms: dict[str, list[str]] = {}
+    for start, end in ((0x80, 0x10000), (0x1D400, 0x1D800)):
+        for point in range(start, end):
+            c = chr(point)
+            folded = unicodedata.normalize("NFKC", c).lower()
+            if len(folded) == 1 and folded.isascii() and folded.isalnum() and c.isalnum():
+                forms.setdefault(folded, []).append(c)
+    return {k: "".join(v) for k, v in forms.items()}
 
 
 def redacted(data: Any, codes: list[str]) -> Any:

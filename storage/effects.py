@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dialogs.effects import (
     AddCode,
+    ClaimTicket,
     DeleteCode,
     EndTicket,
     ForgetUser,
@@ -46,11 +47,17 @@ def apply_effects(data: SqlUserData, session: Session, outcome: Outcome) -> None
                 data.record_faq_feedback(topic, helpful, now)
             case RecordFaqMiss(question=question, language=language, score=score):
                 data.record_faq_miss(question, language, score, now)
-            case OpenTicket(reason=reason, dialog=dialog, relay=relay):
-                ticket_id = data.open_ticket(session.display_name, reason, now, attach=relay)
+            case OpenTicket(reason=reason, dialog=dialog, relay=relay, kept=kept):
+                if kept is not None:
+                    ticket_id = kept
+                    data.attach_ticket(kept)
+                else:
+                    ticket_id = data.open_ticket(session.display_name, reason, now, attach=relay)
                 if relay:
                     session.ticket_id = outcome.handoff = ticket_id
                 outcome.log.append(LogEntry("handoff", dialog, {"ticket": ticket_id, "reason": reason}))
+            case ClaimTicket(ticket_id=ticket_id, staff_id=staff_id, attach=attach):
+                outcome.claimed = data.claim_ticket(ticket_id, staff_id, now, attach)
             case QueueRelay(ticket_id=ticket_id, message_id=message_id):
                 outcome.relays.append(data.queue_relay(ticket_id, message_id, now))
             case EndTicket(ticket_id=ticket_id, note=note, by_user=by_user):

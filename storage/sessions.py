@@ -193,7 +193,7 @@ def save_session(conn: Connection, session: Session, log: Sequence[LogEntry] = (
 
 
 # What a user typed, in the turn log; the turn of a typed message looks the user's codes up to mask them.
-TYPED = ("text", "relayed")
+TYPED = ("text", "relayed", "command")
 _CODES = Prepared(select(ServiceCode.c.code).where(ServiceCode.c.user_id == bindparam("uid")))
 
 

@@ -11,13 +11,14 @@ from storage.user_data import SqlUserData
 
 def masked_codes(conn: Connection, user_id: int) -> list[dict[str, object]]:
     data = SqlUserData(conn, user_id)
+    full = [c.code for c in data.list_codes()]  # one pasted as another's instance is masked there too
     return [
         {
             "id": c.id,
             "code": mask(c.code),
             "status": c.status.value,
             "product": c.product,
-            "instance": c.instance,
+            "instance": c.instance and redact(c.instance, full),
             "paid": c.paid,
             "origin": c.origin.value,
             "history": [

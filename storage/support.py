@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select, update
 
-from knowledge.service_codes import mask, redacted
+from knowledge.service_codes import mask, redact, redacted
 from storage import outbox
 from storage.models import DialogState, FilingStage, Relay, ServiceCode, Ticket, Turn, User
 
@@ -73,8 +73,23 @@ def open_ticket(conn: Connection, user_id: int, user_name: str, reason: str, at:
         .returning(Ticket.c.id)
     ).scalar_one()
     if attach:
-        conn.execute(update(User).where(User.c.id == user_id).values(support_ticket_id=ticket_id))
+        attach_ticket(conn, user_id, ticket_id)
     return ticket_id
+
+
+def attach_ticket(conn: Connection, user_id: int, ticket_id: int) -> None:
+    """From now on the user's messages go to this ticket's staff."""
+    conn.execute(update(User).where(User.c.id == user_id).values(support_ticket_id=ticket_id))
+
+
+def active_ticket_of(conn: Connection, user_id: int) -> int | None:
+    """The user's newest ticket not yet closed, attached or not."""
+    return conn.execute(
+        select(Ticket.c.id)
+        .where(Ticket.c.user_id == user_id, Ticket.c.status.in_(ACTIVE))
+        .order_by(Ticket.c.id.desc())
+        .limit(1)
+    ).scalar()
 
 
 def waiting_tickets(conn: Connection) -> int:
@@ -187,13 +202,9 @@ def ticket_by_message(conn: Connection, chat_id: int, message_id: int) -> Ticket
     return _ticket(row)
 
 
-def claim(
-    conn: Connection, ticket_id: int, staff_id: int, at: datetime, update_id: int | None = None
-) -> tuple[bool, int | None] | None:
-    """Exclusive: the first agent wins. Returns (won, who holds it now); None if `update_id` (the
-    staff update asking for it) was applied before."""
-    if update_id is not None and not outbox.first_time(conn, update_id, at):
-        return None
+def claim(conn: Connection, ticket_id: int, staff_id: int, at: datetime) -> tuple[bool, int | None]:
+    """Exclusive: the first agent wins. Returns (won, who holds it now). Run in the ticket's user's
+    turn (storage/effects.py), which records the staff update and hands over a kept request."""
     won = (
         conn.execute(
             update(Ticket)
@@ -202,13 +213,6 @@ def claim(
         ).rowcount
         == 1
     )
-    if won:  # a request kept while nobody could answer: the user is handed over now
-        user_id = conn.execute(select(Ticket.c.user_id).where(Ticket.c.id == ticket_id)).scalar()
-        conn.execute(
-            update(User)
-            .where(User.c.id == user_id, User.c.support_ticket_id.is_(None))
-            .values(support_ticket_id=ticket_id)
-        )
     holder = conn.execute(select(Ticket.c.claimed_by).where(Ticket.c.id == ticket_id)).scalar()
     return won, holder
 
@@ -246,14 +250,12 @@ def tickets_without_card(conn: Connection, now: datetime) -> list[TicketRow]:
 
 
 def queue_relay_out(
-    conn: Connection, ticket: TicketRow, chat_id: int, message_id: int, staff_id: int, at: datetime, update_id: int
+    conn: Connection, ticket: TicketRow, chat_id: int, message_id: int, at: datetime, update_id: int
 ) -> int | None:
-    """Staff wrote to the user: queue the copy; an open ticket is claimed by whoever answers first.
+    """Staff wrote to the user: queue the copy (the desk has the first answer claim the ticket).
     None if the staff update was applied before (delivered again): its copy is queued already."""
     if not outbox.first_time(conn, update_id, at):
         return None
-    if ticket.status == OPEN:
-        claim(conn, ticket.id, staff_id, at)
     conn.execute(
         update(Ticket)
         .where(Ticket.c.id == ticket.id, Ticket.c.first_response_at.is_(None))
@@ -396,11 +398,17 @@ def card_data(conn: Connection, ticket_id: int, turns: int = 20) -> dict[str, An
         .where(ServiceCode.c.user_id == ticket.user_id)
         .order_by(ServiceCode.c.id)
     ).all()
+    full = [c.code for c in rows]  # to mask any the user typed anywhere: an answer, an instance's name
     codes = [
-        {"code": mask(c.code), "status": c.status, "product": c.product, "instance": c.instance, "paid": c.paid}
+        {
+            "code": mask(c.code),
+            "status": c.status,
+            "product": c.product,
+            "instance": c.instance and redact(c.instance, full),
+            "paid": c.paid,
+        }
         for c in rows
     ]
-    full = [c.code for c in rows]  # to mask any the user typed before the turn log knew them
     stage = conn.execute(
         select(FilingStage.c.stage, FilingStage.c.reached_at)
         .where(FilingStage.c.user_id == ticket.user_id)
@@ -416,7 +424,7 @@ def card_data(conn: Connection, ticket_id: int, turns: int = 20) -> dict[str, An
     return {
         "ticket": ticket,
         "language": user.language if user else "en",
-        "dialogs": dialogs,
+        "dialogs": redacted(dialogs, full),
         "verdicts": verdicts,
         "codes": codes,
         "stage": {"stage": stage.stage, "since": stage.reached_at} if stage else None,

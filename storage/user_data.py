@@ -227,6 +227,9 @@ class SqlUserData:
         ticket = support.get_ticket(self.conn, ticket_id)
         return ticket is not None and ticket.user_id == self.user_id and ticket.status in support.ACTIVE
 
+    def find_active_ticket(self) -> int | None:
+        return support.active_ticket_of(self.conn, self.user_id)
+
     def ticket_is_claimed(self, ticket_id: int) -> bool:
         ticket = support.get_ticket(self.conn, ticket_id)
         return ticket is not None and ticket.user_id == self.user_id and ticket.claimed_by is not None
@@ -240,6 +243,18 @@ class SqlUserData:
     # --- writes: only storage/effects.py calls these, when it applies a turn's effects -----------
     def open_ticket(self, user_name: str, reason: str, at: datetime, attach: bool = True) -> int:
         return support.open_ticket(self.conn, self.user_id, user_name, reason, at, attach)
+
+    def attach_ticket(self, ticket_id: int) -> None:
+        support.attach_ticket(self.conn, self.user_id, ticket_id)
+
+    def claim_ticket(self, ticket_id: int, staff_id: int, at: datetime, attach: bool) -> tuple[bool, int | None]:
+        ticket = support.get_ticket(self.conn, ticket_id)
+        if ticket is None or ticket.user_id != self.user_id:
+            return False, None
+        won, holder = support.claim(self.conn, ticket_id, staff_id, at)
+        if attach and ticket.status in support.ACTIVE:
+            support.attach_ticket(self.conn, self.user_id, ticket_id)
+        return won, holder
 
     def queue_relay(self, ticket_id: int, message_id: int, at: datetime) -> int:
         return support.queue_relay_in(self.conn, ticket_id, self.user_id, message_id, at)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from dialogs import actions
 from dialogs.effects import (
     AddCode,
+    ClaimTicket,
     EndTicket,
     ForgetUser,
     OpenTicket,
@@ -24,7 +25,7 @@ from dialogs.faq_answers import free_text
 from dialogs.ports import CodeChange, CodeRecord, ProgressRecord, UserData
 from dialogs.router import Router
 from dialogs.screens import Outcome
-from dialogs.session import Command, Press, Session, SupportClosed, Text
+from dialogs.session import Command, Press, Session, SupportClaimed, SupportClosed, Text
 from knowledge.progress import Stage
 from knowledge.service_codes import CodeOrigin, CodeStatus
 
@@ -36,9 +37,12 @@ class ReadOnly:
     """Stored data, as the dialogs see it: only the protocol's read methods exist here, so a
     feature that tried to write would fail with AttributeError."""
 
-    def __init__(self, codes: list[CodeRecord] | None = None, tickets: dict[int, str] | None = None) -> None:
+    def __init__(
+        self, codes: list[CodeRecord] | None = None, tickets: dict[int, str] | None = None, kept: int | None = None
+    ) -> None:
         self.codes = codes or []
         self.tickets = tickets or {}  # id -> "open" | "closed"
+        self.kept = kept  # the user's own ticket not yet closed
 
     def list_codes(self) -> list[CodeRecord]:
         return list(self.codes)
@@ -63,6 +67,9 @@ class ReadOnly:
 
     def ticket_is_claimed(self, ticket_id: int) -> bool:
         return self.tickets.get(ticket_id) == "claimed"
+
+    def find_active_ticket(self) -> int | None:
+        return self.kept
 
     def can_rate(self, ticket_id: int) -> bool:
         return self.tickets.get(ticket_id) == "closed"
@@ -141,6 +148,20 @@ def test_the_hand_off_is_effects_from_opening_to_rating() -> None:
     assert out.effects == [RateTicket(5, 4)]
     out = router.handle(session(ReadOnly(tickets={5: "open"})), Press(actions.encode(actions.Rate(5, "4"))))
     assert out.effects == []  # not closed yet: nothing to rate
+
+
+def test_a_kept_request_is_reused_and_handed_over_when_a_person_claims_it() -> None:
+    router = Router()
+    out = router.handle(session(ReadOnly(tickets={3: "open"}, kept=3)), Command("human"))
+    assert out.effects == [OpenTicket("ask", None, kept=3)]  # not a second ticket
+    s = session(ReadOnly(tickets={3: "open"}, kept=3))
+    out = router.handle(s, SupportClaimed(3, staff_id=7))
+    assert out.effects == [ClaimTicket(3, 7, attach=True)] and s.ticket_id == 3
+    assert "has taken your request (#3)" in out.replies[0].text
+    out = router.handle(session(ReadOnly(tickets={3: "open"}, kept=3), ticket=3), SupportClaimed(3, staff_id=7))
+    assert out.effects == [ClaimTicket(3, 7, attach=False)] and not out.replies  # handed over already
+    out = router.handle(session(ReadOnly(tickets={3: "open"}, kept=3)), SupportClosed(3, "by email"))
+    assert out.effects == [EndTicket(3, "by email")] and "by email" in out.replies[0].text
 
 
 def test_forgetting_is_an_effect() -> None:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Connection, MetaData, select, text
 
 from storage.models import FaqMiss, Turn
-from storage.staff_views import faq_misses
+from storage.staff_views import faq_misses, masked_codes
 from storage.user_data import SqlUserData
 from tests.harness import BotHarness
 from tests.test_faults import Crash, CrashOnSend
@@ -61,6 +61,19 @@ async def test_a_code_typed_in_a_question_is_masked_everywhere_outside_the_users
 # Grouped, hyphenated, with a zero-width space inside, in full-width characters: all shown in full
 # on the staff card and /whois before.
 TYPED_OTHERWISE = ["SECRET CODE A9876", "secret-codea9876", "SECRET\u200bCODEA9876", "ＳＥＣＲＥＴＣＯＤＥＡ９８７６"]
+# Shown in full before too: direction marks, a soft hyphen, bidi isolates, a combining joiner, a
+# variation selector, slashes, commas, mathematical bold letters.
+TYPED_OTHERWISE += [
+    "SECRET\u200fCODEA9876",
+    "SECRET\u200eCODEA9876",
+    "SECRET\u00adCODEA9876",
+    "SECRET\u2066CODE\u2069A9876",
+    "SECRETCODE\u034fA9876",
+    "SECRETCODE\ufe0fA9876",
+    "SECRET/CODE/A9876",
+    "SECRET,CODE,A9876",
+    "\U0001d412\U0001d404\U0001d402\U0001d411\U0001d404\U0001d413\U0001d402\U0001d40e\U0001d403\U0001d404\U0001d400\U0001d7d7\U0001d7d6\U0001d7d5\U0001d7d4",
+]
 
 
 async def test_a_code_typed_in_another_form_is_masked_in_what_staff_read(sqlite_url: str) -> None:
@@ -74,7 +87,41 @@ async def test_a_code_typed_in_another_form_is_masked_in_what_staff_read(sqlite_
     staff = "\n".join(c.text for c in bot.request.calls if c.chat_id == STAFF_CHAT and c.method == "sendMessage")
     for typed in TYPED_OTHERWISE:
         assert typed not in staff and json.dumps(typed, ensure_ascii=False).strip('"') not in stored_log
-    assert staff.count("****9876") + staff.count("****９８７６") >= len(TYPED_OTHERWISE)
+    assert "****9876" in staff  # the card shows the last 20 turns: the later questions, masked
+
+
+async def test_a_code_where_the_text_is_cut_to_length_is_masked_before_the_cut(sqlite_url: str) -> None:
+    async with make(sqlite_url) as bot:
+        await add_code(bot, CODE, user=USER)
+        await bot.send(USER, ("zz " * 400)[:992] + CODE)  # the code straddles the 1,000th character
+        [question] = await bot.app_service_db_run(lambda c: c.execute(select(FaqMiss.c.question)).scalars().all())
+    assert "SECRETCO" not in question and len(question) <= 1000
+
+
+async def test_a_code_typed_as_a_command_is_masked_in_what_staff_read(sqlite_url: str) -> None:
+    long = "SECRETCODEA9876SECRETCODEA9876SECRETXYZ1"  # longer than any command can be
+    async with make(sqlite_url) as bot:
+        await add_code(bot, CODE, user=USER)
+        await add_code(bot, long, user=USER)
+        await bot.send(USER, "/" + CODE)
+        await bot.send(USER, "/" + long)
+        await bot.send(USER, "/human")
+        await staff_says(bot, AGENT, "/whois 1")
+        stored_log = await bot.app_service_db_run(turn_log)
+    staff = "\n".join(c.text for c in bot.request.calls if c.chat_id == STAFF_CHAT and c.method == "sendMessage")
+    for shown in (staff.lower(), stored_log.lower()):
+        assert "secretcodea9876" not in shown and long[:20].lower() not in shown
+
+
+async def test_a_code_pasted_as_another_codes_instance_is_masked_for_staff(sqlite_url: str) -> None:
+    async with make(sqlite_url) as bot:
+        await add_code(bot, CODE, user=USER)
+        await add_code(bot, "ANOTHERCODE5555", user=USER, instance=CODE)  # the first code in the instance field
+        await bot.send(USER, "/human")
+        await staff_says(bot, AGENT, "/whois 1")
+        cli = json.dumps(await bot.app_service_db_run(masked_codes, USER))  # `python -m bot codes --user`
+    staff = "\n".join(c.text for c in bot.request.calls if c.chat_id == STAFF_CHAT and c.method == "sendMessage")
+    assert CODE not in staff and CODE not in cli and "****9876" in staff
 
 
 HYPHENATED = "SVC-7F3K-99QX-ZZ81"

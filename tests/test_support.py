@@ -366,3 +366,39 @@ async def test_a_staff_group_the_bot_cannot_see_is_one_line(sqlite_url: str) -> 
         bot.request.unreachable_chats.add(STAFF_CHAT)
         [problem] = await bot.parts.support.setup_problems(bot.app.bot)
     assert "SUPPORT_CHAT_ID" in problem and "add the bot" in problem
+
+
+async def test_a_note_starting_with_a_number_in_a_topic_closes_that_topics_ticket_only(sqlite_url: str) -> None:
+    a, b = 4401, 4402
+    async with make(sqlite_url, forum=True) as bot:
+        await bot.send(a, "/human")  # ticket #1
+        await bot.send(b, "/human")  # ticket #2, in its own topic
+        topic_b = (await bot.app_service_db_run(lambda c: ticket_row(c, b)))["topic_id"]
+        calls = await staff_says(bot, AGENT, "/close 1 document was missing, please resend", thread=topic_b)
+        assert "This is ticket #2" in calls[-1].text and "/close #2" in calls[-1].text
+        assert not to_user(calls, a) and not to_user(calls, b)
+        assert (await bot.app_service_db_run(lambda c: ticket_row(c, a)))["status"] == "open"
+        calls = await staff_says(bot, AGENT, "/close #2 1 document was missing", thread=topic_b)
+        assert (await bot.app_service_db_run(lambda c: ticket_row(c, b)))["close_note"] == "1 document was missing"
+        assert (await bot.app_service_db_run(lambda c: ticket_row(c, a)))["status"] == "open"
+
+
+async def test_staff_commands_addressed_to_another_bot_are_left_to_it(sqlite_url: str) -> None:
+    async with make(sqlite_url) as bot:
+        await bot.send(USER, "/human")
+        assert await staff_says(bot, AGENT, "/close@some_other_bot 1") == []
+        assert (await bot.app_service_db_run(ticket_row))["status"] == "open"
+        await staff_says(bot, AGENT, "/close@ICP_helper_bot 1")  # this bot's own name, in any case
+        assert (await bot.app_service_db_run(ticket_row))["status"] == "closed"
+
+
+async def test_a_long_ticket_queue_is_split_into_messages_telegram_accepts(sqlite_url: str) -> None:
+    async with make(sqlite_url) as bot:
+        for i in range(30):
+            data = bot.updates.message(50000 + i, "/human")
+            data["message"]["from"].update(first_name="N" * 64, last_name="L" * 64)
+            await bot.feed(data)
+        calls = await staff_says(bot, AGENT, "/tickets")
+        sent = [c.text for c in calls if c.method == "sendMessage" and c.chat_id == STAFF_CHAT]
+        assert len(sent) > 1 and all(len(text) <= 4096 for text in sent)
+        assert sum(text.count("#") for text in sent) == 30
