@@ -178,7 +178,9 @@ def register_handlers(app: Application, handlers: TelegramHandlers, support: Sup
     if support.chat_id is not None:
         staff_chat = filters.Chat(support.chat_id)
         # Staff updates wait for the database as a user's turn does (TelegramHandlers.staff).
-        app.add_handler(MessageHandler(staff_chat & filters.COMMAND, handlers.staff(support.on_staff_command)))
+        # An edited command is not run again (a /close edited to fix its note would close twice).
+        staff_command = staff_chat & filters.COMMAND & ~filters.UpdateType.EDITED
+        app.add_handler(MessageHandler(staff_command, handlers.staff(support.on_staff_command)))
         app.add_handler(CallbackQueryHandler(handlers.staff(support.on_staff_button), pattern=r"^s:"))
         app.add_handler(
             MessageHandler(

@@ -105,7 +105,7 @@ class TelegramHandlers:
         if query.message is not None and query.message.chat.type != ChatType.PRIVATE:
             # A user's button outside their private chat (the error message's "Talk to a person"
             # posted in the staff group): a turn there would make the presser a customer of that chat.
-            lang = normalize_language(query.from_user.language_code, self.default_language)
+            lang = await self.pipeline.service.language_of(query.from_user.id, query.from_user.language_code)
             await self.pipeline.sender.answer(query, t(lang, "button.private_only"))
             return
         await self.pipeline.run(update, context.bot, Press(incoming(query.data or "")))
@@ -119,7 +119,9 @@ class TelegramHandlers:
     async def on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos, voice... where text or a button is expected."""
         message = update.effective_message
-        kind = message.effective_attachment.__class__.__name__ if message and message.effective_attachment else "other"
+        attachment = message.effective_attachment if message else None
+        # A photo comes as its sizes (a tuple of PhotoSize): it is named for what it is.
+        kind = "photo" if isinstance(attachment, tuple) else type(attachment).__name__ if attachment else "other"
         event = Unsupported(kind.lower(), message.message_id if message else None)
         await self.pipeline.run(update, context.bot, event)
 
@@ -146,7 +148,10 @@ class TelegramHandlers:
         if not isinstance(update, Update) or update.effective_chat is None:
             return
         user = update.effective_user
-        lang = normalize_language(user.language_code if user else None, self.default_language)
+        if user is not None:
+            lang = await self.pipeline.service.language_of(user.id, user.language_code)
+        else:
+            lang = self.default_language
         if update.callback_query is not None:  # it may have been answered before the failure
             await self.pipeline.sender.answer(update.callback_query, None)
         offer = (  # a person is offered to a user, in their own chat; not in the staff group

@@ -33,7 +33,6 @@ from bot.service import ConversationService
 from bot.support import SupportDesk, display_name
 from bot.user_locks import UserLocks
 from dialogs.session import Event
-from knowledge.domain import normalize_language
 from knowledge.texts import t
 from storage.turns import Delivery, TurnResult
 
@@ -150,7 +149,7 @@ class TurnPipeline:
         log.warning("update %s not applied (%s): it will come back", update_id, describe(exc))
 
     async def _tell(self, bot: Bot, chat_id: int, user: User, key: str) -> None:
-        lang = normalize_language(user.language_code, self.service.default_language)
+        lang = await self.service.language_of(user.id, user.language_code)
         try:
             await telegram_call(lambda: bot.send_message(chat_id, t(lang, key)))
         except Exception as exc:

@@ -9,6 +9,7 @@ from dialogs.router import Router
 from dialogs.session import Event
 from knowledge.domain import Language, normalize_language
 from storage.db import Database
+from storage.sessions import stored_language
 from storage.turns import Delivery, TurnResult, Turns
 
 log = logging.getLogger(__name__)
@@ -42,3 +43,13 @@ class ConversationService:
         return await self.turns.apply(
             user_id, hint, display_name, lambda s: self.router.handle(s, event), delivery, existing_user
         )
+
+    async def language_of(self, user_id: int, language_code: str | None) -> Language:
+        """The language to tell the user something in outside a turn (an error, a refusal): the one
+        they chose, as stored; their Telegram language if none is, or if the database cannot say."""
+        try:
+            stored = await self.db.run(stored_language, user_id)
+        except Exception as exc:
+            log.info("language of user %s not read (%s)", user_id, type(exc).__name__)
+            stored = None
+        return normalize_language(stored or language_code, self.default_language)

@@ -22,7 +22,7 @@ from bot.service import ConversationService
 from bot.user_locks import UserLocks
 from dialogs import actions, support_card
 from dialogs.session import Event, SupportClaimed, SupportClosed
-from knowledge.domain import Language, normalize_language
+from knowledge.domain import Language
 from knowledge.texts import t
 from storage import support as repo
 from storage.turns import Delivery, TurnResult
@@ -143,7 +143,7 @@ class SupportDesk:
         return True
 
     async def _tell_user(self, bot: Bot, user_id: int, key: str) -> None:
-        lang = normalize_language(await self.db.run(repo.user_language, user_id))
+        lang = await self.service.language_of(user_id, None)
         try:
             await bot.send_message(user_id, t(lang, key))
         except Forbidden:

@@ -4,7 +4,7 @@ and one decoder for the callback data that carries it (at most 64 bytes).
     m:<target>                              Menu         a menu entry
     l:<language>                            SetLanguage  choose the language
     d:<dialog>:<state>:<verb>[:<value>]     InDialog     a dialog's button (answer, back, next, restart)
-    c:list  c:add  c:show:<id>  c:set:<id>:<from>:<to>   service codes
+    c:list[:<page>]  c:add  c:show:<id>  c:set:<id>:<from>:<to>   service codes
     c:del:<id>[:y]                          CodeDelete   delete a code's record: asked, then done
     p:show  p:go:<from>:<to>  p:rem:<on|off>  p:nyet  p:ics   filing progress, reminders, calendar
     f:<yes|no>                              Forget       confirm or keep
@@ -104,6 +104,7 @@ class InDialog(Action):
 @dataclass(frozen=True)
 class CodeList(Action):
     tag = "c:list"
+    page: Id | None = None  # of the buttons, for someone with more codes than fit on one message
 
 
 @dataclass(frozen=True)

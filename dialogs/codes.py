@@ -34,6 +34,7 @@ from knowledge.service_codes import (
 from knowledge.statements import statement
 from knowledge.texts import t
 
+CODES_PER_PAGE = 30  # a button each; a keyboard holds at most 100
 _LIST, _ADD, _MENU = actions.encode(actions.CodeList()), actions.encode(actions.CodeAdd()), actions.menu("menu")
 
 # The products that come with service codes of their own (knowledge/domain.py), by their option value.
@@ -184,6 +185,7 @@ def list_screen(
     edit: bool = False,
     notice: str | None = None,
     deleted: int | None = None,  # a code this turn deletes: still stored until it commits
+    page: int = 0,
 ) -> Reply:
     codes = [c for c in data.list_codes() if c.id != deleted]
     lines = [notice, ""] if notice else []
@@ -192,11 +194,23 @@ def list_screen(
     else:
         lines.append(t(lang, "codes.title"))
         lines += [f"{i}. {describe(c, lang, c.code)}" for i, c in enumerate(codes, 1)]
+    pages = max(1, -(-len(codes) // CODES_PER_PAGE))
+    page = min(page, pages - 1)
+    shown = codes[page * CODES_PER_PAGE : (page + 1) * CODES_PER_PAGE]
     buttons = [
         Button(f"{c.code} · {t(lang, f'status.{c.status.value}')}", actions.encode(actions.CodeShow(c.id)))
-        for c in codes[:40]
+        for c in shown
     ]
-    keyboard = (*rows(buttons, 1), (Button(t(lang, "codes.add"), _ADD), Button(t(lang, "btn.menu"), _MENU)))
+    turn_page = [
+        Button(label, actions.encode(actions.CodeList(to)))
+        for label, to in ((t(lang, "btn.back"), page - 1), (t(lang, "btn.next"), page + 1))
+        if 0 <= to < pages
+    ]
+    keyboard = (
+        *rows(buttons, 1),
+        *((tuple(turn_page),) if turn_page else ()),
+        (Button(t(lang, "codes.add"), _ADD), Button(t(lang, "btn.menu"), _MENU)),
+    )
     return Reply("\n".join(lines), keyboard, edit, "codes.list")
 
 
@@ -317,7 +331,7 @@ def _list(flow: Flow, session: Session, out: Outcome) -> None:
 
 def _list_pressed(flow: Flow, session: Session, action: actions.CodeList, out: Outcome) -> None:
     flow.show(session, "codes")
-    out.replies.append(_screen(flow, session, True))
+    out.replies.append(list_screen(data(session), session.language, edit=True, page=action.page or 0))
 
 
 def _add(flow: Flow, session: Session, action: actions.CodeAdd, out: Outcome) -> None:

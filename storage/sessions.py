@@ -119,6 +119,11 @@ def load_session(conn: Connection, user_id: int, language_hint: Language, displa
     return session
 
 
+def stored_language(conn: Connection, user_id: int) -> str | None:
+    """The language the user chose, or their Telegram one when they first wrote; None: not a user."""
+    return conn.execute(select(User.c.language).where(User.c.id == user_id)).scalar()
+
+
 def existing_session(conn: Connection, user_id: int) -> Session | None:
     """The session of a user who is known (a turn staff caused: it must not bring back a user who
     had themselves forgotten meanwhile); None if there is none."""

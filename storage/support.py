@@ -57,10 +57,6 @@ def get_ticket(conn: Connection, ticket_id: int) -> TicketRow | None:
     return _ticket(conn.execute(select(*TICKET_COLUMNS).where(Ticket.c.id == ticket_id)).first())
 
 
-def user_language(conn: Connection, user_id: int) -> str | None:
-    return conn.execute(select(User.c.language).where(User.c.id == user_id)).scalar()
-
-
 # --- the user's side (called inside the user's turn) ---------------------------------------------
 def open_ticket(conn: Connection, user_id: int, user_name: str, reason: str, at: datetime, attach: bool = True) -> int:
     """A new request. `attach`: the user is handed to the staff now (their messages go to them);

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import UTC, datetime
 from itertools import product
 
 import pytest
@@ -13,9 +14,10 @@ from sqlalchemy import Connection, select, text
 from bot.cli import main
 from bot.logs import configure_logging
 from dialogs.code_lifecycle import change
-from knowledge.service_codes import CodeStatus, mask
+from knowledge.service_codes import CodeOrigin, CodeStatus, mask
 from knowledge.statements import statement
 from storage.models import Turn
+from storage.user_data import SqlUserData
 from tests.harness import BotHarness
 
 S = CodeStatus
@@ -265,3 +267,23 @@ def test_a_code_needs_as_many_letters_or_digits_as_the_refusal_says(typed: str, 
     from knowledge.service_codes import looks_like_code
 
     assert looks_like_code(typed) is plausible
+
+
+async def test_every_code_can_be_opened_however_many_there_are(bot: BotHarness) -> None:
+    def add(conn: Connection) -> None:
+        data = SqlUserData(conn, USER)
+        for i in range(45):
+            data.add_code(f"CODE{i:04d}XYZW", "ecs", "i-" + "x" * 120, False, CodeOrigin.GENERATED, datetime.now(UTC))
+
+    await bot.send(USER, "/start")
+    await bot.app_service_db_run(add)
+    calls = await bot.send(USER, "/codes")
+    assert all(len(c.text) <= 4096 for c in calls)
+    labels = [b["text"] for b in calls[-1].buttons]
+    assert sum(label.startswith("CODE") for label in labels) == 30 and "Next »" in labels
+    calls = await bot.tap(USER, "Next »")
+    labels = [b["text"] for b in calls[-1].buttons]
+    assert [label[:12] for label in labels if label.startswith("CODE")] == [f"CODE{i:04d}XYZW" for i in range(30, 45)]
+    assert "« Back" in labels and "Next »" not in labels
+    calls = await bot.tap(USER, next(label for label in labels if label.startswith("CODE0044XYZW")))
+    assert "CODE0044XYZW" in calls[-1].text and "Delete" in " ".join(b["text"] for b in calls[-1].buttons)

@@ -214,6 +214,9 @@ async def test_each_message_type_is_relayed_both_ways(sqlite_url: str, kind: str
             bot, AGENT, "ok" if kind == "text" else None, reply_to=copy.message_id, extra=MEDIA.get(kind)
         )
         assert [x.chat_id for x in calls if x.method == "copyMessage"] == [USER]
+        if kind != "text":  # the staff card's turn log names what was relayed
+            await staff_says(bot, AGENT, "/whois 1")
+            assert f"relayed: {kind}" in staff_calls(bot, "sendMessage")[-1].text
 
 
 async def test_restart_while_a_ticket_is_open(sqlite_url: str) -> None:
@@ -402,3 +405,15 @@ async def test_a_long_ticket_queue_is_split_into_messages_telegram_accepts(sqlit
         sent = [c.text for c in calls if c.method == "sendMessage" and c.chat_id == STAFF_CHAT]
         assert len(sent) > 1 and all(len(text) <= 4096 for text in sent)
         assert sum(text.count("#") for text in sent) == 30
+
+
+async def test_an_edited_staff_command_is_not_run_again(sqlite_url: str) -> None:
+    async with make(sqlite_url) as bot:
+        await bot.send(USER, "/human")
+        await bot.send(4401, "/human")
+        data = bot.updates.group_message(AGENT, STAFF_CHAT, "/close 1 done")
+        await bot.feed(data)
+        data = bot.updates.group_message(AGENT, STAFF_CHAT, "/close 2 done")
+        edited = {"update_id": data["update_id"] + 1000, "edited_message": data["message"]}
+        assert await bot.feed(edited) == []
+        assert (await bot.app_service_db_run(lambda c: ticket_row(c, 4401)))["status"] == "open"

@@ -294,6 +294,21 @@ async def test_handler_error_tells_user_and_keeps_their_place(
     assert "Which Alibaba Cloud product" in calls[-1].text
 
 
+async def test_the_error_message_is_in_the_language_the_user_chose(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await bot.send(ALICE, "/start", lang="zh-hans")
+    await bot.send(ALICE, "English", lang="zh-hans")  # a Chinese Telegram, English chosen in the bot
+    assert "What would you like to do?" in (await bot.send(ALICE, "/menu", lang="zh-hans"))[-1].text
+
+    def broken(self: Router, session: object, event: object) -> object:
+        raise RuntimeError("a bug in a feature")
+
+    monkeypatch.setattr(Router, "handle", broken)
+    calls = await bot.send(ALICE, "/check", lang="zh-hans")
+    assert "something went wrong" in calls[-1].text and calls[-1].buttons[0]["text"] == "🙋 Talk to a person"
+
+
 async def test_a_reply_telegram_keeps_refusing_is_sent_later_not_called_an_error(bot: BotHarness) -> None:
     await bot.send(ALICE, "/check")
     await bot.tap(ALICE, "Chinese mainland")
