@@ -76,7 +76,7 @@ class Action:
 
 
 MenuTarget = Literal[
-    "check", "ready", "filingtype", "steps", "myfiling", "lang", "help", "resume", "menu", "thanks", "verdict"
+    "check", "ready", "filingtype", "steps", "myfiling", "lang", "help", "resume", "menu", "thanks", "ack", "verdict"
 ]
 
 

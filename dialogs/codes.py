@@ -7,17 +7,18 @@ this chat (turn log, staff views, CLI) uses `mask`.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
 
 from dialogs import actions
-from dialogs.code_lifecycle import advice, allowed_targets, change, trigger_for
+from dialogs.code_lifecycle import advice, allowed_targets, change
 from dialogs.effects import AddCode, DeleteCode, Effect, SetCodeStatus
 from dialogs.feature import Feature, Flow, data
 from dialogs.ports import CodeChange, CodeRecord, UserData
 from dialogs.screens import Button, LogEntry, Outcome, Reply, rows
 from dialogs.session import Session
-from dialogs.spec import Answers, Conversation, Dialog, Move, Question, option_label
+from dialogs.spec import Answers, Conversation, Dialog, Move, Question, confirmation_words, option_label
 from knowledge.domain import FREE_SERVICE_CODES_PER_INSTANCE, SERVER_PRODUCTS, Language
 from knowledge.faq import faq_index
 from knowledge.inputs import InvalidInput, clean_text, reads_as_question
@@ -245,13 +246,13 @@ def detail_screen(
                     new=t(lang, f"status.{ch.to_status.value}"),
                 )
             )
+    # Each button is the status it records, as the console names it: the user copies what they see.
     buttons = [
-        Button(
-            t(lang, f"codes.action.{trigger_for(code.status, target)}"),
-            actions.encode(actions.CodeSet(code.id, code.status, target)),
-        )
+        Button(t(lang, f"status.{target.value}"), actions.encode(actions.CodeSet(code.id, code.status, target)))
         for target in targets
     ]
+    if targets:
+        lines += ["", t(lang, "codes.change_to")]
     keyboard = (
         *rows(buttons, 2),
         (Button(t(lang, "codes.delete"), actions.encode(actions.CodeDelete(code.id))),),
@@ -321,7 +322,26 @@ def change_status(data: UserData, lang: Language, action: actions.CodeSet, now: 
 
 # --- the feature: /codes and its buttons ---------------------------------------------------------
 def _screen(flow: Flow, session: Session, edit: bool) -> Reply:
+    """Where the user is in /codes: the list, or a deletion they were asked to confirm."""
+    asked = _asked_to_delete(session)
+    code = data(session).get_code(asked) if asked is not None else None
+    if code is not None:
+        return replace(delete_screen(code, session.language), edit=edit)
     return list_screen(data(session), session.language, edit)
+
+
+def _asked_to_delete(session: Session) -> int | None:
+    _, _, asked = (session.active or "").partition(":")
+    return actions.number(asked) if asked else None
+
+
+def _typed_at_confirmation(asked: str) -> dict[str, actions.Action]:
+    """ "yes" or "no" typed at a deletion's confirmation ("codes:<id>"); nothing at the list."""
+    code_id = actions.number(asked) if asked else None
+    if code_id is None:
+        return {}
+    answers = {"yes": actions.CodeDelete(code_id, "y"), "no": actions.CodeShow(code_id)}
+    return {word: answers[answer] for word, answer in confirmation_words().items()}
 
 
 def _list(flow: Flow, session: Session, out: Outcome) -> None:
@@ -353,7 +373,8 @@ def _set(flow: Flow, session: Session, action: actions.CodeSet, out: Outcome) ->
 
 
 def _delete(flow: Flow, session: Session, action: actions.CodeDelete, out: Outcome) -> None:
-    flow.show(session, "codes")
+    asking = action.sure is None and data(session).get_code(action.code_id) is not None
+    flow.show(session, f"codes:{action.code_id}" if asking else "codes")  # typed yes or no answers it
     delete(data(session), session.language, action, out)
 
 
@@ -369,4 +390,5 @@ FEATURE = Feature(
     },
     typed={"codes.add": actions.CodeAdd(), "codes.list": actions.CodeList(), "menu.codes": actions.CodeList()},
     screen=_screen,
+    at_screen=_typed_at_confirmation,
 )

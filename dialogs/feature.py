@@ -68,6 +68,7 @@ class Feature:
     # "where they are", e.g. after a language change.
     screen: Callable[[Flow, Session, bool], Reply] | None = None
     # Words typed while the user is at that screen that mean one of its buttons ("yes" at /forget's
-    # confirmation), read before anything else the words could mean; a function, so that they are
-    # read when the router is built, not when the module is imported.
-    at_screen: Callable[[], Mapping[str, Action]] | None = None
+    # confirmation), read before anything else the words could mean. A function of what follows ":"
+    # in the screen's name ("codes:12": the code a confirmation is about; "" for none), called when
+    # the user is there.
+    at_screen: Callable[[str], Mapping[str, Action]] | None = None

@@ -81,7 +81,7 @@ class Flow:
         out.replies.append(dialog.render(conv, session.language, edit))
 
     def current_screen(self, session: Session, edit: bool = False) -> Reply:
-        screen = self.screens.get(session.active or "")
+        screen = self.screens.get((session.active or "").partition(":")[0])  # "codes:12": a screen of /codes
         if screen is not None:
             return screen(self, session, edit)
         where = self.active(session)

@@ -7,7 +7,7 @@ from dialogs.effects import ForgetUser
 from dialogs.feature import Feature, Flow
 from dialogs.screens import Button, Outcome, Reply
 from dialogs.session import Session
-from dialogs.spec import answer_synonyms
+from dialogs.spec import confirmation_words
 from knowledge.texts import t
 
 SCREEN = "forget"  # the user is at the confirmation: "yes" or "no" typed answers it
@@ -45,9 +45,8 @@ def kept(flow: Flow, session: Session, out: Outcome, edit: bool = False) -> None
     out.replies.append(flow.menu(session, t(session.language, "forget.kept"), edit=edit))
 
 
-def _typed() -> dict[str, actions.Action]:
-    words = answer_synonyms()["forget"]
-    return {str(word): actions.Forget(answer) for answer in ("yes", "no") for word in words[answer]}
+def _typed(_arg: str) -> dict[str, actions.Action]:
+    return {word: actions.Forget(answer) for word, answer in confirmation_words().items()}
 
 
 FEATURE = Feature(

@@ -95,8 +95,8 @@ def _pressed(flow: Flow, session: Session, action: actions.Menu, out: Outcome) -
         out.replies.append(chooser(session, edit=True))
     elif target == "verdict":  # Back from /ready's first question: the server's verdict it starts from
         _verdict(flow, session, out)
-    elif target == "thanks":  # typed: a short answer, and the user stays where they are
-        out.replies.append(Reply(t(session.language, "thanks.reply"), (), False, "thanks"))
+    elif target in ("thanks", "ack"):  # typed: a short answer, and the user stays where they are
+        out.replies.append(Reply(t(session.language, f"{target}.reply"), (), False, target))
         out.replies.append(flow.current_screen(session))
     else:  # resume: where the user is (an FAQ answer inside a dialog or a screen), else the dialog they left
         if session.active is None and session.last in session.records:
@@ -129,11 +129,36 @@ TYPED: dict[str, actions.Action] = {
     "btn.menu": actions.Menu("menu"),
 }
 
-# A greeting or a thank-you is no question for the FAQ: the menu answers a greeting; a thank-you
-# gets a short answer where the user is.
+# A greeting, a thank-you or an "ok" is no question for the FAQ: the menu answers a greeting; the
+# others get a short answer where the user is.
 PHRASES: dict[str, actions.Action] = {
     **{phrase: actions.Menu("menu") for phrase in ("hi", "hello", "hey", "你好", "您好", "嗨", "菜单")},
     **{phrase: actions.Menu("thanks") for phrase in ("thanks", "thank you", "thx", "谢谢", "多谢", "感谢")},
+    # An acknowledgement is no question either: a short answer where the user is.
+    **{
+        phrase: actions.Menu("ack")
+        for phrase in (
+            "ok",
+            "okay",
+            "k",
+            "fine",
+            "got it",
+            "cool",
+            "great",
+            "nice",
+            "好的",
+            "好",
+            "嗯",
+            "嗯嗯",
+            "行",
+            "收到",
+            "明白",
+            "明白了",
+            "知道了",
+            "了解",
+            "懂了",
+        )
+    },
     # Where they stand and what comes next, as newcomers ask it: My filing answers both.
     **{
         phrase: actions.Menu("myfiling")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -97,7 +98,13 @@ def screen_of(progress: ProgressRecord, lang: Language, edit: bool = False, noti
 
 
 def move(
-    data: UserData, lang: Language, action: actions.ProgressGo, now: datetime, out: Outcome, given: date | None = None
+    data: UserData,
+    lang: Language,
+    action: actions.ProgressGo,
+    now: datetime,
+    out: Outcome,
+    given: date | None = None,
+    notices: Callable[[ProgressRecord], list[str]] = lambda _progress: [],
 ) -> None:
     """One stage forward or back, from where the user really is. `given`: the day the user last gave
     for the target stage (the stage date dialog keeps it), which going back dropped."""
@@ -116,20 +123,23 @@ def move(
     # Forward again to a stage the user had dated: it is marked now, and says so with the day it
     # had, one tap from giving it again, rather than replace it silently. That day is not simply
     # restored: a stage reached anew (a filing started over) would hide its new SMS window.
-    notice = None
+    said = []
     if forward and given is not None and given != now.astimezone(CHINA).date():
-        notice = t(lang, "progress.date_dropped", stage=stage_name(lang, target), date=given.isoformat())
+        said.append(t(lang, "progress.date_dropped", stage=stage_name(lang, target), date=given.isoformat()))
     before = {s: d for s, d in progress.dates.items() if STAGES.index(s) < STAGES.index(target)}
     changed = replace(progress, stage=target, dates={**before, target: at})
-    out.replies.append(screen_of(changed, lang, edit=True, notice=notice))
+    said += notices(changed)
+    out.replies.append(screen_of(changed, lang, edit=True, notice="\n\n".join(said) or None))
     out.log.append(LogEntry("progress", None, {"from": current, "to": target}))
 
 
-def switch_reminders(data: UserData, lang: Language, value: Literal["on", "off"], out: Outcome) -> None:
+def switch_reminders(
+    data: UserData, lang: Language, value: Literal["on", "off"], out: Outcome, notice: str | None = None
+) -> None:
     enabled = value == "on"
     out.effects.append(SetReminders(enabled))
     out.toast = t(lang, "progress.reminders_now_on" if enabled else "progress.reminders_now_off")
-    out.replies.append(screen_of(replace(data.progress(), reminders_enabled=enabled), lang, edit=True))
+    out.replies.append(screen_of(replace(data.progress(), reminders_enabled=enabled), lang, edit=True, notice=notice))
     out.log.append(LogEntry("progress", None, {"reminders": enabled}))
 
 
@@ -144,9 +154,33 @@ def _show(flow: Flow, session: Session, out: Outcome) -> None:
 
 
 def _notices(flow: Flow, session: Session) -> str | None:
-    progress = data(session).progress()
-    notices = (_made_elsewhere(flow, session), review_overdue(progress, session), sms_window_passed(progress, session))
-    return "\n\n".join(n for n in notices if n) or None
+    return "\n\n".join(_notices_on(flow, session, data(session).progress())) or None
+
+
+def _notices_on(flow: Flow, session: Session, progress: ProgressRecord) -> list[str]:
+    """What the progress screen says first, whichever way it is reached: where the filing is made,
+    and a time that has run out or is running."""
+    notices = (
+        _made_elsewhere(flow, session),
+        review_overdue(progress, session),
+        sms_window_passed(progress, session),
+        psb_due(progress, session),
+    )
+    return [n for n in notices if n]
+
+
+def psb_due(progress: ProgressRecord, session: Session) -> str | None:
+    """Once launched: the day the PSB filing is due (30 days after launch, the guide says), and
+    when that day has passed."""
+    psb = next((d for d in deadlines(progress.dates, progress.stage) if d.key == "deadline.psb"), None)
+    if psb is None or psb.day is None:
+        return None
+    launched = progress.dates[Stage.LAUNCHED].astimezone(CHINA)
+    left = (psb.day - session.now.astimezone(CHINA).date()).days
+    params = {"launched": f"{launched:%Y-%m-%d}", "deadline": f"{psb.day:%Y-%m-%d}"}
+    if left < 0:
+        return "⏳ " + t(session.language, "progress.psb_passed", **params)
+    return "📅 " + t(session.language, "progress.psb_due", days=left, **params)
 
 
 def sms_window_passed(progress: ProgressRecord, session: Session) -> str | None:
@@ -198,11 +232,19 @@ def _show_pressed(flow: Flow, session: Session, action: actions.ProgressShow, ou
 
 def _go(flow: Flow, session: Session, action: actions.ProgressGo, out: Outcome) -> None:
     flow.show(session, "progress")
-    move(data(session), session.language, action, session.now, out, given_day(session, action.target))
+    move(
+        data(session),
+        session.language,
+        action,
+        session.now,
+        out,
+        given_day(session, action.target),
+        lambda changed: _notices_on(flow, session, changed),
+    )
 
 
 def _reminders(flow: Flow, session: Session, action: actions.ProgressReminders, out: Outcome) -> None:
-    switch_reminders(data(session), session.language, action.switch, out)
+    switch_reminders(data(session), session.language, action.switch, out, _notices(flow, session))
 
 
 def _calendar(flow: Flow, session: Session, action: actions.ProgressCalendar, out: Outcome) -> None:

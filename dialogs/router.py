@@ -11,10 +11,14 @@ words that mean a button of the screen the user is at ("yes" after /forget), and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import difflib
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from dialogs import actions, handoff
+from dialogs.commands import COMMANDS
 from dialogs.feature import ButtonHandler, CommandHandler
 from dialogs.features import FEATURES
 from dialogs.flow import Flow
@@ -31,7 +35,7 @@ from dialogs.session import (
     Unsupported,
 )
 from dialogs.spec import InvalidTypedAnswer, answer_synonyms, fold
-from knowledge.domain import LANGUAGES
+from knowledge.domain import LANGUAGES, Language
 from knowledge.service_codes import mask
 from knowledge.texts import t
 
@@ -64,10 +68,8 @@ class Router:
         # "continue" no service code), but a greeting: "hi" where a code is asked is no way to the menu.
         self.in_place = {p: actions.encode(a) for p, a in phrases.items() if a != actions.Menu("menu")}
         # Words typed at a feature's own screen that mean one of its buttons ("yes" after /forget).
-        self.at_screen: dict[str, dict[str, str]] = {
-            f.name: {fold(word): actions.encode(action) for word, action in f.at_screen().items()}
-            for f in FEATURES
-            if f.at_screen is not None
+        self.at_screen: dict[str, Callable[[str], Mapping[str, actions.Action]]] = {
+            f.name: f.at_screen for f in FEATURES if f.at_screen is not None
         }
         # The actions of those screens' own buttons: pressing one of them answers the screen too.
         self.screen_buttons: dict[str, tuple[type[actions.Action], ...]] = {
@@ -80,7 +82,8 @@ class Router:
 
     def handle(self, session: Session, event: Event) -> Outcome:
         out = Outcome()
-        if session.active in self.at_screen and not self._answers_screen(session.active, event):
+        words = self._screen_words(session)
+        if words and not self._answers_screen(session, words, event):
             # Typed words answer such a screen (a confirmation) only right after it: "yes" typed
             # after an FAQ answer that came in between deleted everything at /forget's.
             self.flow.show(session, None)
@@ -103,7 +106,7 @@ class Router:
                 out.log.append(LogEntry("user", session.active, {"command": name}))
                 command = self.commands.get(name)
                 if command is None:
-                    out.replies.append(self.flow.menu(session, t(lang, "unknown_command")))
+                    out.replies.append(self.flow.menu(session, _unknown_command(name, lang)))
                 else:
                     command(self.flow, session, out)
             case Press(data=data):
@@ -129,7 +132,15 @@ class Router:
     def _text(self, session: Session, text: str, out: Outcome) -> None:
         lang = session.language
         folded = fold(text)
-        pressed = self.at_screen.get(session.active or "", {}).get(folded)
+        typed_command = _as_command(text)
+        if typed_command is not None:  # "／ｃｈｅｃｋ", "、check": a Chinese keyboard's slash
+            self._route(session, Command(typed_command), out)
+            return
+        if not folded and text.strip():  # only emoji or punctuation: "?" asks for help, a 👍 acknowledges
+            target: actions.MenuTarget = "help" if text.strip() in ("?", "？", "??", "？？") else "ack"
+            self._route(session, Press(actions.menu(target)), out)
+            return
+        pressed = self._screen_words(session).get(folded)
         if pressed is not None:
             self._route(session, Press(pressed), out)
             return
@@ -188,12 +199,21 @@ class Router:
         else:
             out.replies.append(self.flow.menu(session, t(lang, "hint.no_dialog")))
 
-    def _answers_screen(self, screen: str, event: Event) -> bool:
+    def _screen_words(self, session: Session) -> dict[str, str]:
+        """The words that answer the screen the user is at (folded -> button data); none for most."""
+        name, _, arg = (session.active or "").partition(":")
+        words = self.at_screen.get(name)
+        if words is None:
+            return {}
+        return {fold(word): actions.encode(action) for word, action in words(arg).items()}
+
+    def _answers_screen(self, session: Session, words: dict[str, str], event: Event) -> bool:
         """The event answers the screen: one of its words typed, one of its buttons, or /cancel."""
         match event:
             case Text(text=text):
-                return fold(text) in self.at_screen[screen]
+                return fold(text) in words
             case Press(data=data):
+                screen = (session.active or "").partition(":")[0]
                 return isinstance(actions.decode(data), self.screen_buttons[screen])
             case Command(name=name):
                 return name == "cancel"
@@ -223,3 +243,22 @@ class Router:
                 if fold(button.label) == folded:
                     return button.data
         return self.typed.get(folded)
+
+
+def _unknown_command(name: str, lang: Language) -> str:
+    """ "I don't know that command", and the one a typo most likely meant ("/chek": /check)."""
+    typed = name.removeprefix("unknown:")
+    guess = difflib.get_close_matches(typed, [c for c in COMMANDS if c not in ("start", "menu")], n=1, cutoff=0.7)
+    if guess:
+        return t(lang, "unknown_command.did_you_mean", command=guess[0])
+    return t(lang, "unknown_command")
+
+
+_TYPED_COMMAND = re.compile(r"[/、]\s*([a-z]+)(?:@\w+)?")
+
+
+def _as_command(text: str) -> str | None:
+    """One of our commands typed in a form Telegram does not mark as one: in full-width letters
+    ("／ｃｈｅｃｋ"), or after the "、" a Chinese keyboard gives for "/"."""
+    match = _TYPED_COMMAND.fullmatch(unicodedata.normalize("NFKC", text).strip().lower())
+    return match.group(1) if match is not None and match.group(1) in COMMANDS else None

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from transitions import EventData, Machine, MachineError
@@ -456,3 +456,11 @@ def fold(text: str) -> str:
 def answer_synonyms() -> dict[str, dict[str, list[str]]]:
     synonyms: dict[str, dict[str, list[str]]] = load_yaml("answer_synonyms.yaml")
     return synonyms
+
+
+def confirmation_words() -> dict[str, Literal["yes", "no"]]:
+    """What people type to say yes or no to a confirmation (/forget, deleting a code's record):
+    word -> "yes" | "no"."""
+    words = answer_synonyms()["confirm"]
+    answers: tuple[Literal["yes", "no"], ...] = ("yes", "no")
+    return {str(word): answer for answer in answers for word in words[answer]}

@@ -105,9 +105,15 @@ def reminders_for(stage: Stage, entered_at: datetime) -> list[PlannedReminder]:
 def reminders_after(stage: Stage, entered_at: datetime, now: datetime) -> list[PlannedReminder]:
     """The reminders of a stage the user dates back: only those still ahead (an SMS window that
     closed days ago is not announced), but for two that stay true when late: the review is then
-    overdue, which is what its reminder says, and the ICP number still belongs on the homepage."""
+    overdue, which is what its reminder says, and the ICP number still belongs on the homepage;
+    and the PSB filing's last reminder while its 30 days still run."""
     always = (ReminderKind.REVIEW_OVERDUE, ReminderKind.ICP_NUMBER)
-    return [r for r in reminders_for(stage, entered_at) if r.due_at >= now or r.kind in always]
+    planned = [r for r in reminders_for(stage, entered_at) if r.due_at >= now or r.kind in always]
+    # A launch dated back past day 28 but not past day 30: the last PSB reminder still has something
+    # to say in time, so it goes now rather than not at all.
+    if stage is Stage.LAUNCHED and not planned and now < entered_at + timedelta(days=PSB_DEADLINE_DAYS):
+        planned = [PlannedReminder(ReminderKind.PSB_DAY_28, stage, now)]
+    return planned
 
 
 def still_relevant(kind_stage: Stage, current: Stage) -> bool:

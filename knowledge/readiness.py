@@ -224,6 +224,8 @@ def _obligations(server: dict[str, Any], facts: Readiness, through_alibaba: bool
     if facts.entity is not None:
         out.append(Obligation("oblig.documents", "before_filing", {"entity": facts.entity}))
     out.append(Obligation("oblig.local_rules", "before_filing"))
+    if facts.content == "general":  # none of the fields the guide names: its list is of examples
+        out.append(Obligation("oblig.pre_approval_other", "before_filing"))
     if through_alibaba and facts.server_account == "other-enterprise":
         out.append(Obligation("oblig.service_code", "before_filing"))
     if str(server.get("product") or "") == Product.CDN.value and facts.cdn_origin == "alibaba":

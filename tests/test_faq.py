@@ -596,3 +596,61 @@ def test_the_sas_answer_claims_no_bandwidth_requirement() -> None:
     assert "server instance purchased" in en and "listed for ECS" in en
     assert "已购买服务器实例" in zh and "针对 ECS" in zh
     assert "must purchase public" not in en and "须购买公网带宽" not in zh
+
+
+# --- two new users' walks: answers from an unrelated entry, "not sure" to basic questions ---------
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("what is MIIT", "miit"),  # was the SMS verification
+        ("MIIT是什么", "miit"),
+        ("what is an access provider", "access-provider"),  # was "add access"
+        ("接入商是啥", "access-provider"),
+        ("what is identity verification", "identity-verification"),  # was the domain's check
+        ("what is real name verification", "identity-verification"),
+        ("账号要实名吗", "identity-verification"),
+        ("域名需要实名认证吗？", "domain-prep"),  # the domain's own verification stays the domain's
+        ("can my website be online during filing", "launch"),  # was the ICP licence
+        ("can I launch before approval", "launch"),
+        ("do individuals need a residence permit", "local-rules"),  # was the pre-approval
+        ("how many websites can I file", "sites-per-entity"),  # was "what is ICP"
+        ("一个公司能备案几个网站", "sites-per-entity"),  # was "one account, one entity"
+        ("服务码能用几次", "code-filed-reuse"),
+        ("服务码用完了怎么办", "code-origins"),
+        ("I missed the SMS, what now", "sms-verification"),
+        ("错过了工信部短信怎么办", "sms-verification"),
+        ("我在外地可以备案吗", "local-rules"),
+        # what the sources do not answer is declined, not answered by a neighbour with a "No"
+        ("can I transfer my international account to china site", None),
+        ("国际站账号能转到中国站吗", None),
+        ("can I convert pay as you go to subscription", None),
+        ("按量付费可以改成包年包月吗", None),
+        ("can a foreign company file", None),
+        ("外国公司可以备案吗", None),
+        ("my filing got rejected, what now", None),
+        ("初审没通过怎么办", None),
+        ("我想修改备案信息", None),
+        # and the new words about something else are not filing matters
+        ("do I need a residence permit to rent an apartment in Shanghai", None),
+        ("when can I launch the rocket", None),
+        ("I missed a call from my bank", None),
+        ("what domain suffix is cheapest", None),
+    ],
+)
+def test_a_new_users_walk_reaches_the_entry_the_sources_support(question: str, topic: str | None) -> None:
+    result = faq_index().ask(question)
+    assert getattr(result.entry, "id", None) == topic, (question, getattr(result.entry, "id", None), result.score)
+
+
+def test_a_pay_as_you_go_instance_is_not_told_to_renew_and_launch_waits_for_approval() -> None:
+    """The seed's remedy ("renew your subscription or purchase an eligible server") leaves a pay-as-you-go
+    instance an eligible server only; the launch comes after approval ("After approval, you can launch")."""
+    payg = faq_index().get("pay-as-you-go")
+    assert payg is not None
+    en, zh = payg.answer("en"), payg.answer("zh")
+    assert "no subscription to renew" in en and "public bandwidth" in en and "Simple Application Server" in en
+    assert "没有可续费" in zh and "公网带宽" in zh and "轻量应用服务器" in zh
+    assert "请续费，" not in zh and not en.endswith("Renew your subscription or purchase an eligible server.")
+    launch = faq_index().get("launch")
+    assert launch is not None
+    assert "after approval you can launch" in launch.answer("en") and "备案通过后即可上线" in launch.answer("zh")

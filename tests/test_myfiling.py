@@ -55,7 +55,7 @@ async def test_a_submitted_order_leads_past_a_known_blocker(bot: BotHarness) -> 
     assert "Can I file: 1 thing stops it now" in text
     assert "Next: Alibaba Cloud is reviewing your application" in text
     assert "Next: File with an Alibaba Cloud China Website" not in text
-    assert calls[-1].buttons[0]["text"] == "My progress"
+    assert calls[-1].buttons[0]["text"] == "My filing progress"
 
 
 async def test_in_chinese(bot: BotHarness) -> None:

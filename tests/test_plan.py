@@ -51,6 +51,7 @@ def test_everything_known_and_fine_is_ready() -> None:
     assert whens == {
         "oblig.documents": "before_filing",
         "oblig.local_rules": "before_filing",
+        "oblig.pre_approval_other": "before_filing",  # "general": the guide's fields are examples
         "oblig.icp_number": "after_approval",
         "oblig.app_number": "after_approval",
         "oblig.copyright": "after_approval",

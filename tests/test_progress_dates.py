@@ -13,7 +13,7 @@ from sqlalchemy import select
 from knowledge.dates import parse_day
 from knowledge.deadlines import deadlines
 from knowledge.inputs import InvalidInput
-from knowledge.progress import CHINA, Stage, add_business_days, on_day
+from knowledge.progress import CHINA, ReminderKind, Stage, add_business_days, on_day, reminders_after
 from storage.models import FilingStage, Reminder
 from tests.harness import BotHarness
 from tests.test_progress_reminders import advance
@@ -199,7 +199,7 @@ async def test_back_and_next_offer_the_day_given_before(bot: BotHarness) -> None
     await bot.tap(USER, "📅 When did “MIIT SMS verification” happen?")
     await bot.send(USER, "3 days ago")
     day = datetime.now(CHINA).date() - timedelta(days=3)
-    await bot.tap(USER, "My progress")
+    await bot.tap(USER, "My filing progress")
     await bot.tap(USER, "« Back to: Alibaba Cloud preliminary review")
     calls = await bot.tap(USER, "Next: MIIT SMS verification »")
     # Not silently replaced: the screen says which day it had, and how to give it again.
@@ -224,7 +224,7 @@ async def test_going_back_to_a_stage_dated_back_announces_no_closed_sms_window(b
     await advance(bot, USER, 4)  # the communications administration review
     await bot.tap(USER, "📅 When did “Communications administration review” happen?")
     await bot.send(USER, "3 days ago")  # the SMS verification takes that day too
-    await bot.tap(USER, "My progress")
+    await bot.tap(USER, "My filing progress")
     await bot.tap(USER, "« Back to: MIIT SMS verification")
     assert await _reminders(bot) == {}  # its 24 hours ran out days ago: nothing to remind of
 
@@ -234,7 +234,7 @@ async def test_a_dated_sms_deadline_is_the_end_of_that_day(bot: BotHarness) -> N
     await bot.tap(USER, "📅 When did “MIIT SMS verification” happen?")
     await bot.tap(USER, "Yesterday")
     yesterday = datetime.now(CHINA).date() - timedelta(days=1)
-    await bot.tap(USER, "My progress")
+    await bot.tap(USER, "My filing progress")
     calls = await bot.tap(USER, "📅 My deadlines as a calendar file")
     [document] = [c for c in calls if c.method == "sendDocument"]
     caption = str(document.params.get("caption", ""))
@@ -300,3 +300,11 @@ async def test_an_sms_stage_dated_yesterday_by_its_day_is_not_said_to_be_over(bo
     await bot.tap(USER, "Yesterday")
     calls = await bot.send(USER, "/progress")
     assert "have passed" not in calls[-1].text
+
+
+def test_a_launch_dated_back_past_day_28_still_gets_its_last_psb_reminder_while_the_30_days_run() -> None:
+    now = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
+    [last] = reminders_after(Stage.LAUNCHED, now - timedelta(days=29), now)
+    assert last.kind is ReminderKind.PSB_DAY_28 and last.due_at == now
+    assert [r.kind for r in reminders_after(Stage.LAUNCHED, now - timedelta(days=25), now)] == [ReminderKind.PSB_DAY_28]
+    assert reminders_after(Stage.LAUNCHED, now - timedelta(days=31), now) == []  # the 30 days are over

@@ -104,8 +104,8 @@ async def test_review_reminder_falls_due_two_business_days_after_the_order_is_su
     assert "You submitted your filing order on" in text
     assert "usually takes 1–2 business days. Has it come back?" in text
     buttons = [b["text"] for b in bot.last_screen(USER).buttons]
-    assert buttons[:2] == ["My progress", "Not yet"]
-    calls = await bot.tap(USER, "My progress")
+    assert buttons[:2] == ["My filing progress", "Not yet"]
+    calls = await bot.tap(USER, "My filing progress")
     assert "▶ Order submitted" in calls[-1].text
     await advance(bot, USER, 2)  # the review passed: on to the SMS verification
     assert await dispatcher.run_once(bot.app.bot, due + timedelta(days=10)) == 2  # both SMS reminders

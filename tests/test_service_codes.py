@@ -79,13 +79,13 @@ async def test_add_code_and_change_status_with_buttons(bot: BotHarness) -> None:
     assert CODE in calls[-1].text  # the owner sees the code in full
     calls = await bot.tap(USER, f"{CODE} · Available")
     labels = [b["text"] for b in calls[-1].buttons]
-    assert "Used in a filing" in labels and "Refunded" not in labels  # a free code cannot be refunded
-    calls = await bot.tap(USER, "Used in a filing")
+    assert "Filing in progress" in labels and "Refunded" not in labels  # a free code cannot be refunded
+    calls = await bot.tap(USER, "Filing in progress")
     assert "Filing in progress" in calls[-1].text and "Advice" not in calls[-1].text  # the usual course
-    calls = await bot.tap(USER, "Filing withdrawn / rejected")
+    calls = await bot.tap(USER, "Available")
     assert "Assumption:" in calls[-1].text  # recorded, with the assumption it rests on
-    await bot.tap(USER, "Used in a filing")
-    calls = await bot.tap(USER, "Filing completed")
+    await bot.tap(USER, "Filing in progress")
+    calls = await bot.tap(USER, "Filed")
     assert "This status is final." in calls[-1].text
     assert [b["text"] for b in calls[-1].buttons] == ["🗑 Delete", "« My codes", "Menu"]  # no status left to set
     history = calls[-1].text.split("History (China time):")[1]
@@ -117,7 +117,7 @@ async def test_chinese_add_code_and_refusal(bot: BotHarness) -> None:
     assert "已保存：****ZZ81，可用。" in calls[-1].text
     await bot.tap(USER, "« 我的服务码", lang="zh")
     calls = await bot.tap(USER, f"{CODE} · 可用", lang="zh")
-    assert "他人授权" in calls[-1].text and "付费" in calls[-1].text
+    assert "其他账号授权" in calls[-1].text and "付费" in calls[-1].text
     calls = await bot.tap(USER, "已退订", lang="zh")
     assert "已退订" in calls[-1].text and "该状态不可再变" in calls[-1].text
     code_id = await _code_id(bot)
