@@ -123,8 +123,6 @@ class CheckDialog(Dialog[CheckAnswers]):
         lines = [title, "", joined(t(lang, "verdict.answers"), self.summary(conv, lang)), "", t(lang, "verdict.why")]
         lines += [f"• {f.text(lang)}" for f in verdict.reasons]
         lines += ["", t(lang, "verdict.next")] + [f"• {f.text(lang)}" for f in verdict.next_steps]
-        if verdict.free_service_codes:
-            lines += ["", t(lang, "verdict.free_codes", n=verdict.free_service_codes)]
         keyboard: list[tuple[Button, ...]] = []
         if verdict.filing_required:
             keyboard.append((Button(t(lang, "btn.ready"), actions.menu("ready")),))

@@ -7,6 +7,7 @@ this chat (turn log, staff views, CLI) uses `mask`.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
@@ -71,6 +72,8 @@ def _typed_code(text: str) -> str | None:
             return None
         raise InvalidInput("addcode.not_understood")
     clean_text(code, MAX_CODE_LENGTH)  # empty, control characters, too long: said as such
+    if any(looks_like_code(word) for word in re.split(r"[\s:：,，。]+", code)):
+        raise InvalidInput("addcode.only_the_code")  # "我的服务码是 A1B2C3D4E5": the code, and words
     raise InvalidInput("addcode.not_a_code", min=MIN_CODE_LENGTH)
 
 

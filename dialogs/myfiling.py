@@ -89,11 +89,13 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
 
     progress = stored.progress()
     lines += ["", t(lang, "myfiling.progress", stage=stage_name(lang, progress.stage))]
-    for stage in STAGES[: STAGES.index(progress.stage) + 1]:
-        at = progress.dates.get(stage)
+    dated = [(stage, progress.dates.get(stage)) for stage in STAGES[: STAGES.index(progress.stage) + 1]]
+    for stage, at in dated:
         if at is not None:
             day = f"{at.astimezone(CHINA):%Y-%m-%d}"
-            lines.append(t(lang, "myfiling.stage", stage=stage_name(lang, stage), date=day, zone=t(lang, "china_time")))
+            lines.append(t(lang, "myfiling.stage", stage=stage_name(lang, stage), date=day))
+    if any(at is not None for _, at in dated):  # the zone once, as /progress says it
+        lines.append(t(lang, "progress.zone", zone=t(lang, "china_time")))
     if progress.stage is not Stage.PREPARING:
         # The order is submitted: what comes next is what /progress says; the checks before filing
         # stay above as facts, not as a step to go back to.

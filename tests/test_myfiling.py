@@ -31,7 +31,7 @@ async def test_everything_on_one_screen(bot: BotHarness) -> None:
     assert "Can I file: nothing known stops it" in text
     assert "Filing type: first-time filing" in text
     assert "Service codes: 1" in text and "ABCDEFGH1234" in text  # in the user's own chat: in full
-    assert "Progress: Order submitted" in text and "(China time)" in text
+    assert "Progress: Order submitted" in text and "(dates in China time)" in text
     assert "Next: Your order is submitted. Alibaba Cloud's preliminary review starts next." in text
 
 

@@ -36,7 +36,7 @@ async def test_english_eligibility_journey_by_buttons(bot: BotHarness) -> None:
     calls = await bot.tap(ALICE, "Yes")
     verdict = calls[-1].text
     assert verdict.startswith("ℹ️ Yes: this server can back an ICP filing")
-    assert "3 months" in verdict and "Free service codes: 5" in verdict
+    assert "3 months" in verdict and "5 free ICP filing service codes" in verdict
     assert "m:filingtype" in [b["callback_data"] for b in calls[-1].buttons]
 
 
