@@ -88,6 +88,35 @@ _CN_DIGITS = {
     "九": 9,
 }
 _CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十]+")
+_EN_NUMBERS = {
+    word: n
+    for n, word in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+} | {"thirty": 30}
+_EN_NUMBER = re.compile(r"\b(?:" + "|".join(sorted(_EN_NUMBERS, key=len, reverse=True)) + r")\b")
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -112,6 +141,7 @@ def parse_day(text: str, today: date) -> date | None:
     if weekday is not None:
         return _checked(weekday, today)
     typed = _CN_NUMBER.sub(_cn_digits, typed)  # 十一月二十日 -> 11月20日
+    typed = _EN_NUMBER.sub(lambda found: str(_EN_NUMBERS[found.group()]), typed)  # two days ago -> 2 days ago
     for kind, pattern in _PATTERNS:
         found = pattern.fullmatch(typed)
         if found is not None:

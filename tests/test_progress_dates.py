@@ -50,6 +50,10 @@ TODAY = date(2026, 11, 30)
         # Refused before, typed by a tester: weeks ago, weekdays, Chinese numerals (TODAY is a Monday).
         ("a week ago", date(2026, 11, 23)),
         ("2 weeks ago", date(2026, 11, 16)),
+        # Numbers as words were refused: "two days ago" while "a week ago" was read.
+        ("two days ago", date(2026, 11, 28)),
+        ("Ten days ago", date(2026, 11, 20)),
+        ("three weeks ago", date(2026, 11, 9)),
         ("一周前", date(2026, 11, 23)),
         ("两个星期前", date(2026, 11, 16)),
         ("last Monday", date(2026, 11, 23)),
