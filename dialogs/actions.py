@@ -4,7 +4,7 @@ and one decoder for the callback data that carries it (at most 64 bytes).
     m:<target>                              Menu         a menu entry
     l:<language>                            SetLanguage  choose the language
     d:<dialog>:<state>:<verb>[:<value>]     InDialog     a dialog's button (answer, back, next, restart)
-    c:list[:<page>]  c:add  c:show:<id>  c:set:<id>:<from>:<to>   service codes
+    c:list[:<page>]  c:add  c:show:<id>  c:set:<id>:<from>:<to>[:y]   service codes
     c:del:<id>[:y]                          CodeDelete   delete a code's record: asked, then done
     p:show  p:go:<from>:<to>  p:rem:<on|off>  p:nyet  p:ics   filing progress, reminders, calendar
     f:<yes|no>                              Forget       confirm or keep
@@ -124,6 +124,7 @@ class CodeSet(Action):
     code_id: Id
     current: CodeStatus  # the status the button was shown for: a stale button is recognised
     target: CodeStatus
+    sure: Literal["y"] | None = None  # a final status is asked about first
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from dialogs import actions
-from dialogs.code_lifecycle import advice, allowed_targets, change
+from dialogs.code_lifecycle import FINAL, advice, allowed_targets, change
 from dialogs.effects import AddCode, DeleteCode, Effect, SetCodeStatus
 from dialogs.feature import Feature, Flow, data
 from dialogs.ports import CodeChange, CodeRecord, UserData
@@ -72,7 +72,8 @@ def _typed_code(text: str) -> str | None:
             return None
         raise InvalidInput("addcode.not_understood")
     clean_text(code, MAX_CODE_LENGTH)  # empty, control characters, too long: said as such
-    if any(looks_like_code(word) for word in re.split(r"[\s:：,，。]+", code)):
+    words = re.split(r"[\s:：,，。]+", code)
+    if any(looks_like_code(word) and any(ch.isdigit() for ch in word) for word in words):
         raise InvalidInput("addcode.only_the_code")  # "我的服务码是 A1B2C3D4E5": the code, and words
     raise InvalidInput("addcode.not_a_code", min=MIN_CODE_LENGTH)
 
@@ -264,6 +265,21 @@ def detail_screen(
     return Reply("\n".join(lines), keyboard, edit, "codes.detail")
 
 
+def final_screen(code: CodeRecord, target: CodeStatus, lang: Language) -> Reply:
+    """Record a status the code cannot leave (Filed, Refunded)? Asked, as a tap cannot be undone."""
+    status = t(lang, f"status.{target.value}")
+    keyboard = (
+        (
+            Button(
+                t(lang, "codes.final.yes", status=status),
+                actions.encode(actions.CodeSet(code.id, code.status, target, "y")),
+            ),
+            Button(t(lang, "codes.final.no"), actions.encode(actions.CodeShow(code.id))),
+        ),
+    )
+    return Reply(t(lang, "codes.final.confirm", code=code.code, status=status), keyboard, True, "codes.final")
+
+
 def delete_screen(code: CodeRecord, lang: Language) -> Reply:
     """Is the record of this code to be deleted? Only the bot's record: Alibaba Cloud is not touched."""
     keyboard = (
@@ -311,6 +327,9 @@ def change_status(data: UserData, lang: Language, action: actions.CodeSet, now: 
         out.toast = t(lang, "codes.refused")
         out.replies.append(detail_screen(data, code, lang, edit=False, notice="⛔ " + reason))
         out.log.append(LogEntry("code", None, {"code": mask(code.code), "refused": [current, target]}))
+        return
+    if target in FINAL and action.sure is None:  # no way back from it: asked first
+        out.replies.append(final_screen(code, target, lang))
         return
     out.effects.append(SetCodeStatus(code.id, current, target))
     out.toast = t(lang, "codes.updated", status=t(lang, f"status.{target.value}"))

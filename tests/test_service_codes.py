@@ -85,7 +85,9 @@ async def test_add_code_and_change_status_with_buttons(bot: BotHarness) -> None:
     calls = await bot.tap(USER, "Available")
     assert "Assumption:" in calls[-1].text  # recorded, with the assumption it rests on
     await bot.tap(USER, "Filing in progress")
-    calls = await bot.tap(USER, "Filed")
+    calls = await bot.tap(USER, "Filed")  # final: asked first, nothing recorded yet
+    assert "That status is final" in calls[-1].text and "Filed" not in [b["text"] for b in calls[-1].buttons]
+    calls = await bot.tap(USER, "Yes, record “Filed”")
     assert "This status is final." in calls[-1].text
     assert [b["text"] for b in calls[-1].buttons] == ["🗑 Delete", "« My codes", "Menu"]  # no status left to set
     history = calls[-1].text.split("History (China time):")[1]
@@ -98,7 +100,7 @@ async def test_forbidden_change_is_refused_with_reason_even_when_forged(bot: Bot
     calls = await bot.press(USER, f"c:set:{code_id}:available:refunded")
     assert "Only paid service codes can be refunded" in calls[-1].text
     await bot.press(USER, f"c:set:{code_id}:available:in_progress")
-    await bot.press(USER, f"c:set:{code_id}:in_progress:filed")
+    await bot.press(USER, f"c:set:{code_id}:in_progress:filed:y")
     calls = await bot.press(USER, f"c:set:{code_id}:filed:available")
     assert "can be neither refunded nor reused" in calls[-1].text
     calls = await bot.press(USER, f"c:set:{code_id}:available:in_progress")  # stale: it is Filed now
@@ -118,7 +120,8 @@ async def test_chinese_add_code_and_refusal(bot: BotHarness) -> None:
     await bot.tap(USER, "« 我的服务码", lang="zh")
     calls = await bot.tap(USER, f"{CODE} · 可用", lang="zh")
     assert "其他账号授权" in calls[-1].text and "付费" in calls[-1].text
-    calls = await bot.tap(USER, "已退订", lang="zh")
+    await bot.tap(USER, "已退订", lang="zh")
+    calls = await bot.tap(USER, "是，记为“已退订”", lang="zh")
     assert "已退订" in calls[-1].text and "该状态不可再变" in calls[-1].text
     code_id = await _code_id(bot)
     calls = await bot.press(USER, f"c:set:{code_id}:refunded:available", lang="zh")
