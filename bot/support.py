@@ -367,6 +367,8 @@ class SupportDesk:
         if result.outcome.claimed is None:  # the user asked to be forgotten meanwhile
             return t(self.lang, "staff.no_ticket")
         won, holder = result.outcome.claimed
+        if not won and holder is None:  # closed meanwhile, before anyone claimed it
+            return t(self.lang, "staff.already_closed", id=ticket.id)
         if won:
             return t(self.lang, "staff.claimed", id=ticket.id, who=display_name(user))
         who = display_name(user) if holder == user.id else f"staff {holder}"

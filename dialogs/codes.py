@@ -381,6 +381,7 @@ def _add(flow: Flow, session: Session, action: actions.CodeAdd, out: Outcome) ->
 
 
 def _show(flow: Flow, session: Session, action: actions.CodeShow, out: Outcome) -> None:
+    flow.show(session, "codes")  # also the confirmation's No: typed words no longer answer it
     lang, stored = session.language, data(session)
     code = stored.get_code(action.code_id)
     if code is None:
@@ -391,6 +392,7 @@ def _show(flow: Flow, session: Session, action: actions.CodeShow, out: Outcome) 
 
 
 def _set(flow: Flow, session: Session, action: actions.CodeSet, out: Outcome) -> None:
+    flow.show(session, "codes")
     change_status(data(session), session.language, action, session.now, out)
 
 

@@ -137,8 +137,13 @@ class Router:
             self._route(session, Command(typed_command), out)
             return
         if not folded and text.strip():  # only emoji or punctuation: "?" asks for help, a 👍 acknowledges
-            target: actions.MenuTarget = "help" if text.strip() in ("?", "？", "??", "？？") else "ack"
-            self._route(session, Press(actions.menu(target)), out)
+            if text.strip() not in ("?", "？", "??", "？？"):
+                self._route(session, Press(actions.menu("ack")), out)
+            elif session.active is None:  # at the menu: all there is to know
+                self._route(session, Press(actions.menu("help")), out)
+            else:  # at a question or a screen: how to answer it, and it again (nothing left behind)
+                out.replies.append(Reply(t(lang, "help.buttons"), (), False, "help.short"))
+                out.replies.append(self.flow.current_screen(session))
             return
         pressed = self._screen_words(session).get(folded)
         if pressed is not None:

@@ -111,7 +111,8 @@ def reminders_after(stage: Stage, entered_at: datetime, now: datetime) -> list[P
     planned = [r for r in reminders_for(stage, entered_at) if r.due_at >= now or r.kind in always]
     # A launch dated back past day 28 but not past day 30: the last PSB reminder still has something
     # to say in time, so it goes now rather than not at all.
-    if stage is Stage.LAUNCHED and not planned and now < entered_at + timedelta(days=PSB_DEADLINE_DAYS):
+    last_day = entered_at.astimezone(CHINA).date() + timedelta(days=PSB_DEADLINE_DAYS)
+    if stage is Stage.LAUNCHED and not planned and now.astimezone(CHINA).date() <= last_day:
         planned = [PlannedReminder(ReminderKind.PSB_DAY_28, stage, now)]
     return planned
 

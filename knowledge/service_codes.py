@@ -57,7 +57,7 @@ def redact(text: str, codes: Iterable[str]) -> str:
 # zero-width and direction marks, soft hyphens, variation selectors, combining joiners). The repeat
 # is possessive and never overlaps the code's own characters, so a match never backtracks (a long
 # run of hyphens once took seconds per message).
-_BETWEEN = r"[\W_]*+"
+_BETWEEN = r"[\W_ー一ㅤ]*+"  # and the letters keyboards give for a dash (ー 一) or a blank (ㅤ)
 
 
 def _loose(code: str) -> str:
@@ -72,8 +72,8 @@ def _loose(code: str) -> str:
 
 @cache
 def _variants(ch: str) -> str:
-    """Every other character that Unicode's compatibility normalization (NFKC) makes `ch`, in
-    either case: full-width, mathematical, circled, super- and subscript forms."""
+    """Every other letter or digit that Unicode's compatibility normalization (NFKC) makes `ch`, in
+    either case: full-width, mathematical, super- and subscript forms."""
     wanted = {ch.lower(), ch.upper()}
     return "".join(re.escape(c) for c in _compatibility_forms().get(ch.lower(), "") if c not in wanted)
 

@@ -312,3 +312,8 @@ def test_a_launch_dated_back_past_day_28_still_gets_its_last_psb_reminder_while_
     assert last.kind is ReminderKind.PSB_DAY_28 and last.due_at == now
     assert [r.kind for r in reminders_after(Stage.LAUNCHED, now - timedelta(days=25), now)] == [ReminderKind.PSB_DAY_28]
     assert reminders_after(Stage.LAUNCHED, now - timedelta(days=31), now) == []  # the 30 days are over
+    # Launched 30 days ago by the day (noon is stored): the evening of the last day still counts.
+    evening = datetime(2026, 12, 1, 20, 0, tzinfo=CHINA)
+    assert [r.kind for r in reminders_after(Stage.LAUNCHED, on_day(date(2026, 11, 1)), evening)] == [
+        ReminderKind.PSB_DAY_28
+    ]
