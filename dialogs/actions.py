@@ -76,7 +76,19 @@ class Action:
 
 
 MenuTarget = Literal[
-    "check", "ready", "filingtype", "steps", "myfiling", "lang", "help", "resume", "menu", "thanks", "ack", "verdict"
+    "check",
+    "ready",
+    "filingtype",
+    "steps",
+    "myfiling",
+    "lang",
+    "help",
+    "resume",
+    "menu",
+    "hello",
+    "thanks",
+    "ack",
+    "verdict",
 ]
 
 

@@ -80,7 +80,14 @@ class CheckDialog(Dialog[CheckAnswers]):
     name = "check"
     answers_type = CheckAnswers
     questions = (
-        Question("location", "check.q.location", tuple(x.value for x in Location), option_label("location"), 1),
+        Question(
+            "location",
+            "check.q.location",
+            tuple(x.value for x in Location),
+            option_label("location"),
+            1,
+            named_in_text=True,
+        ),
         Question("provider", "check.q.provider", tuple(x.value for x in Provider), option_label("provider"), 1),
         Question("product", "check.q.product", tuple(x.value for x in Product), option_label("product"), 3),
         Question("billing", "check.q.billing", tuple(x.value for x in Billing), option_label("billing"), 2),

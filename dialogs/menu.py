@@ -82,9 +82,12 @@ def _pressed(flow: Flow, session: Session, action: actions.Menu, out: Outcome) -
     target = action.target
     if target in questions.COMMANDS:  # a question dialog's entry, of its own name
         flow.start_dialog(session, flow.dialogs[target], out, edit=True)
-    elif target == "menu":
+    elif target == "menu" or (target == "hello" and session.active is None):
         flow.show(session, None)
         out.replies.append(flow.menu(session, edit=True))
+    elif target == "hello":  # typed at a question or a screen: a greeting back, and nothing left behind
+        out.replies.append(Reply(t(session.language, "hello.reply"), (), False, "hello"))
+        out.replies.append(flow.current_screen(session))
     elif target == "help":
         flow.show(session, None)
         out.replies.append(flow.menu(session, help_text(session.language), edit=True))
@@ -129,10 +132,11 @@ TYPED: dict[str, actions.Action] = {
     "btn.menu": actions.Menu("menu"),
 }
 
-# A greeting, a thank-you or an "ok" is no question for the FAQ: the menu answers a greeting; the
-# others get a short answer where the user is.
+# A greeting, a thank-you or an "ok" is no question for the FAQ: a short answer where the user is
+# (at the menu, the menu answers a greeting).
 PHRASES: dict[str, actions.Action] = {
-    **{phrase: actions.Menu("menu") for phrase in ("hi", "hello", "hey", "你好", "您好", "嗨", "菜单")},
+    **{phrase: actions.Menu("hello") for phrase in ("hi", "hello", "hey", "你好", "您好", "嗨")},
+    "菜单": actions.Menu("menu"),
     **{phrase: actions.Menu("thanks") for phrase in ("thanks", "thank you", "thx", "谢谢", "多谢", "感谢")},
     # An acknowledgement is no question either: a short answer where the user is.
     **{

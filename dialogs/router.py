@@ -65,7 +65,7 @@ class Router:
         phrases = {fold(phrase): action for f in FEATURES for phrase, action in f.phrases.items()}
         self.typed |= {phrase: actions.encode(action) for phrase, action in phrases.items()}
         # Phrases come before a free-text answer would take them ("where am i" is no instance name,
-        # "continue" no service code), but a greeting: "hi" where a code is asked is no way to the menu.
+        # "continue" no service code, "hi" no code), but "菜单" where a name is asked.
         self.in_place = {p: actions.encode(a) for p, a in phrases.items() if a != actions.Menu("menu")}
         # Words typed at a feature's own screen that mean one of its buttons ("yes" after /forget).
         self.at_screen: dict[str, Callable[[str], Mapping[str, actions.Action]]] = {

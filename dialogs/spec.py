@@ -60,6 +60,8 @@ class Question:
     columns: int = 2
     parse_typed: Callable[[str], Any] | None = None  # for questions that also take a typed value
     sensitive: bool = False  # masked in the turn log and in staff views (service codes)
+    # An option may be named inside a longer answer ("my server is in Singapore", 服务器在杭州).
+    named_in_text: bool = False
 
 
 AnswersT = TypeVar("AnswersT", bound=Answers)
@@ -225,7 +227,36 @@ class Dialog(Generic[AnswersT]):
         leading = self._leading_yes_no(question, text, folded)
         if leading is not None:
             return leading
+        if question.named_in_text and "?" not in text and "？" not in text:  # a question names no answer
+            named = self._named_in(question, folded)
+            if named is not None:
+                return named
         return self._misspelt(question, folded)
+
+    def _named_in(self, question: Question, folded: str) -> str | None:
+        """The one option the text names somewhere in it: its names found, the longest first, each
+        place in the text taken once ("中国香港" is Hong Kong, not also 中国). None when the text
+        names two options ("in Shanghai, server in Singapore") or negates ("not in China", 不在国内)."""
+        if _NAMED_NEGATED.search(folded):
+            return None
+        padded = f" {folded} "
+        found: list[tuple[int, int, str]] = []  # (start, end, option)
+        for option in question.options:
+            for name in self._names(question, option):
+                # A word in Latin letters as a whole word, and not a two-letter one ("us", "hk": they
+                # are other words too); Chinese anywhere (it has no spaces).
+                if name.isascii() and len(name) < 3:
+                    continue
+                target = f" {name} " if name.isascii() else name
+                start = padded.find(target)
+                if start >= 0:
+                    found.append((start, start + len(target), option))
+        taken: list[tuple[int, int, str]] = []
+        for start, end, option in sorted(found, key=lambda f: f[1] - f[0], reverse=True):
+            if all(end <= s or start >= e for s, e, _ in taken):
+                taken.append((start, end, option))
+        options = {option for _, _, option in taken}
+        return options.pop() if len(options) == 1 else None
 
     def _leading_yes_no(self, question: Question, text: str, folded: str) -> str | None:
         """A plain yes or no followed by more words: "yes it has bandwidth", "不是，我们没备过". Only at a
@@ -370,6 +401,8 @@ def option_label(prefix: str) -> Callable[[Language, str], str]:
 YES_NO = ("yes", "no")
 # The plain words of a yes or a no that may lead a longer answer (not an option's other names:
 # "中文，不行" at "Can you read Chinese?" is no yes).
+# A place named with a negation is no answer to where the server is ("not in China", 不在国内).
+_NAMED_NEGATED = re.compile(r"\b(?:not|no|non|except|isn t|aren t|isnt|arent|outside|beyond|out of)\b|不|没|非|除了")
 _PLAIN_YES = {
     **dict.fromkeys(("yes", "yeah", "yep", "yup", "是", "是的", "对", "对的", "有", "有的", "嗯"), "yes"),
     **dict.fromkeys(("no", "nope", "nah", "否", "不是", "不", "没有", "没", "不对"), "no"),
