@@ -32,7 +32,9 @@ def open_ticket(flow: Flow, session: Session, reason: str, out: Outcome) -> None
         # sends now: they stay with the bot, which can still help (and says so honestly).
         if kept is None:
             out.effects.append(OpenTicket(reason, session.active, relay=False))
-        out.replies.append(Reply(t(lang, "handoff.no_staff"), (), False, "handoff.no_staff"))
+            out.replies.append(Reply(t(lang, "handoff.no_staff"), (), False, "handoff.no_staff"))
+        else:  # asked again: the same request, said as such
+            out.replies.append(Reply(t(lang, "handoff.still_kept", id=kept), (), False, "handoff.no_staff"))
         out.replies.append(flow.current_screen(session))
         return
     # Storage logs it and fills out.handoff; a kept request is the one handed over now.

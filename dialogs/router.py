@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from dialogs import actions, handoff
-from dialogs.commands import COMMANDS
+from dialogs.commands import AS_WORDS, COMMANDS, command_for
 from dialogs.feature import ButtonHandler, CommandHandler
 from dialogs.features import FEATURES
 from dialogs.flow import Flow
@@ -104,7 +104,8 @@ class Router:
         match event:
             case Command(name=name):
                 out.log.append(LogEntry("user", session.active, {"command": name}))
-                command = self.commands.get(name)
+                meant = command_for(name.removeprefix("unknown:"))  # "/ｃｏｄｅｓ", "/帮助"
+                command = self.commands.get(meant) if meant is not None else None
                 if command is None:
                     out.replies.append(self.flow.menu(session, _unknown_command(name, lang)))
                 else:
@@ -176,6 +177,9 @@ class Router:
         pressed = self._typed_label(session, text)
         if pressed is not None:
             self._route(session, Press(pressed), out)
+            return
+        if folded in AS_WORDS:  # "check", 进度: a command's name typed without its slash
+            self._route(session, Command(command_for(folded) or folded), out)
             return
         hooked = self.free_text_hook(session, text) if self.free_text_hook else None
         if hooked is not None:
@@ -259,11 +263,11 @@ def _unknown_command(name: str, lang: Language) -> str:
     return t(lang, "unknown_command")
 
 
-_TYPED_COMMAND = re.compile(r"[/、]\s*([a-z]+)(?:@\w+)?")
+_TYPED_COMMAND = re.compile(r"[/、]\s*(\w+)(?:@\w+)?")
 
 
 def _as_command(text: str) -> str | None:
     """One of our commands typed in a form Telegram does not mark as one: in full-width letters
-    ("／ｃｈｅｃｋ"), or after the "、" a Chinese keyboard gives for "/"."""
+    ("／ｃｈｅｃｋ"), after the "、" a Chinese keyboard gives for "/", in Chinese ("/帮助")."""
     match = _TYPED_COMMAND.fullmatch(unicodedata.normalize("NFKC", text).strip().lower())
-    return match.group(1) if match is not None and match.group(1) in COMMANDS else None
+    return command_for(match.group(1)) if match is not None else None

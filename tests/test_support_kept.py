@@ -75,6 +75,9 @@ async def test_asking_again_keeps_one_request_and_hands_it_over_once_a_team_is_t
     def count(conn) -> int:  # type: ignore[no-untyped-def]
         return conn.execute(select(func.count()).select_from(Ticket)).scalar_one()
 
+    async with make(sqlite_url, support_chat_id=None) as bot:
+        calls = await bot.send(USER, "/human")
+        assert "Your request #1 is still kept" in to_user(calls)[0].text  # the same one, said as such
     async with make(sqlite_url) as bot:
         assert await bot.app_service_db_run(count) == 1
         calls = await bot.send(USER, "/human")  # a team is connected now: the kept request is handed over
