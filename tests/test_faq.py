@@ -654,3 +654,66 @@ def test_a_pay_as_you_go_instance_is_not_told_to_renew_and_launch_waits_for_appr
     launch = faq_index().get("launch")
     assert launch is not None
     assert "after approval you can launch" in launch.answer("en") and "备案通过后即可上线" in launch.answer("zh")
+
+
+# --- a new user's walk: a server outside the mainland, in any country, and how long the number is valid ------
+_ABROAD_EN = (  # noqa: SIM905
+    "Macau|Taiwan|Japan|Korea|Singapore|Malaysia|Indonesia|Thailand|the Philippines|India|the UAE|Dubai|Germany|"
+    "Frankfurt|the UK|London|the US|the USA|America|Silicon Valley|Virginia|Europe|Australia|Sydney|Tokyo|Seoul|"
+    "the United States|Hong Kong"
+).split("|")
+_ABROAD_ZH = (  # noqa: SIM905
+    "澳门 台湾 日本 东京 韩国 首尔 新加坡 马来西亚 印尼 泰国 菲律宾 印度 迪拜 德国 法兰克福 英国 伦敦 美国 硅谷 欧洲 "
+    "澳大利亚 悉尼 香港"
+).split()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [f"Do I need ICP if my server is in {p}" for p in _ABROAD_EN]
+    + [f"{p} server need ICP?" for p in _ABROAD_EN]
+    + [f"is ICP filing required for a server in {p}" for p in _ABROAD_EN]
+    + [f"{p}服务器需要备案吗" for p in _ABROAD_ZH]
+    + [f"服务器在{p}要不要备案" for p in _ABROAD_ZH]
+    + [f"我的网站放在{p}的服务器上，需要ICP备案吗" for p in _ABROAD_ZH]
+    + ["服务器不在国内需要备案吗", "my server is not in mainland China, do I need to file", "港澳台服务器需要备案吗"],
+)
+def test_a_server_outside_the_mainland_in_any_country_needs_no_filing(question: str) -> None:
+    """server-eligibility.txt: "If your cloud resources are deployed in regions outside the Chinese mainland, such as
+    Hong Kong (China), an ICP filing is not required." Not "buy an eligible mainland server"."""
+    result = faq_index().ask(question)
+    found = getattr(result.entry, "id", None)
+    assert found == "outside-mainland", (question, found, result.score)
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # a server in the mainland is never told it needs no filing
+        ("my website is hosted in Shanghai, do I need to file?", "need-filing"),
+        ("网站部署在北京，需要办理备案吗", "need-filing"),
+        ("阿里云北京节点的服务器要备案吗", "need-filing"),
+        ("ECS in Hangzhou need filing?", "ecs-requirements"),
+        ("上海的轻量服务器可以备案吗", "sas-requirements"),
+        ("China lightweight server need ICP?", "sas-requirements"),
+        # a company registered abroad with a server in the mainland: the server decides
+        ("we are a US company, our server is in Hangzhou, do we need ICP", "need-filing"),
+        ("我们是美国公司，服务器在杭州，需要备案吗", "need-filing"),
+        # where the filer is (not where the server is): the sources do not say
+        ("I'm in Germany, can I file?", None),
+        ("我是美国人，能备案吗", None),
+        ("港澳台居民能备案吗", None),
+        # "United States" is not a code's states; "us" is the pronoun
+        ("what states can a service code be in", "code-statuses"),
+        # how long the number is valid: no validity period (Alibaba Cloud help, document 102253)
+        ("how long is the ICP number valid", "number-validity"),
+        ("Is the ICP number valid forever?", "number-validity"),
+        ("is my ICP filing permanent", "number-validity"),
+        ("备案号永久有效吗", "number-validity"),
+        ("备案号是长期有效的吗", "number-validity"),
+        ("备案号要不要续", "number-validity"),
+    ],
+)
+def test_a_mainland_server_the_filers_home_and_the_numbers_validity(question: str, topic: str | None) -> None:
+    result = faq_index().ask(question)
+    assert getattr(result.entry, "id", None) == topic, (question, getattr(result.entry, "id", None), result.score)
