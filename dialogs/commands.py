@@ -52,8 +52,11 @@ ALIASES = {
     "取消": "cancel",
     "帮助": "help",
 }
-# Typed as a bare word, a command's name runs it, but for those that change or delete what is stored.
-AS_WORDS = frozenset(c for c in COMMANDS if c not in ("reset", "forget")) | frozenset(ALIASES)
+# Typed as a bare word, a command's name runs it, but for those that change or delete what is stored;
+# of the Chinese names, those that are no question too (服务码, 备案类型 are asked about: the FAQ answers).
+AS_WORDS = frozenset(c for c in COMMANDS if c not in ("reset", "forget")) | frozenset(
+    ("开始", "菜单", "帮助", "取消", "进度", "语言", "我的备案", "我的服务码", "我的备案进度")
+)
 
 
 def command_for(name: str) -> str | None:

@@ -84,6 +84,13 @@ class Router:
         out = Outcome()
         words = self._screen_words(session)
         if words and not self._answers_screen(session, words, event):
+            if isinstance(event, Text) and self._small_talk(event.text):
+                # "ok", "hi", 👍 at a confirmation: no answer, and the confirmation stays (nothing is
+                # deleted, and the user is told so rather than left to believe it was).
+                out.log.append(LogEntry("user", session.active, {"text": event.text}))
+                out.replies.append(Reply(t(session.language, "confirm.not_yet"), (), False, "confirm.not_yet"))
+                out.replies.append(self.flow.current_screen(session))
+                return out
             # Typed words answer such a screen (a confirmation) only right after it: "yes" typed
             # after an FAQ answer that came in between deleted everything at /forget's.
             self.flow.show(session, None)
@@ -178,7 +185,8 @@ class Router:
         if pressed is not None:
             self._route(session, Press(pressed), out)
             return
-        if folded in AS_WORDS:  # "check", 进度: a command's name typed without its slash
+        if where is None and folded in AS_WORDS:  # "check", 进度: a command's name without its slash
+            # (not at a question: there "progress" may mean "in progress", "ready" a yes)
             self._route(session, Command(command_for(folded) or folded), out)
             return
         hooked = self.free_text_hook(session, text) if self.free_text_hook else None
@@ -207,6 +215,12 @@ class Router:
             out.replies.append(where[0].render(where[1], lang))
         else:
             out.replies.append(self.flow.menu(session, t(lang, "hint.no_dialog")))
+
+    def _small_talk(self, text: str) -> bool:
+        """An acknowledgement, a greeting, a thank-you, or only emoji: no answer to anything."""
+        folded = fold(text)
+        small = (actions.menu("ack"), actions.menu("hello"), actions.menu("thanks"))
+        return not folded or self.typed.get(folded) in small
 
     def _screen_words(self, session: Session) -> dict[str, str]:
         """The words that answer the screen the user is at (folded -> button data); none for most."""

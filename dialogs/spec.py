@@ -236,27 +236,26 @@ class Dialog(Generic[AnswersT]):
     def _named_in(self, question: Question, folded: str) -> str | None:
         """The one option the text names somewhere in it: its names found, the longest first, each
         place in the text taken once ("中国香港" is Hong Kong, not also 中国). None when the text
-        names two options ("in Shanghai, server in Singapore") or negates ("not in China", 不在国内)."""
+        names two options ("in Shanghai, server in Singapore", "China but the server is in HK") or
+        negates ("not in China", 不在国内, 中国以外). A two-letter name ("hk", "us": other words too)
+        can make the text name two options, but never decides one on its own."""
         if _NAMED_NEGATED.search(folded):
             return None
-        padded = f" {folded} "
-        found: list[tuple[int, int, str]] = []  # (start, end, option)
+        found: list[tuple[int, int, str, bool]] = []  # (start, end, option, decides)
         for option in question.options:
             for name in self._names(question, option):
-                # A word in Latin letters as a whole word, and not a two-letter one ("us", "hk": they
-                # are other words too); Chinese anywhere (it has no spaces).
-                if name.isascii() and len(name) < 3:
-                    continue
-                target = f" {name} " if name.isascii() else name
-                start = padded.find(target)
-                if start >= 0:
-                    found.append((start, start + len(target), option))
-        taken: list[tuple[int, int, str]] = []
-        for start, end, option in sorted(found, key=lambda f: f[1] - f[0], reverse=True):
-            if all(end <= s or start >= e for s, e, _ in taken):
-                taken.append((start, end, option))
-        options = {option for _, _, option in taken}
-        return options.pop() if len(options) == 1 else None
+                # Latin letters as a whole word (Chinese may touch it: 服务器在singapore); Chinese anywhere.
+                pattern = rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])" if name.isascii() else re.escape(name)
+                for match in re.finditer(pattern, folded):
+                    found.append((match.start(), match.end(), option, not (name.isascii() and len(name) < 3)))
+        taken: list[tuple[int, int, str, bool]] = []
+        for start, end, option, decides in sorted(found, key=lambda f: f[1] - f[0], reverse=True):
+            if all(end <= s or start >= e for s, e, _, _ in taken):
+                taken.append((start, end, option, decides))
+        options = {option for _, _, option, _ in taken}
+        if len(options) != 1 or not any(decides for _, _, _, decides in taken):
+            return None
+        return options.pop()
 
     def _leading_yes_no(self, question: Question, text: str, folded: str) -> str | None:
         """A plain yes or no followed by more words: "yes it has bandwidth", "不是，我们没备过". Only at a
@@ -402,7 +401,9 @@ YES_NO = ("yes", "no")
 # The plain words of a yes or a no that may lead a longer answer (not an option's other names:
 # "中文，不行" at "Can you read Chinese?" is no yes).
 # A place named with a negation is no answer to where the server is ("not in China", 不在国内).
-_NAMED_NEGATED = re.compile(r"\b(?:not|no|non|except|isn t|aren t|isnt|arent|outside|beyond|out of)\b|不|没|非|除了")
+_NAMED_NEGATED = re.compile(
+    r"\b(?:not|no|non|except|but|other than|isn t|aren t|isnt|arent|outside|beyond|out of)\b|不|没|非|除|以外|之外"
+)
 _PLAIN_YES = {
     **dict.fromkeys(("yes", "yeah", "yep", "yup", "是", "是的", "对", "对的", "有", "有的", "嗯"), "yes"),
     **dict.fromkeys(("no", "nope", "nah", "否", "不是", "不", "没有", "没", "不对"), "no"),
