@@ -38,6 +38,3 @@ class PendingRecords:
         for key, (fn, args) in list(self._pending.items()):
             await self.db.run(fn, *args)
             del self._pending[key]
-
-    def __len__(self) -> int:
-        return len(self._pending)

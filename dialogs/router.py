@@ -5,8 +5,11 @@ The router only dispatches: a command to the feature that declared it, a button 
 dialogs/actions.py, which refuses anything it did not produce) to the feature that declared its
 action, free text to the active question or else to the free-text hook (the FAQ), and everything
 to the hand-off while a person handles the user (dialogs/features.py lists the features). Typed
-words that mean a button of the screen the user is at ("yes" after /forget), and then ways out
-("cancel", "back", 取消), are read before the open question could take them for its answer.
+text is read in this order: a command typed in a form Telegram does not mark ("／ｃｈｅｃｋ", "/帮助");
+emoji or punctuation alone (👍, "?"); words that mean a button of the screen the user is at ("yes"
+after /forget); ways out ("cancel", "back", 取消); phrases where a question takes any text; the open
+question's answer; a button's label or a phrase ("hi", "ok"); a command's bare name outside a
+question; and last the FAQ.
 """
 
 from __future__ import annotations
