@@ -119,6 +119,11 @@ class TelegramHandlers:
     async def on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos, voice... where text or a button is expected."""
         message = update.effective_message
+        if message is not None and message.caption and message.caption.strip():  # read what can be read
+            await faq_ready()
+            caption = Text(incoming(message.caption), message.message_id, captioned=True)
+            await self.pipeline.run(update, context.bot, caption)
+            return
         attachment = message.effective_attachment if message else None
         # A photo comes as its sizes (a tuple of PhotoSize): it is named for what it is.
         kind = "photo" if isinstance(attachment, tuple) else type(attachment).__name__ if attachment else "other"

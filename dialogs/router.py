@@ -128,9 +128,11 @@ class Router:
                     self.flow.stale(session, out)
                 else:
                     button(self.flow, session, action, out)
-            case Text(text=text):
+            case Text(text=text, captioned=captioned):
                 shown = mask(text.strip()) if self.flow.sensitive_question(session) else text
                 out.log.append(LogEntry("user", session.active, {"text": shown}))
+                if captioned:  # a photo's caption: said first that the photo itself is not seen
+                    out.replies.append(Reply(t(lang, "unsupported.caption"), (), False, "unsupported.caption"))
                 self._text(session, text, out)
             case Unsupported(kind=kind):
                 out.log.append(LogEntry("user", session.active, {"unsupported": kind}))

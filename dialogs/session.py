@@ -52,6 +52,7 @@ class Press:
 class Text:
     text: str
     message_id: int | None = None  # the user's message, for relaying it to support
+    captioned: bool = False  # the caption of a photo or a file: what is attached is not read
 
 
 @dataclass(frozen=True)

@@ -214,9 +214,10 @@ async def test_each_message_type_is_relayed_both_ways(sqlite_url: str, kind: str
             bot, AGENT, "ok" if kind == "text" else None, reply_to=copy.message_id, extra=MEDIA.get(kind)
         )
         assert [x.chat_id for x in calls if x.method == "copyMessage"] == [USER]
-        if kind != "text":  # the staff card's turn log names what was relayed
+        if kind != "text":  # the staff card's turn log names what was relayed: its caption, or its kind
             await staff_says(bot, AGENT, "/whois 1")
-            assert f"relayed: {kind}" in staff_calls(bot, "sendMessage")[-1].text
+            named = MEDIA[kind].get("caption", kind)
+            assert f"relayed: {named}" in staff_calls(bot, "sendMessage")[-1].text
 
 
 async def test_restart_while_a_ticket_is_open(sqlite_url: str) -> None:

@@ -294,6 +294,15 @@ async def test_handler_error_tells_user_and_keeps_their_place(
     assert "Which Alibaba Cloud product" in calls[-1].text
 
 
+async def test_a_photos_caption_is_read_and_the_photo_said_to_be_unseen(bot: BotHarness) -> None:
+    photo = {"photo": [{"file_id": "p1", "file_unique_id": "u1", "width": 10, "height": 10}]}
+    calls = await bot.feed(bot.updates.message(ALICE, None, extra=photo | {"caption": "how long does the review take"}))
+    texts = [c.text for c in calls if c.method == "sendMessage"]
+    assert "I cannot see what is attached" in texts[0] and "business days" in " ".join(texts[1:])
+    calls = await bot.feed(bot.updates.message(ALICE, None, extra=photo))  # no caption: nothing to read
+    assert "I can only read text" in calls[0].text
+
+
 async def test_the_error_message_is_in_the_language_the_user_chose(
     bot: BotHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
