@@ -9,7 +9,7 @@ from dialogs.check import CheckDialog
 from dialogs.codes import describe
 from dialogs.feature import Feature, Flow, at_result, data
 from dialogs.filingtype import FilingTypeDialog, owner_in_ready
-from dialogs.progress import psb_due, review_overdue, sms_window_passed, stage_name
+from dialogs.progress import stage_name, time_notices
 from dialogs.readiness import ReadinessDialog
 from dialogs.screens import Button, Outcome, Reply
 from dialogs.session import Session
@@ -96,8 +96,7 @@ def screen(flow: Flow, session: Session, edit: bool = False) -> Reply:
             lines.append(t(lang, "myfiling.stage", stage=stage_name(lang, stage), date=day))
     if any(at is not None for _, at in dated):  # the zone once, as /progress says it
         lines.append(t(lang, "progress.zone", zone=t(lang, "china_time")))
-    # A time that has run out or is running, as /progress says it.
-    lines += [n for n in (check(progress, session) for check in (review_overdue, sms_window_passed, psb_due)) if n]
+    lines += time_notices(progress, session)  # a time that has run out or is running, as /progress says it
     if progress.stage is not Stage.PREPARING:
         # The order is submitted: what comes next is what /progress says; the checks before filing
         # stay above as facts, not as a step to go back to.

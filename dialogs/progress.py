@@ -160,12 +160,14 @@ def _notices(flow: Flow, session: Session) -> str | None:
 def _notices_on(flow: Flow, session: Session, progress: ProgressRecord) -> list[str]:
     """What the progress screen says first, whichever way it is reached: where the filing is made,
     and a time that has run out or is running."""
-    notices = (
-        _made_elsewhere(flow, session),
-        review_overdue(progress, session),
-        sms_window_passed(progress, session),
-        psb_due(progress, session),
-    )
+    elsewhere = _made_elsewhere(flow, session)
+    return ([elsewhere] if elsewhere else []) + time_notices(progress, session)
+
+
+def time_notices(progress: ProgressRecord, session: Session) -> list[str]:
+    """A time that has run out or is running: the review, the SMS window, the PSB filing (also
+    said on My filing)."""
+    notices = (review_overdue(progress, session), sms_window_passed(progress, session), psb_due(progress, session))
     return [n for n in notices if n]
 
 

@@ -133,14 +133,12 @@ class SqlUserData:
         code = self.conn.execute(
             select(ServiceCode.c.code).where(ServiceCode.c.id == code_id, ServiceCode.c.user_id == self.user_id)
         ).scalar()
-        if code is not None:
-            self._mask_stored(code)
-        owned = select(ServiceCode.c.id).where(ServiceCode.c.id == code_id, ServiceCode.c.user_id == self.user_id)
-        self.conn.execute(delete(ServiceCodeChange).where(ServiceCodeChange.c.code_id.in_(owned)))
-        deleted = self.conn.execute(
-            delete(ServiceCode).where(ServiceCode.c.id == code_id, ServiceCode.c.user_id == self.user_id)
-        ).rowcount
-        return deleted == 1
+        if code is None:
+            return False
+        self._mask_stored(code)
+        self.conn.execute(delete(ServiceCodeChange).where(ServiceCodeChange.c.code_id == code_id))
+        self.conn.execute(delete(ServiceCode).where(ServiceCode.c.id == code_id))
+        return True
 
     def _mask_stored(self, code: str) -> None:
         """The code masked in the user's turn log and unanswered questions, where staff read them."""
